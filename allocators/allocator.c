@@ -1,0 +1,43 @@
+/*
+ * allocator.c - the allocator front end: statistics lists and opening and
+ * closing instances.  Shared by every allocator; knows none of them.
+ */
+#include "allocators/allocator.h"
+
+#include <string.h>
+
+void hl_stats_add(hl_stats *stats, const char *name, const char *unit, double value)
+{
+    if (stats->count >= HL_STATS_MAX)
+        return;
+    stats->item[stats->count].name = name;
+    stats->item[stats->count].unit = unit;
+    stats->item[stats->count].value = value;
+    stats->count++;
+}
+
+double hl_stats_get(const hl_stats *stats, const char *name, double fallback)
+{
+    for (int i = 0; i < stats->count; i++)
+        if (strcmp(stats->item[i].name, name) == 0)
+            return stats->item[i].value;
+    return fallback;
+}
+
+int hl_allocator_open(hl_allocator *a, const hl_allocator_ops *ops)
+{
+    a->ops = ops;
+    a->ctx = NULL;
+    int rc = ops->init(&a->ctx);
+    if (rc != 0)
+        a->ops = NULL;
+    return rc;
+}
+
+void hl_allocator_close(hl_allocator *a)
+{
+    if (a->ops != NULL)
+        a->ops->fini(a->ctx);
+    a->ops = NULL;
+    a->ctx = NULL;
+}

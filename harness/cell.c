@@ -1,0 +1,339 @@
+/*
+ * cell.c - run one cell in this process: prove the allocator, measure
+ * memory in a tracked pass, time the workload through Google Benchmark, and
+ * write the rows.  See cell.h for the two passes and why they are separate:
+ * the tracker's counting never touches a timed run, and memory figures come
+ * from a cold process rather than one warmed by earlier repetitions.
+ */
+#include "harness/cell.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/bench_shim.h"
+#include "harness/metrics.h"
+#include "harness/results.h"
+
+/* Operations per batch handed to step(): large enough that the shim's cost
+ * per batch vanishes, small enough to stop promptly. */
+#define CELL_BATCH 1024
+
+/* What the memory pass measured.  -1 marks a figure this machine could not
+ * give; it is written as absent, never as zero. */
+typedef struct memory_figures {
+    long long rss_base, rss_peak, rss_end;
+    int peak_reset; /* 1 when rss_peak covers the pass alone */
+    hl_tracker_counts counts;
+    hl_stats alloc_stats;
+    hl_workload_result result;
+} memory_figures;
+
+typedef struct cell {
+    const hl_options *o;
+    const hl_workload_ops *w;
+    const hl_allocator_ops *a;
+    const hl_collector_ops *c;
+    int64_t params[HL_MAX_PARAMS];
+    hl_workload_config cfg; /* alloc is filled per run */
+    uint64_t ops;
+    char version[256];
+    char params_text[512];
+    char bench_name[256];
+    memory_figures mem;
+    cJSON *rows;
+    cJSON *context;
+    char first_error[256]; /* of a timed run Google Benchmark reported failed */
+} cell;
+
+/* Run setup, every step and finish on `alloc`.  Without a bench state the
+ * steps run untimed for `ops` operations; with one, Google Benchmark sets
+ * the count.  `before_finish` (may be NULL) sees the live set just before
+ * finish frees it.  Returns 0, or -1 with err set. */
+static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state *st,
+                             hl_workload_result *res, void (*before_finish)(cell *),
+                             hl_error *err)
+{
+    hl_workload_config cfg = cl->cfg;
+    cfg.alloc = alloc;
+    void *state = NULL;
+    int rc = cl->w->setup(&cfg, &state, err);
+    if (rc == 0) {
+        if (st != NULL) {
+            size_t n;
+            while (rc == 0 && (n = hl_bench_keep_running_batch(st, CELL_BATCH)) > 0)
+                rc = cl->w->step(state, n, err);
+        } else {
+            for (uint64_t done = 0; rc == 0 && done < cl->ops; done += CELL_BATCH) {
+                uint64_t n = cl->ops - done < CELL_BATCH ? cl->ops - done : CELL_BATCH;
+                rc = cl->w->step(state, n, err);
+            }
+        }
+    }
+    if (rc == 0 && before_finish != NULL)
+        before_finish(cl);
+    if (state != NULL) {
+        hl_error finish_err;
+        if (cl->w->finish(state, res, &finish_err) != 0 && rc == 0) {
+            *err = finish_err;
+            rc = -1;
+        }
+    }
+    return rc;
+}
+
+static hl_allocator *cell_memory_alloc; /* the untracked allocator of the memory pass */
+
+static void cell_snapshot_stats(cell *cl)
+{
+    const hl_allocator *a = cell_memory_alloc;
+    if (a->ops->stats != NULL)
+        a->ops->stats(a->ctx, &cl->mem.alloc_stats);
+}
+
+/* The memory pass: one tracked run in a cold process. */
+static int cell_memory_pass(cell *cl, hl_error *err)
+{
+    hl_allocator base = {0}, tracked = {0};
+    int rc = hl_allocator_open(&base, cl->a);
+    if (rc != 0)
+        return hl_fail(err, "allocator %s failed to start (error %d)", cl->a->name, rc);
+    if (hl_tracker_wrap(&tracked, &base) != 0) {
+        hl_allocator_close(&base);
+        return hl_fail(err, "out of memory for the tracker");
+    }
+    cell_memory_alloc = &base;
+    memory_figures *m = &cl->mem;
+    m->peak_reset = hl_rss_reset_peak() == 0;
+    m->rss_base = hl_rss_now();
+    rc = cell_run_workload(cl, &tracked, NULL, &m->result, cell_snapshot_stats, err);
+    m->rss_peak = hl_rss_peak();
+    m->rss_end = hl_rss_now();
+    m->counts = hl_tracker_read(&tracked);
+    hl_allocator_close(&tracked);
+    hl_allocator_close(&base);
+    return rc;
+}
+
+/* Google Benchmark's run function: one timed repetition. */
+static void cell_timed_run(hl_bench_state *st, void *user)
+{
+    cell *cl = user;
+    hl_allocator base = {0};
+    hl_error err = {{0}};
+    if (hl_allocator_open(&base, cl->a) != 0) {
+        hl_bench_skip_with_error(st, "allocator failed to start");
+        return;
+    }
+    hl_workload_result res = {0};
+    int rc = cell_run_workload(cl, &base, st, &res, NULL, &err);
+    hl_allocator_close(&base);
+    if (rc != 0) {
+        hl_bench_skip_with_error(st, err.msg);
+        return;
+    }
+    if (res.ops == cl->mem.result.ops && res.checksum != cl->mem.result.checksum) {
+        snprintf(err.msg, sizeof err.msg, "checksum %016" PRIx64 " differs from the memory "
+                 "pass's %016" PRIx64 " for the same work", res.checksum,
+                 cl->mem.result.checksum);
+        hl_bench_skip_with_error(st, err.msg);
+        return;
+    }
+    hl_bench_items_processed(st, (int64_t)res.ops);
+}
+
+static void add_figure(cJSON *row, const char *key, long long value)
+{
+    if (value >= 0)
+        cJSON_AddNumberToObject(row, key, (double)value);
+}
+
+/* The memory pass's figures as keys of a row. */
+static void cell_add_memory(const cell *cl, cJSON *row)
+{
+    const memory_figures *m = &cl->mem;
+    add_figure(row, "rss_base", m->rss_base);
+    add_figure(row, "rss_peak", m->rss_peak);
+    add_figure(row, "rss_end", m->rss_end);
+    add_figure(row, "live_peak", (long long)m->counts.live_peak);
+    if (m->rss_base >= 0 && m->rss_peak >= 0 && m->counts.live_peak > 0)
+        cJSON_AddNumberToObject(row, "fragmentation", (double)(m->rss_peak - m->rss_base) /
+                                                          (double)m->counts.live_peak);
+    add_figure(row, "leaked_bytes", (long long)m->counts.live_bytes);
+    add_figure(row, "allocs", (long long)m->counts.allocs);
+    add_figure(row, "frees", (long long)m->counts.frees);
+    add_figure(row, "reallocs", (long long)m->counts.reallocs);
+    add_figure(row, "bytes_allocated", (long long)m->counts.bytes_allocated);
+    for (int i = 0; i < m->alloc_stats.count; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "alloc_%s", m->alloc_stats.item[i].name);
+        cJSON_AddNumberToObject(row, key, m->alloc_stats.item[i].value);
+    }
+}
+
+static void cell_on_context(const hl_bench_context *ctx, void *user)
+{
+    cell *cl = user;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "host_name", ctx->host_name);
+    cJSON_AddStringToObject(c, "executable", ctx->executable);
+    cJSON_AddNumberToObject(c, "num_cpus", ctx->num_cpus);
+    cJSON_AddNumberToObject(c, "mhz_per_cpu", (double)(long long)ctx->mhz_per_cpu);
+    cJSON_AddBoolToObject(c, "cpu_scaling_enabled", ctx->cpu_scaling_enabled);
+    cJSON *caches = cJSON_Parse(ctx->caches_json);
+    cJSON_AddItemToObject(c, "caches", caches ? caches : cJSON_CreateArray());
+    cJSON_AddStringToObject(c, "library_build_type", ctx->library_build_type);
+    cl->context = c;
+}
+
+/* One row per Google Benchmark run, in Google Benchmark's JSON shape with
+ * heaplab's figures added as top-level keys. */
+static void cell_on_report(const hl_bench_report *r, void *user)
+{
+    cell *cl = user;
+    cJSON *row = cJSON_CreateObject();
+    cJSON_AddStringToObject(row, "name", r->name);
+    cJSON_AddNumberToObject(row, "family_index", 0);
+    cJSON_AddNumberToObject(row, "per_family_instance_index", 0);
+    cJSON_AddStringToObject(row, "run_name", r->run_name);
+    cJSON_AddStringToObject(row, "run_type", r->is_aggregate ? "aggregate" : "iteration");
+    cJSON_AddNumberToObject(row, "repetitions", (double)r->repetitions);
+    if (!r->is_aggregate)
+        cJSON_AddNumberToObject(row, "repetition_index", (double)r->repetition_index);
+    cJSON_AddNumberToObject(row, "threads", (double)r->threads);
+    if (r->is_aggregate) {
+        cJSON_AddStringToObject(row, "aggregate_name", r->aggregate_name);
+        cJSON_AddStringToObject(row, "aggregate_unit",
+                                r->aggregate_is_percentage ? "percentage" : "time");
+    }
+    if (r->error != NULL) {
+        if (cl->first_error[0] == '\0')
+            snprintf(cl->first_error, sizeof cl->first_error, "%s", r->error);
+        cJSON_AddBoolToObject(row, "error_occurred", 1);
+        cJSON_AddStringToObject(row, "error_message", r->error);
+    }
+    cJSON_AddNumberToObject(row, "iterations", (double)r->iterations);
+    cJSON_AddNumberToObject(row, "real_time", r->real_time_ns);
+    cJSON_AddNumberToObject(row, "cpu_time", r->cpu_time_ns);
+    cJSON_AddStringToObject(row, "time_unit", "ns");
+    for (size_t i = 0; i < r->counter_count; i++)
+        cJSON_AddNumberToObject(row, r->counter_names[i], r->counter_values[i]);
+
+    cJSON_AddStringToObject(row, "workload", cl->w->name);
+    cJSON_AddStringToObject(row, "variant", cl->w->variants[cl->cfg.variant].name);
+    cJSON_AddStringToObject(row, "allocator", cl->a->name);
+    cJSON_AddStringToObject(row, "allocator_version", cl->version);
+    cJSON_AddStringToObject(row, "collector", cl->c->name);
+    cJSON_AddStringToObject(row, "params", cl->params_text);
+    cJSON_AddNumberToObject(row, "seed", (double)cl->cfg.seed);
+    char checksum[32];
+    snprintf(checksum, sizeof checksum, "%016" PRIx64, cl->mem.result.checksum);
+    cJSON_AddStringToObject(row, "checksum", checksum);
+    int is_time = !r->is_aggregate || strcmp(r->aggregate_name, "mean") == 0 ||
+                  strcmp(r->aggregate_name, "median") == 0;
+    if (r->error == NULL && is_time && r->real_time_ns > 0) {
+        cJSON_AddNumberToObject(row, "ops", (double)r->iterations);
+        cJSON_AddNumberToObject(row, "seconds", r->real_time_ns * (double)r->iterations / 1e9);
+        cJSON_AddNumberToObject(row, "ns_per_op", r->real_time_ns);
+        cJSON_AddNumberToObject(row, "ops_per_sec", 1e9 / r->real_time_ns);
+    }
+    if (is_time)
+        cell_add_memory(cl, row);
+    cJSON_AddItemToArray(cl->rows, row);
+}
+
+/* "live=1000,ops=200000" for the row. */
+static void cell_format_params(cell *cl)
+{
+    size_t used = 0;
+    cl->params_text[0] = '\0';
+    for (size_t i = 0; i < cl->w->nparams && used < sizeof cl->params_text; i++)
+        used += (size_t)snprintf(cl->params_text + used, sizeof cl->params_text - used,
+                                 "%s%s=%" PRId64, i ? "," : "", cl->w->params[i].name,
+                                 cl->params[i]);
+}
+
+/* Time the workload through Google Benchmark; rows land in cl->rows. */
+static int cell_timed_passes(cell *cl, hl_error *err)
+{
+    char reps[64], min_time[64];
+    char *argv[4] = {"heaplab", reps, NULL, NULL};
+    int argc = 2;
+    snprintf(reps, sizeof reps, "--benchmark_repetitions=%" PRId64, cl->o->repetitions);
+    int open_ended = cl->o->min_time > 0 && (cl->w->flags & HL_WORKLOAD_OPEN_ENDED);
+    if (open_ended) {
+        snprintf(min_time, sizeof min_time, "--benchmark_min_time=%g", cl->o->min_time);
+        argv[argc++] = min_time;
+    }
+    if (hl_bench_register(cl->bench_name, cell_timed_run, cl, open_ended ? 0 : (int64_t)cl->ops) != 0)
+        return hl_fail(err, "Google Benchmark refused the benchmark %s", cl->bench_name);
+    if (hl_bench_run_all(argc, argv, cell_on_context, cell_on_report, cl) < 0)
+        return hl_fail(err, "Google Benchmark rejected its arguments");
+    return 0;
+}
+
+static int cell_write(cell *cl, hl_error *err)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "context", cl->context ? cl->context : cJSON_CreateObject());
+    cl->context = NULL;
+    cJSON_AddItemToObject(doc, "benchmarks", cl->rows);
+    cl->rows = NULL;
+    char *text = cJSON_Print(doc);
+    cJSON_Delete(doc);
+    if (text == NULL)
+        return hl_fail(err, "out of memory while writing the cell's results");
+    char why[256];
+    int rc = hl_write_file_atomic(cl->o->cell_out, text, strlen(text), why, sizeof why);
+    free(text);
+    return rc == 0 ? 0 : hl_fail(err, "%s", why);
+}
+
+int hl_cell_main(const hl_options *o)
+{
+    static cell cl; /* static: large, and one per process */
+    hl_error err = {{0}};
+    cl.o = o;
+    cl.w = o->workloads[0];
+    cl.a = o->allocators[0];
+    cl.c = o->collectors[0];
+    int variant = o->variant ? hl_workload_variant_index(cl.w, o->variant) : 0;
+    if (variant < 0) {
+        fprintf(stderr, "heaplab: workload %s has no variant %s\n", cl.w->name, o->variant);
+        return 1;
+    }
+    hl_options_resolve_params(o, cl.w, cl.params);
+    cl.cfg = (hl_workload_config){.collector = cl.c, .params = cl.params,
+                                  .variant = (size_t)variant, .seed = o->seed};
+    cl.ops = cl.w->ops(&cl.cfg);
+    cell_format_params(&cl);
+    snprintf(cl.bench_name, sizeof cl.bench_name, "%s/%s/%s/%s", cl.w->name,
+             cl.w->variants[variant].name, cl.a->name, cl.c->name);
+    alarm((unsigned)o->timeout_s); /* a hung cell dies by SIGALRM; the driver says so */
+
+    char why[256] = "";
+    const char *missing = cl.a->unavailable ? cl.a->unavailable() : NULL;
+    if (missing != NULL) {
+        fprintf(stderr, "heaplab: allocator %s unavailable: %s\n", cl.a->name, missing);
+        return 1;
+    }
+    if (cl.a->identify(cl.version, sizeof cl.version, why, sizeof why) != 0) {
+        fprintf(stderr, "heaplab: %s\n", why);
+        return 1;
+    }
+    cl.rows = cJSON_CreateArray();
+    if (cell_memory_pass(&cl, &err) != 0 || cell_timed_passes(&cl, &err) != 0 ||
+        cell_write(&cl, &err) != 0) {
+        fprintf(stderr, "heaplab: %s: %s\n", cl.bench_name, err.msg);
+        return 1;
+    }
+    if (cl.first_error[0] != '\0') {
+        fprintf(stderr, "heaplab: %s: %s\n", cl.bench_name, cl.first_error);
+        return 1;
+    }
+    return 0;
+}

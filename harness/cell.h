@@ -1,0 +1,29 @@
+/*
+ * cell.h - one cell of the matrix (a workload variant under one allocator
+ * and one collector), run inside the current process.
+ *
+ * The matrix driver starts a fresh process per cell, with the right
+ * allocator preloaded, and that process calls hl_cell_main.  A cell runs
+ * two passes:
+ *
+ *   1. the memory pass: one untimed run through the tracking decorator, in
+ *      a cold process, measuring rss_base, rss_peak, rss_end, live_peak,
+ *      allocation counts, leaked bytes, the checksum and the allocator's own
+ *      statistics;
+ *   2. the timed passes: Google Benchmark runs the same workload, untracked,
+ *      for each repetition, and every timed run's checksum must equal the
+ *      memory pass's.
+ *
+ * The rows (one per repetition, plus Google Benchmark's aggregates) are
+ * written as JSON to --cell-out, whole or not at all.
+ */
+#ifndef HEAPLAB_CELL_H
+#define HEAPLAB_CELL_H
+
+#include "harness/options.h"
+
+/* Run the cell o names.  Returns the exit status: 0, or 1 after printing one
+ * line to stderr. */
+int hl_cell_main(const hl_options *o);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * main.c - `bench`: parse the command line and hand over to the matrix
+ * driver, to a single cell (inside a child process), or to --list/--help.
+ */
+#include <stdio.h>
+
+#include "harness/cell.h"
+#include "harness/matrix.h"
+#include "harness/options.h"
+
+int main(int argc, char **argv)
+{
+    hl_options o;
+    char err[1024];
+    if (hl_options_parse(argc, argv, &o, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    switch (o.mode) {
+    case HL_MODE_HELP:
+        hl_print_help("bench");
+        return 0;
+    case HL_MODE_LIST:
+        hl_print_list();
+        return 0;
+    case HL_MODE_CELL:
+        return hl_cell_main(&o);
+    case HL_MODE_RUN:
+        break;
+    }
+    return hl_matrix_main(&o, argc, argv);
+}

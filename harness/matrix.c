@@ -1,0 +1,444 @@
+/*
+ * matrix.c - the matrix driver: expand the selection into cells, run each
+ * cell in a fresh process of this same program, collect its rows, and write
+ * one results document.
+ *
+ * Why a process per cell: glibc, jemalloc, mimalloc and tcmalloc each own
+ * the process's malloc, so two of them never share a process; a system
+ * allocator is brought in by LD_PRELOAD of Debian's library (as
+ * mimalloc-bench does), and the child proves which malloc it got before it
+ * measures anything.  In-process allocators (pool, arena) get a process of
+ * their own too, with nothing preloaded, so that no cell inherits another's
+ * heap and a crash or hang in one cell never loses the others' results.
+ */
+#include "harness/matrix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/metrics.h"
+#include "harness/results.h"
+
+extern char **environ;
+
+#ifndef HL_GIT_COMMIT
+#define HL_GIT_COMMIT "unknown"
+#endif
+#define HL_VERSION "0.1.0"
+
+typedef struct plan_cell {
+    const hl_workload_ops *w;
+    size_t variant;
+    const hl_allocator_ops *a;
+    const hl_collector_ops *c;
+    const char *skip; /* why the cell is not run, or NULL */
+} plan_cell;
+
+typedef struct plan {
+    plan_cell *cells;
+    size_t n, cap;
+} plan;
+
+static int plan_add(plan *p, plan_cell cell)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        plan_cell *cells = realloc(p->cells, cap * sizeof *cells);
+        if (cells == NULL)
+            return -1;
+        p->cells = cells;
+        p->cap = cap;
+    }
+    p->cells[p->n++] = cell;
+    return 0;
+}
+
+/* Expand workloads x variants x collectors x allocators into cells; the ones
+ * that make no sense are kept with the reason they are skipped. */
+static int plan_build(const hl_options *o, plan *p)
+{
+    for (size_t wi = 0; wi < o->nworkloads; wi++) {
+        const hl_workload_ops *w = o->workloads[wi];
+        const hl_collector_ops *defaults[1] = {hl_collector_find(w->default_collector)};
+        const hl_collector_ops *const *collectors = o->ncollectors ? o->collectors : defaults;
+        size_t ncollectors = o->ncollectors ? o->ncollectors : 1;
+        int only = o->variant ? hl_workload_variant_index(w, o->variant) : -1;
+        for (size_t v = 0; v < w->nvariants; v++) {
+            if (only >= 0 && (size_t)only != v)
+                continue;
+            for (size_t ci = 0; ci < ncollectors; ci++) {
+                for (size_t ai = 0; ai < o->nallocators; ai++) {
+                    plan_cell cell = {w, v, o->allocators[ai], collectors[ci], NULL};
+                    const char *missing = cell.a->unavailable ? cell.a->unavailable() : NULL;
+                    if (!hl_workload_supports(w, cell.c->name))
+                        cell.skip = "workload does not run under this collector";
+                    else if (missing != NULL && o->allocators_all)
+                        cell.skip = missing;
+                    if (plan_add(p, cell) != 0)
+                        return -1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------- children -- */
+
+typedef struct child_outcome {
+    int ok;
+    char error[512];
+    char stderr_tail[2048];
+    cJSON *rows; /* the cell's rows, or NULL */
+    cJSON *context;
+} child_outcome;
+
+/* The environment of a cell's process: ours, with LD_PRELOAD replaced. */
+static char **child_environment(const char *preload, char *preload_var, size_t var_len)
+{
+    size_t n = 0;
+    while (environ[n] != NULL)
+        n++;
+    char **env = calloc(n + 2, sizeof *env);
+    if (env == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
+            env[k++] = environ[i];
+    if (preload != NULL) {
+        snprintf(preload_var, var_len, "LD_PRELOAD=%s", preload);
+        env[k++] = preload_var;
+    }
+    env[k] = NULL;
+    return env;
+}
+
+/* The last `max` bytes of a file, ending on whole lines. */
+static void read_tail(const char *path, char *buf, size_t max)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long from = size > (long)max - 1 ? size - ((long)max - 1) : 0;
+    fseek(f, from, SEEK_SET);
+    size_t n = fread(buf, 1, max - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+}
+
+static const char *last_line(const char *text)
+{
+    const char *nl = strrchr(text, '\n');
+    return nl ? nl + 1 : text;
+}
+
+/* Describe how the child ended when it did not exit cleanly. */
+static void describe_status(int status, const hl_options *o, const char *tail, char *out,
+                            size_t len)
+{
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        if (sig == SIGALRM)
+            snprintf(out, len, "timed out after %" PRId64 " s", o->timeout_s);
+        else if (sig == SIGKILL)
+            snprintf(out, len, "killed by SIGKILL (out of memory?)");
+        else
+            snprintf(out, len, "crashed: signal %d (%s)", sig, strsignal(sig));
+    } else if (tail[0] != '\0') {
+        snprintf(out, len, "%s", last_line(tail));
+    } else {
+        snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
+    }
+}
+
+/* Run one cell in a fresh process and collect its rows. */
+static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
+                      child_outcome *out)
+{
+    char cell_out[4096], err_path[4096], workload[128], allocator[128], collector[128];
+    char variant[160], seed[64], reps[64], timeout[64], min_time[64], cell_arg[4200];
+    char param_args[HL_MAX_PARAMS][160];
+    char preload_var[4200];
+    char *argv[16 + 2 * HL_MAX_PARAMS];
+    int argc = 0;
+
+    memset(out, 0, sizeof *out);
+    snprintf(cell_out, sizeof cell_out, "%s/.cell-%ld-%zu.json", o->out_dir, (long)getpid(), index);
+    snprintf(err_path, sizeof err_path, "%s/.cell-%ld-%zu.err", o->out_dir, (long)getpid(), index);
+    snprintf(workload, sizeof workload, "--workload=%s", cell->w->name);
+    snprintf(allocator, sizeof allocator, "--allocator=%s", cell->a->name);
+    snprintf(collector, sizeof collector, "--collector=%s", cell->c->name);
+    snprintf(variant, sizeof variant, "variant=%s", cell->w->variants[cell->variant].name);
+    snprintf(seed, sizeof seed, "--seed=%" PRIu64, o->seed);
+    snprintf(reps, sizeof reps, "--repetitions=%" PRId64, o->repetitions);
+    snprintf(timeout, sizeof timeout, "--timeout=%" PRId64, o->timeout_s);
+    snprintf(cell_arg, sizeof cell_arg, "--cell-out=%s", cell_out);
+
+    argv[argc++] = "/proc/self/exe";
+    argv[argc++] = "--run-cell";
+    argv[argc++] = workload;
+    argv[argc++] = allocator;
+    argv[argc++] = collector;
+    argv[argc++] = "--param";
+    argv[argc++] = variant;
+    int64_t values[HL_MAX_PARAMS];
+    hl_options_resolve_params(o, cell->w, values);
+    for (size_t i = 0; i < cell->w->nparams; i++) {
+        snprintf(param_args[i], sizeof param_args[i], "%s=%" PRId64, cell->w->params[i].name,
+                 values[i]);
+        argv[argc++] = "--param";
+        argv[argc++] = param_args[i];
+    }
+    argv[argc++] = seed;
+    argv[argc++] = reps;
+    argv[argc++] = timeout;
+    if (o->min_time > 0) {
+        snprintf(min_time, sizeof min_time, "--min-time=%g", o->min_time);
+        argv[argc++] = min_time;
+    }
+    argv[argc++] = cell_arg;
+    argv[argc] = NULL;
+
+    char **env = child_environment(cell->a->preload, preload_var, sizeof preload_var);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int rc = env ? posix_spawn(&pid, "/proc/self/exe", &actions, NULL, argv, env) : ENOMEM;
+    posix_spawn_file_actions_destroy(&actions);
+    free(env);
+    if (rc != 0) {
+        snprintf(out->error, sizeof out->error, "cannot start the cell's process: %s",
+                 strerror(rc));
+        return;
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    read_tail(err_path, out->stderr_tail, sizeof out->stderr_tail);
+    out->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!out->ok)
+        describe_status(status, o, out->stderr_tail, out->error, sizeof out->error);
+
+    char why[512];
+    cJSON *doc = access(cell_out, F_OK) == 0 ? hl_read_json_file(cell_out, why, sizeof why) : NULL;
+    if (doc != NULL) {
+        out->rows = cJSON_DetachItemFromObjectCaseSensitive(doc, "benchmarks");
+        out->context = cJSON_DetachItemFromObjectCaseSensitive(doc, "context");
+        cJSON_Delete(doc);
+    } else if (out->ok) {
+        out->ok = 0;
+        snprintf(out->error, sizeof out->error, "the cell wrote no results");
+    }
+    unlink(cell_out);
+    unlink(err_path);
+}
+
+/* A row standing for a cell that produced no rows of its own. */
+static cJSON *failed_row(const hl_options *o, const plan_cell *cell, const child_outcome *out)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s/%s/%s/%s", cell->w->name, cell->w->variants[cell->variant].name,
+             cell->a->name, cell->c->name);
+    cJSON *row = cJSON_CreateObject();
+    cJSON_AddStringToObject(row, "name", name);
+    cJSON_AddStringToObject(row, "run_name", name);
+    cJSON_AddStringToObject(row, "run_type", "iteration");
+    cJSON_AddNumberToObject(row, "repetitions", (double)o->repetitions);
+    cJSON_AddNumberToObject(row, "repetition_index", 0);
+    cJSON_AddNumberToObject(row, "threads", 1);
+    cJSON_AddBoolToObject(row, "error_occurred", 1);
+    cJSON_AddStringToObject(row, "error_message", out->error);
+    cJSON_AddStringToObject(row, "workload", cell->w->name);
+    cJSON_AddStringToObject(row, "variant", cell->w->variants[cell->variant].name);
+    cJSON_AddStringToObject(row, "allocator", cell->a->name);
+    cJSON_AddStringToObject(row, "collector", cell->c->name);
+    cJSON_AddNumberToObject(row, "seed", (double)o->seed);
+    cJSON_AddStringToObject(row, "stderr_tail", out->stderr_tail);
+    return row;
+}
+
+/* ---------------------------------------------------------- context -- */
+
+/* Google Benchmark's context (from the first cell) plus the environment. */
+static cJSON *make_context(cJSON *from_cell, int argc, char **argv)
+{
+    cJSON *c = from_cell ? from_cell : cJSON_CreateObject();
+    char buf[512];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    cJSON_AddStringToObject(c, "date", buf);
+    double load[3];
+    if (getloadavg(load, 3) == 3) {
+        cJSON *la = cJSON_AddArrayToObject(c, "load_avg");
+        for (int i = 0; i < 3; i++)
+            cJSON_AddItemToArray(la, cJSON_CreateNumber(load[i]));
+    }
+    cJSON_AddStringToObject(c, "heaplab_version", HL_VERSION);
+    cJSON_AddStringToObject(c, "heaplab_commit", HL_GIT_COMMIT);
+#ifdef NDEBUG
+    cJSON_AddStringToObject(c, "heaplab_build_type", "release");
+#else
+    cJSON_AddStringToObject(c, "heaplab_build_type", "debug");
+#endif
+    cJSON_AddStringToObject(c, "compiler", __VERSION__);
+    struct utsname u;
+    if (uname(&u) == 0) {
+        snprintf(buf, sizeof buf, "%s %s %s", u.sysname, u.release, u.machine);
+        cJSON_AddStringToObject(c, "kernel", buf);
+    }
+    if (hl_read_line("/etc/debian_version", buf, sizeof buf) != NULL)
+        cJSON_AddStringToObject(c, "debian_version", buf);
+    if (hl_cpu_model(buf, sizeof buf) != NULL)
+        cJSON_AddStringToObject(c, "cpu_model", buf);
+    if (hl_thp_mode(buf, sizeof buf) != NULL)
+        cJSON_AddStringToObject(c, "transparent_hugepages", buf);
+    cJSON *cmd = cJSON_AddArrayToObject(c, "command_line");
+    for (int i = 0; i < argc; i++)
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
+    return c;
+}
+
+/* "churn" / "glibc+pool" / "all": part of a results file's name. */
+static void stem_part(char *buf, size_t len, const char *const *names, size_t n, int all)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (all) {
+        snprintf(buf, len, "all");
+        return;
+    }
+    for (size_t i = 0; i < n && used + 1 < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "+" : "", names[i]);
+}
+
+static void results_stem(const hl_options *o, char *stem, size_t len)
+{
+    const char *names[HL_MAX_SELECTED];
+    char workloads[128], allocators[128], when[32];
+    size_t registered;
+    hl_workload_registry(&registered);
+    for (size_t i = 0; i < o->nworkloads; i++)
+        names[i] = o->workloads[i]->name;
+    stem_part(workloads, sizeof workloads, names, o->nworkloads,
+              o->nworkloads == registered && registered > 1);
+    for (size_t i = 0; i < o->nallocators; i++)
+        names[i] = o->allocators[i]->name;
+    stem_part(allocators, sizeof allocators, names, o->nallocators, o->allocators_all);
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
+    snprintf(stem, len, "%s_%s_%s", when, workloads, allocators);
+}
+
+/* Fail early, before any cell runs, when results could not be written. */
+static int check_out_dir(const char *dir, char *err, size_t err_len)
+{
+    char probe[4096], why[512];
+    snprintf(probe, sizeof probe, "%s/.heaplab-write-test", dir);
+    if (hl_make_dirs(dir, why, sizeof why) != 0 ||
+        hl_write_file_atomic(probe, "", 0, why, sizeof why) != 0) {
+        snprintf(err, err_len, "--out: cannot write results to %s (%s)", dir, why);
+        return -1;
+    }
+    unlink(probe);
+    return 0;
+}
+
+int hl_matrix_main(const hl_options *o, int argc, char **argv)
+{
+    char err[1024];
+    if (check_out_dir(o->out_dir, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 2;
+    }
+    plan p = {0};
+    if (plan_build(o, &p) != 0) {
+        fprintf(stderr, "bench: out of memory\n");
+        return 1;
+    }
+    cJSON *rows = cJSON_CreateArray(), *skipped = cJSON_CreateArray(), *context = NULL;
+    size_t failed = 0, ran = 0;
+    printf("heaplab: %zu cell(s), seed %" PRIu64 ", %" PRId64 " repetition(s)%s\n", p.n, o->seed,
+           o->repetitions, o->quick ? ", quick sizes" : "");
+    hl_table_header();
+    for (size_t i = 0; i < p.n; i++) {
+        const plan_cell *cell = &p.cells[i];
+        const char *variant = cell->w->variants[cell->variant].name;
+        if (cell->skip != NULL) {
+            char status[600];
+            snprintf(status, sizeof status, "skipped: %s", cell->skip);
+            hl_table_row(NULL, cell->w->name, variant, cell->a->name, cell->c->name, status);
+            cJSON *s = cJSON_CreateObject();
+            snprintf(status, sizeof status, "%s/%s/%s/%s", cell->w->name, variant, cell->a->name,
+                     cell->c->name);
+            cJSON_AddStringToObject(s, "name", status);
+            cJSON_AddStringToObject(s, "reason", cell->skip);
+            cJSON_AddItemToArray(skipped, s);
+            continue;
+        }
+        child_outcome out;
+        run_child(o, cell, i, &out);
+        ran++;
+        char status[600];
+        snprintf(status, sizeof status, "%s%s", out.ok ? "ok" : "FAILED: ", out.ok ? "" : out.error);
+        hl_table_row(out.rows, cell->w->name, variant, cell->a->name, cell->c->name, status);
+        if (out.rows != NULL) {
+            cJSON *row;
+            while ((row = cJSON_DetachItemFromArray(out.rows, 0)) != NULL)
+                cJSON_AddItemToArray(rows, row);
+            cJSON_Delete(out.rows);
+        } else {
+            cJSON_AddItemToArray(rows, failed_row(o, cell, &out));
+        }
+        if (context == NULL)
+            context = out.context;
+        else
+            cJSON_Delete(out.context);
+        failed += !out.ok;
+    }
+    free(p.cells);
+
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddItemToObject(doc, "context", make_context(context, argc, argv));
+    cJSON_AddItemToObject(doc, "benchmarks", rows);
+    cJSON_AddItemToObject(doc, "skipped", skipped);
+    char stem[512];
+    results_stem(o, stem, sizeof stem);
+    int status = failed ? 1 : 0;
+    if (ran == 0) {
+        printf("heaplab: no cell could run here; nothing written\n");
+        status = 1;
+    } else if (hl_results_write(o->out_dir, stem, doc, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        status = 1;
+    } else {
+        printf("results: %s/%s.json and .csv\n", o->out_dir, stem);
+    }
+    if (failed)
+        fprintf(stderr, "bench: %zu of %zu cell(s) failed; their rows carry the error\n", failed,
+                ran);
+    cJSON_Delete(doc);
+    return status;
+}

@@ -1,0 +1,467 @@
+/*
+ * options.c - `bench`'s command line: getopt_long, then validation against
+ * the registries.  Every error is one line naming the flag, the bad value
+ * and what is valid.
+ */
+#include "harness/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_LIST = 256,
+    OPT_ALLOCATOR,
+    OPT_COLLECTOR,
+    OPT_WORKLOAD,
+    OPT_PARAM,
+    OPT_QUICK,
+    OPT_SEED,
+    OPT_REPETITIONS,
+    OPT_MIN_TIME,
+    OPT_TIMEOUT,
+    OPT_OUT,
+    OPT_RUN_CELL,
+    OPT_CELL_OUT,
+};
+
+static const struct option long_options[] = {
+    {"help", no_argument, NULL, 'h'},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"allocator", required_argument, NULL, OPT_ALLOCATOR},
+    {"collector", required_argument, NULL, OPT_COLLECTOR},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"param", required_argument, NULL, OPT_PARAM},
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"repetitions", required_argument, NULL, OPT_REPETITIONS},
+    {"min-time", required_argument, NULL, OPT_MIN_TIME},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"run-cell", no_argument, NULL, OPT_RUN_CELL},
+    {"cell-out", required_argument, NULL, OPT_CELL_OUT},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int bad(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Parse a whole number in [min, max]; -1 with err naming `what` otherwise. */
+static int parse_int(const char *what, const char *text, int64_t min, int64_t max, int64_t *out,
+                     char *err, size_t err_len)
+{
+    char *end = NULL;
+    errno = 0;
+    if (text == NULL || *text == '\0')
+        return bad(err, err_len, "%s: missing value; expected a whole number from %" PRId64
+                   " to %" PRId64, what, min, max);
+    long long v = strtoll(text, &end, 10);
+    if (*end != '\0' || end == text)
+        return bad(err, err_len, "%s: '%s' is not a whole number; expected %" PRId64 " to %" PRId64,
+                   what, text, min, max);
+    if (errno == ERANGE || v < min || v > max)
+        return bad(err, err_len, "%s: %s is out of range; expected %" PRId64 " to %" PRId64, what,
+                   text, min, max);
+    *out = v;
+    return 0;
+}
+
+/* "a, b, c" of every name in a registry, for error messages. */
+typedef const char *(*name_at_fn)(size_t i, size_t *count);
+
+static const char *allocator_name_at(size_t i, size_t *count)
+{
+    const hl_allocator_ops *const *all = hl_allocator_registry(count);
+    return i < *count ? all[i]->name : NULL;
+}
+
+static const char *collector_name_at(size_t i, size_t *count)
+{
+    const hl_collector_ops *const *all = hl_collector_registry(count);
+    return i < *count ? all[i]->name : NULL;
+}
+
+static const char *workload_name_at(size_t i, size_t *count)
+{
+    const hl_workload_ops *const *all = hl_workload_registry(count);
+    return i < *count ? all[i]->name : NULL;
+}
+
+static void join_names(name_at_fn name_at, char *buf, size_t len)
+{
+    size_t count = 0, used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; name_at(i, &count) != NULL; i++)
+        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s, ",
+                                 name_at(i, &count));
+    snprintf(buf + (used < len ? used : len - 1), used < len ? len - used : 1, "all");
+}
+
+/* Split a comma list or "all" into registry indices.  `kind` names the flag
+ * for messages.  Returns the count, or -1 with err set. */
+static int parse_selection(const char *kind, const char *text, name_at_fn name_at,
+                           size_t *picked, size_t max, int *is_all, char *err, size_t err_len)
+{
+    char valid[512];
+    join_names(name_at, valid, sizeof valid);
+    if (text == NULL || *text == '\0')
+        return bad(err, err_len, "--%s: missing value; valid: %s", kind, valid);
+    size_t count = 0, n = 0;
+    *is_all = 0;
+    if (strcmp(text, "all") == 0) {
+        *is_all = 1;
+        while (name_at(n, &count) != NULL && n < max) {
+            picked[n] = n;
+            n++;
+        }
+        return (int)n;
+    }
+    const char *p = text;
+    while (1) {
+        size_t len = strcspn(p, ",");
+        if (len == 0)
+            return bad(err, err_len, "--%s: empty name in '%s'; valid: %s", kind, text, valid);
+        size_t found = SIZE_MAX;
+        for (size_t i = 0; name_at(i, &count) != NULL; i++) {
+            const char *name = name_at(i, &count);
+            if (strlen(name) == len && strncmp(name, p, len) == 0)
+                found = i;
+        }
+        if (found == SIZE_MAX)
+            return bad(err, err_len, "--%s: unknown %s '%.*s'; valid: %s", kind, kind, (int)len, p,
+                       valid);
+        int dup = 0;
+        for (size_t k = 0; k < n; k++)
+            dup |= picked[k] == found;
+        if (!dup) {
+            if (n == max)
+                return bad(err, err_len, "--%s: too many names", kind);
+            picked[n++] = found;
+        }
+        if (p[len] == '\0')
+            break;
+        p += len + 1;
+    }
+    return (int)n;
+}
+
+/* Check each --param against the selected workloads. */
+static int validate_params(hl_options *o, char *err, size_t err_len)
+{
+    for (size_t k = 0; k < o->nparams; k++) {
+        const char *name = o->params[k].name;
+        int known = 0;
+        char valid[512] = "";
+        size_t used = 0;
+        for (size_t w = 0; w < o->nworkloads; w++) {
+            const hl_workload_ops *wl = o->workloads[w];
+            int idx = hl_workload_param_index(wl, name);
+            for (size_t i = 0; i < wl->nparams; i++)
+                used += (size_t)snprintf(valid + used, used < sizeof valid ? sizeof valid - used : 0,
+                                         "%s%s.%s", used ? ", " : "", wl->name, wl->params[i].name);
+            if (idx < 0)
+                continue;
+            known = 1;
+            const hl_param_spec *spec = &wl->params[idx];
+            if (o->params[k].value < spec->min || o->params[k].value > spec->max)
+                return bad(err, err_len, "--param %s=%" PRId64 ": out of range for workload %s; "
+                           "expected %" PRId64 " to %" PRId64, name, o->params[k].value, wl->name,
+                           spec->min, spec->max);
+        }
+        if (!known)
+            return bad(err, err_len, "--param: unknown parameter '%s' for the selected workloads; "
+                       "valid: variant, %s", name, valid);
+    }
+    if (o->variant != NULL) {
+        int known = 0;
+        char valid[512] = "";
+        size_t used = 0;
+        for (size_t w = 0; w < o->nworkloads; w++) {
+            known |= hl_workload_variant_index(o->workloads[w], o->variant) >= 0;
+            for (size_t i = 0; i < o->workloads[w]->nvariants; i++)
+                used += (size_t)snprintf(valid + used, used < sizeof valid ? sizeof valid - used : 0,
+                                         "%s%s", used ? ", " : "", o->workloads[w]->variants[i].name);
+        }
+        if (!known)
+            return bad(err, err_len, "--param variant: unknown variant '%s' for the selected "
+                       "workloads; valid: %s", o->variant, valid);
+    }
+    return 0;
+}
+
+/* NAME=VALUE from --param. */
+static int parse_param(hl_options *o, const char *text, char *err, size_t err_len)
+{
+    const char *eq = strchr(text, '=');
+    if (eq == NULL || eq == text)
+        return bad(err, err_len, "--param: '%s' is not NAME=VALUE (e.g. --param ops=100000)", text);
+    size_t name_len = (size_t)(eq - text);
+    if (name_len == 7 && strncmp(text, "variant", 7) == 0) {
+        if (eq[1] == '\0')
+            return bad(err, err_len, "--param variant: missing variant name");
+        o->variant = eq + 1;
+        return 0;
+    }
+    if (o->nparams == HL_MAX_PARAMS)
+        return bad(err, err_len, "--param: more than %d parameters", HL_MAX_PARAMS);
+    char what[96];
+    snprintf(what, sizeof what, "--param %.*s", (int)name_len, text);
+    int64_t value;
+    if (parse_int(what, eq + 1, 0, INT64_MAX, &value, err, err_len) != 0)
+        return -1;
+    if (name_len >= sizeof o->params[0].name)
+        return bad(err, err_len, "--param: parameter name '%.*s' is too long", (int)name_len, text);
+    char name[sizeof o->params[0].name];
+    memcpy(name, text, name_len);
+    name[name_len] = '\0';
+    for (size_t k = 0; k < o->nparams; k++) {
+        if (strcmp(o->params[k].name, name) == 0) { /* the last setting wins */
+            o->params[k].value = value;
+            return 0;
+        }
+    }
+    memcpy(o->params[o->nparams].name, name, name_len + 1);
+    o->params[o->nparams].value = value;
+    o->nparams++;
+    return 0;
+}
+
+static int parse_seconds(const char *what, const char *text, double max, double *out, char *err,
+                         size_t err_len)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0;
+    if (text == NULL || *text == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v) ||
+        v <= 0 || v > max)
+        return bad(err, err_len, "%s: '%s' is not a number of seconds; expected more than 0 and "
+                   "at most %g", what, text ? text : "", max);
+    *out = v;
+    return 0;
+}
+
+static int apply_selection(hl_options *o, int which, const char *text, char *err, size_t err_len)
+{
+    size_t picked[HL_MAX_SELECTED];
+    int is_all = 0, n;
+    if (which == OPT_ALLOCATOR) {
+        size_t count;
+        const hl_allocator_ops *const *all = hl_allocator_registry(&count);
+        n = parse_selection("allocator", text, allocator_name_at, picked, HL_MAX_SELECTED, &is_all,
+                            err, err_len);
+        for (int i = 0; i < n; i++)
+            o->allocators[i] = all[picked[i]];
+        o->nallocators = n < 0 ? 0 : (size_t)n;
+        o->allocators_all = is_all;
+    } else if (which == OPT_COLLECTOR) {
+        size_t count;
+        const hl_collector_ops *const *all = hl_collector_registry(&count);
+        n = parse_selection("collector", text, collector_name_at, picked, HL_MAX_SELECTED, &is_all,
+                            err, err_len);
+        for (int i = 0; i < n; i++)
+            o->collectors[i] = all[picked[i]];
+        o->ncollectors = n < 0 ? 0 : (size_t)n;
+        o->collectors_all = is_all;
+    } else {
+        size_t count;
+        const hl_workload_ops *const *all = hl_workload_registry(&count);
+        n = parse_selection("workload", text, workload_name_at, picked, HL_MAX_SELECTED, &is_all,
+                            err, err_len);
+        for (int i = 0; i < n; i++)
+            o->workloads[i] = all[picked[i]];
+        o->nworkloads = n < 0 ? 0 : (size_t)n;
+    }
+    return n < 0 ? -1 : 0;
+}
+
+int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err_len)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = HL_MODE_RUN;
+    o->seed = 1;
+    o->repetitions = 1;
+    o->timeout_s = 900;
+    o->out_dir = "results";
+    int given_workload = 0, given_allocator = 0;
+    int64_t v;
+
+    opterr = 0; /* our own messages, one line each */
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case 'h':
+            o->mode = HL_MODE_HELP;
+            break;
+        case OPT_LIST:
+            o->mode = HL_MODE_LIST;
+            break;
+        case OPT_ALLOCATOR:
+        case OPT_COLLECTOR:
+        case OPT_WORKLOAD:
+            given_allocator |= c == OPT_ALLOCATOR;
+            given_workload |= c == OPT_WORKLOAD;
+            rc = apply_selection(o, c, optarg, err, err_len);
+            break;
+        case OPT_PARAM:
+            rc = parse_param(o, optarg, err, err_len);
+            break;
+        case OPT_QUICK:
+            o->quick = 1;
+            break;
+        case OPT_SEED:
+            rc = parse_int("--seed", optarg, 0, INT64_MAX, &v, err, err_len);
+            o->seed = (uint64_t)v;
+            break;
+        case OPT_REPETITIONS:
+            rc = parse_int("--repetitions", optarg, 1, 1000, &o->repetitions, err, err_len);
+            break;
+        case OPT_MIN_TIME:
+            rc = parse_seconds("--min-time", optarg, 3600, &o->min_time, err, err_len);
+            break;
+        case OPT_TIMEOUT:
+            rc = parse_int("--timeout", optarg, 1, 86400, &o->timeout_s, err, err_len);
+            break;
+        case OPT_OUT:
+            if (optarg[0] == '\0')
+                rc = bad(err, err_len, "--out: missing directory name");
+            o->out_dir = optarg;
+            break;
+        case OPT_RUN_CELL:
+            o->mode = o->mode == HL_MODE_RUN ? HL_MODE_CELL : o->mode;
+            break;
+        case OPT_CELL_OUT:
+            o->cell_out = optarg;
+            break;
+        case ':':
+            rc = bad(err, err_len, "%s: missing value (see --help)", argv[optind - 1]);
+            break;
+        default:
+            if (optopt != 0 && optopt < 256)
+                rc = bad(err, err_len, "unknown option '-%c'; see --help for the valid options",
+                         optopt);
+            else
+                rc = bad(err, err_len, "unknown option '%s'; see --help for the valid options",
+                         argv[optind - 1]);
+            break;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    if (optind < argc)
+        return bad(err, err_len, "unexpected argument '%s'; options take the form --name=value "
+                   "(see --help)", argv[optind]);
+    if (o->mode == HL_MODE_HELP || o->mode == HL_MODE_LIST)
+        return 0;
+
+    if (!given_workload) {
+        size_t count;
+        o->workloads[0] = hl_workload_registry(&count)[0];
+        o->nworkloads = 1;
+    }
+    if (!given_allocator) {
+        o->allocators[0] = hl_allocator_find("glibc");
+        o->nallocators = 1;
+    }
+    if (o->mode == HL_MODE_CELL && (o->cell_out == NULL || o->nworkloads != 1 ||
+                                    o->nallocators != 1 || o->ncollectors != 1))
+        return bad(err, err_len, "--run-cell needs --cell-out and exactly one workload, allocator "
+                   "and collector");
+    return validate_params(o, err, err_len);
+}
+
+void hl_options_resolve_params(const hl_options *o, const hl_workload_ops *w, int64_t *values)
+{
+    for (size_t i = 0; i < w->nparams; i++) {
+        values[i] = o->quick ? w->params[i].quick : w->params[i].def;
+        for (size_t k = 0; k < o->nparams; k++)
+            if (strcmp(o->params[k].name, w->params[i].name) == 0)
+                values[i] = o->params[k].value;
+    }
+}
+
+void hl_print_help(const char *prog)
+{
+    printf("usage: %s [options]\n"
+           "\n"
+           "Run heaplab workloads under allocator and collector strategies and measure\n"
+           "throughput and memory.  Each cell (workload x variant x allocator x collector)\n"
+           "runs in its own process; system allocators are brought in by LD_PRELOAD.\n"
+           "\n"
+           "  --allocator=LIST    allocators: a name, a comma list or 'all' (default glibc)\n"
+           "  --collector=LIST    collectors (default: each workload's own)\n"
+           "  --workload=LIST     workloads (default churn)\n"
+           "  --param NAME=VALUE  set a workload parameter; 'variant=NAME' picks one variant\n"
+           "                      (without it every variant runs as its own row)\n"
+           "  --quick             small fixed sizes, for tests and CI\n"
+           "  --seed=N            seed of every random choice (default 1)\n"
+           "  --repetitions=N     repetitions of each timed run, via Google Benchmark (default 1)\n"
+           "  --min-time=SECONDS  let Google Benchmark choose the operation count (open-ended\n"
+           "                      workloads only; others keep their fixed work)\n"
+           "  --timeout=SECONDS   kill a cell that runs longer (default 900)\n"
+           "  --out=DIR           where results go (default results/)\n"
+           "  --list              every allocator, collector and workload, with availability\n"
+           "  -h, --help          this text\n"
+           "\n"
+           "Examples:\n"
+           "  %s --allocator=pool --workload=churn\n"
+           "  %s --allocator=all --quick\n"
+           "  %s --allocator=glibc,mimalloc --param live=100000 --repetitions=5\n"
+           "\n"
+           "Exit status: 0 all cells ran; 1 a cell failed (the others are still written);\n"
+           "2 bad command line.\n",
+           prog, prog, prog, prog);
+}
+
+void hl_print_list(void)
+{
+    size_t n;
+    const hl_allocator_ops *const *allocators = hl_allocator_registry(&n);
+    printf("allocators (--allocator=):\n");
+    for (size_t i = 0; i < n; i++) {
+        const char *why = allocators[i]->unavailable ? allocators[i]->unavailable() : NULL;
+        printf("  %-10s %-11s %s%s%s\n", allocators[i]->name, why ? "unavailable" : "available",
+               allocators[i]->description, why ? "; " : "", why ? why : "");
+    }
+    const hl_collector_ops *const *collectors = hl_collector_registry(&n);
+    printf("\ncollectors (--collector=):\n");
+    for (size_t i = 0; i < n; i++)
+        printf("  %-10s %-11s %s\n", collectors[i]->name, "available", collectors[i]->description);
+    const hl_workload_ops *const *workloads = hl_workload_registry(&n);
+    printf("\nworkloads (--workload=):\n");
+    for (size_t i = 0; i < n; i++) {
+        const hl_workload_ops *w = workloads[i];
+        printf("  %-10s %-11s %s\n", w->name, "available", w->description);
+        printf("             collectors:");
+        for (const char *const *c = w->collectors; *c != NULL; c++)
+            printf(" %s%s", *c, strcmp(*c, w->default_collector) == 0 ? " (default)" : "");
+        printf("\n             variants:");
+        for (size_t k = 0; k < w->nvariants; k++)
+            printf(" %s%s", w->variants[k].name, k + 1 < w->nvariants ? "," : "");
+        printf("\n");
+        for (size_t k = 0; k < w->nvariants; k++)
+            printf("               %-12s %s\n", w->variants[k].name, w->variants[k].description);
+        printf("             parameters (--param NAME=VALUE):\n");
+        for (size_t k = 0; k < w->nparams; k++) {
+            const hl_param_spec *p = &w->params[k];
+            printf("               %-12s %s (default %" PRId64 ", --quick %" PRId64 ", range %" PRId64
+                   "..%" PRId64 ")\n", p->name, p->description, p->def, p->quick, p->min, p->max);
+        }
+    }
+}

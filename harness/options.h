@@ -1,0 +1,65 @@
+/*
+ * options.h - the command line of `bench`, parsed and validated.
+ *
+ * Parsing never exits or prints: a bad flag or value yields one line naming
+ * what was wrong and the valid choices, which main() prints before exiting
+ * with status 2.
+ */
+#ifndef HEAPLAB_OPTIONS_H
+#define HEAPLAB_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "allocators/allocator.h"
+#include "collectors/collector.h"
+#include "workloads/workload.h"
+
+#define HL_MAX_SELECTED 32
+#define HL_MAX_PARAMS 32
+
+typedef enum hl_mode {
+    HL_MODE_RUN,  /* run the matrix of selected cells */
+    HL_MODE_LIST, /* --list */
+    HL_MODE_HELP, /* --help */
+    HL_MODE_CELL, /* --run-cell: one cell in this process (internal) */
+} hl_mode;
+
+typedef struct hl_param_setting {
+    char name[64];
+    int64_t value;
+} hl_param_setting;
+
+typedef struct hl_options {
+    hl_mode mode;
+    const hl_workload_ops *workloads[HL_MAX_SELECTED];
+    size_t nworkloads;
+    const hl_allocator_ops *allocators[HL_MAX_SELECTED];
+    size_t nallocators;
+    int allocators_all; /* "all": unavailable ones are skipped, not failed */
+    const hl_collector_ops *collectors[HL_MAX_SELECTED];
+    size_t ncollectors; /* 0: each workload's default collector */
+    int collectors_all;
+    hl_param_setting params[HL_MAX_PARAMS];
+    size_t nparams;
+    const char *variant; /* --param variant=NAME, or NULL for every variant */
+    int quick;
+    uint64_t seed;
+    int64_t repetitions;
+    double min_time; /* seconds; 0 = fixed work */
+    int64_t timeout_s;
+    const char *out_dir;
+    const char *cell_out; /* --cell-out, with --run-cell */
+} hl_options;
+
+/* Parse argv into o.  Returns 0, or -1 with one line in err. */
+int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err_len);
+
+/* The value of each of w's parameters under o (defaults, --quick, --param),
+ * written into values[w->nparams]. */
+void hl_options_resolve_params(const hl_options *o, const hl_workload_ops *w, int64_t *values);
+
+void hl_print_help(const char *prog);
+void hl_print_list(void);
+
+#endif

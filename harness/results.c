@@ -1,0 +1,322 @@
+/*
+ * results.c - result files (JSON and CSV, written whole or not at all) and
+ * the console table.
+ */
+#include "harness/results.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int hl_write_file_atomic(const char *path, const char *data, size_t len, char *err,
+                         size_t err_len)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+cJSON *hl_read_json_file(const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf == NULL) {
+        snprintf(err, err_len, "out of memory reading %s", path);
+        return NULL;
+    }
+    buf[len] = '\0';
+    cJSON *doc = cJSON_Parse(buf);
+    if (doc == NULL) {
+        const char *at = cJSON_GetErrorPtr();
+        snprintf(err, err_len, "%s is not valid JSON (near byte %ld)", path,
+                 at ? (long)(at - buf) : 0L);
+    }
+    free(buf);
+    return doc;
+}
+
+int hl_make_dirs(const char *dir, char *err, size_t err_len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; ; p++) {
+        char c = *p;
+        if (c == '/' || c == '\0') {
+            *p = '\0';
+            if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+                snprintf(err, err_len, "cannot create directory %s: %s", path, strerror(errno));
+                return -1;
+            }
+            *p = c;
+        }
+        if (c == '\0')
+            break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        snprintf(err, err_len, "%s is not a directory", dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- CSV -- */
+
+static const char *const csv_columns[] = {
+    "status",   "error_message", "workload",  "variant",         "allocator",    "allocator_version",
+    "collector", "params",       "seed",      "repetition_index", "threads",      "ops",
+    "seconds",  "ns_per_op",     "ops_per_sec", "rss_base",       "rss_peak",     "rss_end",
+    "live_peak", "fragmentation", "leaked_bytes", "allocs",        "frees",        "reallocs",
+    "bytes_allocated", "checksum",
+};
+
+typedef struct strbuf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} strbuf;
+
+static void sb_add(strbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (d == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void sb_str(strbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+/* One CSV field: quoted when it holds a comma, quote or line break. */
+static void sb_field(strbuf *b, const cJSON *v)
+{
+    char num[64];
+    if (v == NULL || cJSON_IsNull(v))
+        return;
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == (double)(long long)d && d < 9e15 && d > -9e15)
+            snprintf(num, sizeof num, "%lld", (long long)d);
+        else
+            snprintf(num, sizeof num, "%.6g", d);
+        sb_str(b, num);
+        return;
+    }
+    const char *s = cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? "true" : "false") : v->valuestring;
+    if (s == NULL)
+        return;
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        sb_str(b, s);
+        return;
+    }
+    sb_str(b, "\"");
+    for (const char *p = s; *p; p++)
+        sb_add(b, *p == '"' ? "\"\"" : p, *p == '"' ? 2 : 1);
+    sb_str(b, "\"");
+}
+
+static int is_csv_row(const cJSON *row)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(row, "run_type");
+    return !cJSON_IsString(type) || strcmp(type->valuestring, "iteration") == 0;
+}
+
+char *hl_results_csv(const cJSON *doc)
+{
+    const cJSON *rows = cJSON_GetObjectItemCaseSensitive(doc, "benchmarks");
+    const size_t ncore = sizeof csv_columns / sizeof csv_columns[0];
+    /* The allocators' own figures: the union of alloc_* keys, in order seen. */
+    const char *extra[256];
+    size_t nextra = 0;
+    const cJSON *row, *kv;
+    cJSON_ArrayForEach(row, rows) cJSON_ArrayForEach(kv, row)
+    {
+        if (strncmp(kv->string, "alloc_", 6) != 0 || nextra == 256)
+            continue;
+        size_t k = 0;
+        while (k < nextra && strcmp(extra[k], kv->string) != 0)
+            k++;
+        if (k == nextra)
+            extra[nextra++] = kv->string;
+    }
+    strbuf b = {0};
+    for (size_t i = 0; i < ncore + nextra; i++) {
+        sb_str(&b, i ? "," : "");
+        sb_str(&b, i < ncore ? csv_columns[i] : extra[i - ncore]);
+    }
+    sb_str(&b, "\n");
+    cJSON_ArrayForEach(row, rows)
+    {
+        if (!is_csv_row(row))
+            continue;
+        int failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "error_occurred"));
+        for (size_t i = 0; i < ncore + nextra; i++) {
+            sb_str(&b, i ? "," : "");
+            if (i == 0)
+                sb_str(&b, failed ? "error" : "ok");
+            else
+                sb_field(&b, cJSON_GetObjectItemCaseSensitive(
+                                 row, i < ncore ? csv_columns[i] : extra[i - ncore]));
+        }
+        sb_str(&b, "\n");
+    }
+    if (b.failed) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}
+
+int hl_results_write(const char *dir, const char *stem, const cJSON *doc, char *err,
+                     size_t err_len)
+{
+    if (hl_make_dirs(dir, err, err_len) != 0)
+        return -1;
+    char path[4096];
+    char *json = cJSON_Print(doc);
+    char *csv = hl_results_csv(doc);
+    int rc = -1;
+    if (json == NULL || csv == NULL) {
+        snprintf(err, err_len, "out of memory while formatting results");
+    } else {
+        snprintf(path, sizeof path, "%s/%s.json", dir, stem);
+        if (hl_write_file_atomic(path, json, strlen(json), err, err_len) == 0) {
+            snprintf(path, sizeof path, "%s/%s.csv", dir, stem);
+            rc = hl_write_file_atomic(path, csv, strlen(csv), err, err_len);
+        }
+    }
+    free(json);
+    free(csv);
+    return rc;
+}
+
+/* ------------------------------------------------------------- table -- */
+
+static double row_number(const cJSON *row, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* The row that speaks for a cell: its median when it has repetitions. */
+static const cJSON *table_pick(const cJSON *rows, const char *aggregate)
+{
+    const cJSON *row, *first = NULL;
+    cJSON_ArrayForEach(row, rows)
+    {
+        const cJSON *agg = cJSON_GetObjectItemCaseSensitive(row, "aggregate_name");
+        if (aggregate == NULL && first == NULL && !cJSON_IsString(agg))
+            first = row;
+        if (aggregate != NULL && cJSON_IsString(agg) && strcmp(agg->valuestring, aggregate) == 0)
+            return row;
+    }
+    return first;
+}
+
+static void format_bytes(char *buf, size_t len, double bytes)
+{
+    if (bytes < 0)
+        snprintf(buf, len, "-");
+    else if (bytes >= 1024.0 * 1024 * 1024)
+        snprintf(buf, len, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+    else
+        snprintf(buf, len, "%.1f MiB", bytes / (1024.0 * 1024));
+}
+
+void hl_table_header(void)
+{
+    printf("%-8s %-8s %-9s %-9s %9s %8s %10s %10s %7s  %s\n", "workload", "variant", "allocator",
+           "collector", "ns/op", "Mops/s", "rss_peak", "live_peak", "frag", "status");
+}
+
+void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
+                  const char *allocator, const char *collector, const char *status)
+{
+    const cJSON *row = table_pick(rows, "median");
+    const cJSON *cv = table_pick(rows, "cv");
+    if (row == NULL)
+        row = table_pick(rows, NULL);
+    char ns[32] = "-", mops[32] = "-", rss[32] = "-", live[32] = "-", frag[32] = "-";
+    if (row != NULL) {
+        double ns_per_op = row_number(row, "ns_per_op");
+        if (ns_per_op > 0) {
+            snprintf(ns, sizeof ns, "%.2f", ns_per_op);
+            snprintf(mops, sizeof mops, "%.1f", 1e3 / ns_per_op);
+        }
+        format_bytes(rss, sizeof rss, row_number(row, "rss_peak"));
+        format_bytes(live, sizeof live, row_number(row, "live_peak"));
+        double f = row_number(row, "fragmentation");
+        if (cJSON_GetObjectItemCaseSensitive(row, "fragmentation") != NULL)
+            snprintf(frag, sizeof frag, "%.2f", f);
+    }
+    char shown_status[320];
+    double cv_value = cv ? row_number(cv, "real_time") : -1;
+    if (cv_value >= 0 && strcmp(status, "ok") == 0)
+        snprintf(shown_status, sizeof shown_status, "ok (cv %.1f%%)", cv_value * 100);
+    else
+        snprintf(shown_status, sizeof shown_status, "%s", status);
+    printf("%-8s %-8s %-9s %-9s %9s %8s %10s %10s %7s  %s\n", workload, variant, allocator,
+           collector, ns, mops, rss, live, frag, shown_status);
+    fflush(stdout);
+}

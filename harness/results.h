@@ -1,0 +1,41 @@
+/*
+ * results.h - reading and writing result files.
+ *
+ * A results document is Google Benchmark's JSON: a `context` object and a
+ * `benchmarks` array whose entries carry heaplab's figures as top-level
+ * keys, so Google Benchmark's compare.py reads it unchanged.  Beside it goes
+ * a CSV with one row per repetition (or failed cell).  Files are written to
+ * a temporary name and renamed, so they appear whole or not at all.
+ */
+#ifndef HEAPLAB_RESULTS_H
+#define HEAPLAB_RESULTS_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* Write len bytes to path through a temporary file and rename.  Returns 0,
+ * or -1 with a one-line reason in err. */
+int hl_write_file_atomic(const char *path, const char *data, size_t len, char *err,
+                         size_t err_len);
+
+/* mkdir -p dir.  Returns 0, or -1 with a reason in err. */
+int hl_make_dirs(const char *dir, char *err, size_t err_len);
+
+/* Parse the JSON file at path.  NULL with a reason in err on failure. */
+cJSON *hl_read_json_file(const char *path, char *err, size_t err_len);
+
+/* Write doc as <dir>/<stem>.json and its rows as <dir>/<stem>.csv, creating
+ * dir when needed.  Returns 0, or -1 with a reason in err. */
+int hl_results_write(const char *dir, const char *stem, const cJSON *doc, char *err,
+                     size_t err_len);
+
+/* The CSV text of doc's iteration rows (and error rows); caller frees. */
+char *hl_results_csv(const cJSON *doc);
+
+/* Console table: the header, then one line per cell from its rows. */
+void hl_table_header(void);
+void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
+                  const char *allocator, const char *collector, const char *status);
+
+#endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# install-deps.sh - install the Debian packages heaplab needs, and only those
+# that are missing.  Non-interactive, without recommends; `apt-get update`
+# runs only when an install needs it.  When everything is present it costs
+# one dpkg-query.
+set -euo pipefail
+
+packages=(
+  gcc g++ make cmake pkg-config        # the build
+  libbenchmark-dev                     # timing, through harness/bench_shim.cc
+  libcjson-dev                         # reading and writing results
+  libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4  # the system allocators, preloaded
+  python3                              # the tests' checks of result files
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]] || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt_install() { "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; }
+# Try with the package lists we have; refresh them only if that fails.
+if ! apt_install 2>/dev/null; then
+  "${sudo[@]}" apt-get update -qq >&2
+  apt_install
+fi

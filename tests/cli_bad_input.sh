@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# cli_bad_input.sh BENCH - every bad command line gets exactly one line on
+# stderr naming what was wrong, nothing on stdout, and exit status 2.
+#
+# Table: arguments (split on spaces) | a phrase the message must contain.
+set -u
+bench=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+while IFS='|' read -r args phrase; do
+  args=${args%% }; phrase=${phrase# }
+  [[ -z $args || $args == \#* ]] && continue
+  # shellcheck disable=SC2086
+  "$bench" --out="$tmp/out" $args >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  lines=$(wc -l <"$tmp/stderr")
+  if [[ $rc -ne 2 ]]; then
+    echo "FAIL [$args]: exit $rc, expected 2"; fail=1
+  elif [[ $lines -ne 1 ]]; then
+    echo "FAIL [$args]: $lines lines on stderr, expected 1:"; cat "$tmp/stderr"; fail=1
+  elif ! grep -qF -- "$phrase" "$tmp/stderr"; then
+    echo "FAIL [$args]: message lacks '$phrase': $(cat "$tmp/stderr")"; fail=1
+  elif [[ -s $tmp/stdout ]]; then
+    echo "FAIL [$args]: wrote to stdout"; fail=1
+  else
+    echo "ok   [$args] -> $(cat "$tmp/stderr")"
+  fi
+done <<'TABLE'
+--allocator=foo                 | unknown allocator 'foo'; valid: glibc, jemalloc, mimalloc, tcmalloc, pool, arena, all
+--allocator=                    | --allocator: missing value
+--allocator=pool,               | empty name
+--allocator=,pool               | empty name
+--allocator=pool,,glibc         | empty name
+--allocator=POOL                | unknown allocator 'POOL'
+--workload=nope                 | unknown workload 'nope'; valid: churn
+--workload=                     | --workload: missing value
+--collector=gc                  | unknown collector 'gc'
+--collector=                    | --collector: missing value
+--param                         | --param: missing value
+--param ops                     | not NAME=VALUE
+--param =5                      | not NAME=VALUE
+--param ops=                    | --param ops: missing value
+--param ops=abc                 | --param ops: 'abc' is not a whole number
+--param ops=12x                 | is not a whole number
+--param ops=-5                  | --param ops: -5 is out of range
+--param ops=0                   | out of range for workload churn
+--param live=99999999999999999999 | out of range
+--param nosuch=1                | unknown parameter 'nosuch'
+--param variant=                | missing variant name
+--param variant=nope            | unknown variant 'nope'
+--seed=x                        | --seed: 'x' is not a whole number
+--seed=-1                       | --seed: -1 is out of range
+--seed=                         | --seed: missing value
+--seed                          | --seed: missing value
+--repetitions=0                 | --repetitions: 0 is out of range
+--repetitions=1001              | out of range; expected 1 to 1000
+--repetitions=1.5               | not a whole number
+--min-time=abc                  | --min-time: 'abc' is not a number of seconds
+--min-time=-1                   | --min-time
+--min-time=0                    | --min-time
+--min-time=nan                  | --min-time
+--timeout=0                     | --timeout: 0 is out of range
+--timeout=ten                   | --timeout
+--out=                          | --out: missing directory name
+--out=/proc/heaplab-nope        | --out: cannot write results to /proc/heaplab-nope
+--bogus                         | unknown option '--bogus'
+--allocatr=pool                 | unknown option '--allocatr=pool'
+-x                              | unknown option '-x'
+stray                           | unexpected argument 'stray'
+--run-cell                      | --run-cell needs --cell-out
+TABLE
+exit $fail

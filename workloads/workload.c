@@ -1,0 +1,77 @@
+/*
+ * workload.c - the workload registry and what every workload shares:
+ * errors, parameter and variant look-up, and bookkeeping memory.
+ *
+ * To add a workload, list its getter in the table below.
+ */
+#include "workloads/workload.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+const hl_workload_ops *const *hl_workload_registry(size_t *count)
+{
+    static const hl_workload_ops *table[1];
+    if (table[0] == NULL)
+        table[0] = hl_churn_workload();
+    *count = sizeof table / sizeof table[0];
+    return table;
+}
+
+const hl_workload_ops *hl_workload_find(const char *name)
+{
+    size_t n;
+    const hl_workload_ops *const *all = hl_workload_registry(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i]->name, name) == 0)
+            return all[i];
+    return NULL;
+}
+
+int hl_fail(hl_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int hl_workload_param_index(const hl_workload_ops *w, const char *name)
+{
+    for (size_t i = 0; i < w->nparams; i++)
+        if (strcmp(w->params[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int hl_workload_variant_index(const hl_workload_ops *w, const char *name)
+{
+    for (size_t i = 0; i < w->nvariants; i++)
+        if (strcmp(w->variants[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int hl_workload_supports(const hl_workload_ops *w, const char *collector)
+{
+    for (const char *const *c = w->collectors; *c != NULL; c++)
+        if (strcmp(*c, collector) == 0)
+            return 1;
+    return 0;
+}
+
+void *hl_bookkeeping_alloc(size_t size)
+{
+    void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void hl_bookkeeping_free(void *p, size_t size)
+{
+    if (p != NULL)
+        munmap(p, size ? size : 1);
+}

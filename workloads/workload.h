@@ -1,0 +1,113 @@
+/*
+ * workload.h - what a heaplab workload is.
+ *
+ * A workload is a const method table with a name, a description, the
+ * collector it runs under by default, its parameters (each with a full-size
+ * default and a --quick value) and its variants.  It does fixed work: its
+ * `ops` method says how many operations one run performs, from the
+ * parameters alone, so that a faster strategy can never be one that did
+ * less.  Every random choice comes from the seed, so the same seed gives the
+ * same allocation sequence under every strategy, and each run ends with a
+ * checksum of what it read back from memory.
+ *
+ * A run has three phases, driven by the harness:
+ *   setup   untimed: build the initial live set;
+ *   step    timed, called repeatedly: perform the next `n` operations;
+ *   finish  untimed: free everything, verify, report the checksum.
+ * Workloads see the allocator interface only, never a concrete allocator.
+ *
+ * To add a workload: write workloads/<name>.c exporting one getter, declare
+ * the getter below, add it to registry.c and to CMakeLists.txt.
+ */
+#ifndef HEAPLAB_WORKLOAD_H
+#define HEAPLAB_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "allocators/allocator.h"
+#include "collectors/collector.h"
+
+/* A one-line error; library code fills it instead of printing. */
+typedef struct hl_error {
+    char msg[256];
+} hl_error;
+
+/* Set err->msg printf-style; returns -1 so callers can `return hl_fail(...)`. */
+int hl_fail(hl_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef struct hl_param_spec {
+    const char *name;
+    const char *description;
+    int64_t def;   /* the full-size default */
+    int64_t quick; /* the value under --quick */
+    int64_t min, max;
+} hl_param_spec;
+
+typedef struct hl_variant_spec {
+    const char *name;
+    const char *description;
+} hl_variant_spec;
+
+/* What one run of a workload is given. */
+typedef struct hl_workload_config {
+    const hl_allocator *alloc;          /* where the bytes come from */
+    const hl_collector_ops *collector;  /* how objects die */
+    const int64_t *params;              /* values, in the order of the param table */
+    size_t variant;                     /* index into the variant table */
+    uint64_t seed;
+} hl_workload_config;
+
+typedef struct hl_workload_result {
+    uint64_t ops;      /* operations performed */
+    uint64_t checksum; /* of what was read back; identical under every strategy */
+} hl_workload_result;
+
+enum hl_workload_flags {
+    /* step() accepts any number of operations (a steady state), so Google
+     * Benchmark may choose the count from --min-time. */
+    HL_WORKLOAD_OPEN_ENDED = 1u << 0,
+};
+
+typedef struct hl_workload_ops {
+    const char *name;
+    const char *description;
+    const char *default_collector;
+    const char *const *collectors; /* NULL-terminated: the collectors it supports */
+    const hl_param_spec *params;
+    size_t nparams;
+    const hl_variant_spec *variants;
+    size_t nvariants;
+    unsigned flags;
+
+    /* The number of operations one run performs under `cfg`. */
+    uint64_t (*ops)(const hl_workload_config *cfg);
+    /* Build the initial state.  Returns 0, or -1 with err set (nothing kept). */
+    int (*setup)(const hl_workload_config *cfg, void **state, hl_error *err);
+    /* Perform the next n operations.  Returns 0, or -1 with err set
+     * (out of memory, or a corrupted block found). */
+    int (*step)(void *state, uint64_t n, hl_error *err);
+    /* Free everything, verify it, fill `res` and release the state (always,
+     * even on error).  Returns 0 or -1 with err set. */
+    int (*finish)(void *state, hl_workload_result *res, hl_error *err);
+} hl_workload_ops;
+
+const hl_workload_ops *hl_churn_workload(void);
+
+const hl_workload_ops *const *hl_workload_registry(size_t *count);
+const hl_workload_ops *hl_workload_find(const char *name);
+
+/* Index of parameter `name` in w's table, or -1. */
+int hl_workload_param_index(const hl_workload_ops *w, const char *name);
+/* Index of variant `name`, or -1. */
+int hl_workload_variant_index(const hl_workload_ops *w, const char *name);
+/* Whether w runs under the collector called `name`. */
+int hl_workload_supports(const hl_workload_ops *w, const char *collector);
+
+/* Bookkeeping memory for workloads (slot tables and the like), mapped
+ * straight from the kernel so it stays out of the allocator being measured.
+ * Zero-filled.  Returns NULL on failure. */
+void *hl_bookkeeping_alloc(size_t size);
+void hl_bookkeeping_free(void *p, size_t size);
+
+#endif
