@@ -3,6 +3,10 @@
 #   make bench   install what is missing, build, run the quick suite into results/
 #   make test    install what is missing, build, run every test (also under ASan+UBSan)
 #   make build   install what is missing and build build/heaplab
+#   make plots   PNG, SVG and plots/report.html from the newest results (RESULTS=path for others)
+#   make regress run the deterministic gate (Callgrind instruction counts, allocation
+#                counts, live and leaked bytes, collections) against results/baseline
+#   make baseline  refresh results/baseline from this machine
 #   make clean   remove the build trees
 
 BUILD      ?= build
@@ -10,7 +14,13 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DHEAPLAB_WERROR=ON
 
-.PHONY: all deps build bench test test-release test-sanitize clean
+.PHONY: all deps build bench test test-release test-sanitize regress baseline plots clean
+
+# The deterministic gate's matrix: small, fixed work, counted under Callgrind.
+# Boehm GC (tracing) is left out: conservative scanning makes its figures
+# depend on stack contents.
+GATE_ARGS = --quick --instructions --workload=all --collector=manual,refcount,cycle,marksweep \
+	--allocator=pool
 
 all: build
 
@@ -35,6 +45,18 @@ test-sanitize: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+plots: deps
+	python3 scripts/plots.py $(RESULTS)
+
+regress: build
+	rm -rf results/regress
+	./bench $(GATE_ARGS) --out=results/regress
+	./bench --compare results/baseline results/regress --report=results/regress/report.md
+
+baseline: build
+	find results/baseline -name '2*_*' -delete
+	./bench $(GATE_ARGS) --out=results/baseline
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

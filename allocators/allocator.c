@@ -5,6 +5,7 @@
 #include "allocators/allocator.h"
 
 #include <string.h>
+#include <sys/mman.h>
 
 void hl_stats_add(hl_stats *stats, const char *name, const char *unit, double value)
 {
@@ -40,4 +41,17 @@ void hl_allocator_close(hl_allocator *a)
         a->ops->fini(a->ctx);
     a->ops = NULL;
     a->ctx = NULL;
+}
+
+void *hl_untracked_alloc(size_t size)
+{
+    void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void hl_untracked_free(void *p, size_t size)
+{
+    if (p != NULL)
+        munmap(p, size ? size : 1);
 }

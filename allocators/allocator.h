@@ -133,6 +133,30 @@ int hl_allocator_open(hl_allocator *a, const hl_allocator_ops *ops);
 /* Close it (fini); safe on a zeroed struct. */
 void hl_allocator_close(hl_allocator *a);
 
+/* Decorators chosen on the command line (--decorate=NAME), applied outside
+ * the tracker so that what they do shows in its counts.  The test-only ones
+ * exist to prove the regression check: `slow` adds about a dozen
+ * instructions per allocation, `leak` drops every 100th free. */
+typedef struct hl_decorator {
+    const char *name;
+    const char *description;
+    int (*wrap)(hl_allocator *out, const hl_allocator *inner);
+} hl_decorator;
+
+int hl_slow_wrap(hl_allocator *out, const hl_allocator *inner);
+int hl_leak_wrap(hl_allocator *out, const hl_allocator *inner);
+
+/* The decorator called `name`, or NULL; *all lists every one. */
+const hl_decorator *hl_decorator_find(const char *name);
+const hl_decorator *hl_decorator_registry(size_t *count);
+
+/* Memory for the harness's, workloads' and collectors' own bookkeeping
+ * (slot tables, root sets, logs), mapped straight from the kernel so it
+ * stays out of every allocator being measured.  Zero-filled; NULL on
+ * failure; free with the same size. */
+void *hl_untracked_alloc(size_t size);
+void hl_untracked_free(void *p, size_t size);
+
 /* ------------------------------------------------------------ registry -- */
 
 /* Getters, one per allocator file. */

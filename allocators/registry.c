@@ -35,3 +35,23 @@ const hl_allocator_ops *hl_allocator_find(const char *name)
             return all[i];
     return NULL;
 }
+
+const hl_decorator *hl_decorator_registry(size_t *count)
+{
+    static const hl_decorator table[] = {
+        {"slow", "test only: about a dozen extra instructions per allocation", hl_slow_wrap},
+        {"leak", "test only: drops every 100th free", hl_leak_wrap},
+    };
+    *count = sizeof table / sizeof table[0];
+    return table;
+}
+
+const hl_decorator *hl_decorator_find(const char *name)
+{
+    size_t n;
+    const hl_decorator *all = hl_decorator_registry(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].name, name) == 0)
+            return &all[i];
+    return NULL;
+}

@@ -1,27 +1,244 @@
 /*
- * collector.h - the object-lifetime axis of a heaplab strategy.
+ * collector.h - the object-lifetime axis of a heaplab strategy, and the
+ * object model every collector offers to workloads.
  *
- * A collector decides how an object's life ends: `manual` (the workload
- * frees what it knows is dead), and, as the object model grows, reference
- * counting, CPython's generational cycle collector and tracing.  Like
- * allocators, collectors are const method tables in a static registry, one
- * file each; a collector knows nothing of which allocator serves it.
+ * A collector decides how an object's life ends:
  *
- * Workloads that allocate raw bytes (churn and the classic allocator
- * benchmarks) run under `manual` only: they free explicitly, and that is the
- * whole of their collector.
+ *   manual     the workload frees each object when it knows it is dead;
+ *   refcount   an object dies when its last reference goes (cycles leak);
+ *   cycle      reference counting plus CPython's generational cycle
+ *              collector (update_refs, subtract_refs, move_unreachable);
+ *   tracing    Boehm GC from Debian's libgc: nothing is freed by the
+ *              workload at all, reachability from the roots decides;
+ *   marksweep  heaplab's own mark-sweep over an explicit root set, on any
+ *              allocator.
+ *
+ * Like allocators, collectors are const method tables in a static registry,
+ * one file each.  A collector receives an allocator instance and knows
+ * nothing of which allocator it is (Boehm GC brings its own heap and says so
+ * with HL_GC_OWN_HEAP).
+ *
+ * The object model.  An object has a type, `nrefs` reference fields and
+ * `data_size` bytes of plain data:
+ *
+ *       collector prefix (private: refcount, GC links, mark bits ...)
+ *     +--------------------+
+ *     | type               |  <- hl_object *: what workloads hold
+ *     | nrefs | data_size  |
+ *     | refs[0..nrefs)     |  strong references, NULL or objects
+ *     | data[0..data_size) |  the workload's bytes, 8-aligned
+ *     +--------------------+
+ *
+ * References held by the workload itself (locals, tables, queues) are its
+ * roots: `new_object` returns an object with one such reference, `retain`
+ * adds one, `release` drops one.  References between objects go through
+ * `store`, so counting collectors see every change.  Under `manual`,
+ * `release` is a no-op and the workload calls `free_object`; under every
+ * other collector `free_object` is a no-op and death is the collector's
+ * business.  Workloads call the inline helpers below, never the table.
  */
 #ifndef HEAPLAB_COLLECTOR_H
 #define HEAPLAB_COLLECTOR_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "allocators/allocator.h"
+
+typedef struct hl_object hl_object;
+
+/* Called for each reference field of an object during traversal. */
+typedef void (*hl_visit_fn)(hl_object **field, void *arg);
+
+typedef struct hl_type {
+    const char *name;
+    /* Visit each reference field of o.  NULL means the default: the nrefs
+     * slots of refs[].  A type overrides it only to skip slots that hold no
+     * strong reference. */
+    void (*traverse)(hl_object *o, hl_visit_fn visit, void *arg);
+} hl_type;
+
+struct hl_object {
+    const hl_type *type;
+    uint32_t nrefs;     /* reference slots in refs[] */
+    uint32_t data_size; /* bytes after the slots */
+    hl_object *refs[];
+};
+
+static inline void *hl_object_data(hl_object *o)
+{
+    return (void *)(o->refs + o->nrefs);
+}
+
+/* Bytes an object occupies, prefix excluded. */
+static inline size_t hl_object_size(uint32_t nrefs, uint32_t data_size)
+{
+    return sizeof(hl_object) + (size_t)nrefs * sizeof(hl_object *) + ((data_size + 7u) & ~7u);
+}
+
+/* Visit o's references with its type's traverse, or the default. */
+void hl_object_traverse(hl_object *o, hl_visit_fn visit, void *arg);
+
+/* A weak reference's callback: runs after the referent died and every weak
+ * reference to it was cleared (`weakref` reads as empty by then), and only
+ * while the weak reference object itself is alive and reachable: a weak
+ * reference that dies in the same collection as its referent gets no
+ * callback (CPython's rule). */
+typedef void (*hl_weak_callback)(hl_object *weakref, void *arg);
+
+/* --------------------------------------------------------- statistics -- */
+
+#define HL_GC_GENERATIONS 3
+
+typedef struct hl_gc_stats {
+    uint64_t collections[HL_GC_GENERATIONS]; /* by generation; non-generational: [0] */
+    uint64_t collected[HL_GC_GENERATIONS];   /* unreachable objects freed */
+    uint64_t uncollectable[HL_GC_GENERATIONS];
+    uint64_t objects_allocated;
+    uint64_t objects_freed;                  /* by any means: explicit, count, collection */
+    uint64_t weakrefs_cleared;
+    uint64_t callbacks_run;
+    uint64_t pauses;          /* timed collections */
+    double pause_total_ns;
+    double pause_max_ns;
+    double pause_p50_ns;      /* -1 when there were no pauses */
+    double pause_p99_ns;
+    /* HL_GC_OWN_HEAP collectors only (the tracker cannot see their heap):
+     * bytes of objects still reachable, and the collector's heap size; -1
+     * when unknown. */
+    int64_t own_live_bytes;
+    int64_t own_heap_bytes;
+} hl_gc_stats;
+
+/* ------------------------------------------------------- method table -- */
+
+enum hl_gc_flags {
+    HL_GC_MANUAL = 1u << 0,       /* the workload must free_object what is dead */
+    HL_GC_FREES_CYCLES = 1u << 1, /* unreachable cycles are reclaimed */
+    HL_GC_OWN_HEAP = 1u << 2,     /* allocates from its own heap, not the allocator given */
+};
+
+/* Tunables of the generational collector; other collectors ignore them. */
+typedef struct hl_gc_config {
+    int64_t threshold[HL_GC_GENERATIONS]; /* 700, 10, 10 as in CPython 3.11/3.12 */
+    int long_lived_rule; /* 1: skip a full collection while long_lived_pending <
+                            long_lived_total / 4 */
+} hl_gc_config;
 
 typedef struct hl_collector_ops {
     const char *name;        /* the value of --collector= */
     const char *description; /* one line for --list */
+    unsigned flags;          /* hl_gc_flags */
+
+    /* NULL when usable here, else a one-line reason (static). */
+    const char *(*unavailable)(void);
+
+    /* Create a collector over `alloc` (which must outlive it).  Returns 0 or
+     * a negative errno. */
+    int (*init)(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg);
+    /* Free every object still alive and the collector itself. */
+    void (*fini)(void *ctx);
+
+    /* A new object of type t with nrefs NULL slots and data_size zeroed
+     * bytes, held by one workload reference.  NULL when memory is exhausted.
+     * May run a collection first. */
+    hl_object *(*new_object)(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size);
+    /* o->refs[field] = value, keeping counts right (value may be NULL). */
+    void (*store)(void *ctx, hl_object *o, uint32_t field, hl_object *value);
+    /* The workload takes / drops one reference to o. */
+    void (*retain)(void *ctx, hl_object *o);
+    void (*release)(void *ctx, hl_object *o);
+    /* manual only: o is dead; free it (its referents are not touched). */
+    void (*free_object)(void *ctx, hl_object *o);
+    /* Collect now: generation 0..2, or -1 for everything. */
+    void (*collect)(void *ctx, int generation);
+
+    /* A weak reference to `target`: itself an object (of a built-in type,
+     * no strong fields), returned with one workload reference like any new
+     * object, and dropped the same way (release, or free_object under
+     * manual).  It may be stored in other objects' fields.  cb (may be NULL)
+     * runs when target dies.  NULL when memory is exhausted. */
+    hl_object *(*weak_new)(void *ctx, hl_object *target, hl_weak_callback cb, void *arg);
+    /* The referent of a weak reference object, or NULL once it died.  The
+     * pointer is borrowed: retain it to keep it. */
+    hl_object *(*weak_get)(void *ctx, hl_object *weakref);
+
+    /* Fill *out (zeroed by the caller). */
+    void (*stats)(void *ctx, hl_gc_stats *out);
 } hl_collector_ops;
 
+/* A live collector: a method table and its context. */
+typedef struct hl_gc {
+    const hl_collector_ops *ops;
+    void *ctx;
+} hl_gc;
+
+static inline hl_object *hl_new(const hl_gc *gc, const hl_type *t, uint32_t nrefs,
+                                uint32_t data_size)
+{
+    return gc->ops->new_object(gc->ctx, t, nrefs, data_size);
+}
+
+static inline void hl_store(const hl_gc *gc, hl_object *o, uint32_t field, hl_object *value)
+{
+    gc->ops->store(gc->ctx, o, field, value);
+}
+
+static inline void hl_retain(const hl_gc *gc, hl_object *o)
+{
+    gc->ops->retain(gc->ctx, o);
+}
+
+static inline void hl_release(const hl_gc *gc, hl_object *o)
+{
+    gc->ops->release(gc->ctx, o);
+}
+
+static inline void hl_free_object(const hl_gc *gc, hl_object *o)
+{
+    gc->ops->free_object(gc->ctx, o);
+}
+
+static inline hl_object *hl_weak_new(const hl_gc *gc, hl_object *target, hl_weak_callback cb,
+                                     void *arg)
+{
+    return gc->ops->weak_new(gc->ctx, target, cb, arg);
+}
+
+static inline hl_object *hl_weak_get(const hl_gc *gc, hl_object *weakref)
+{
+    return gc->ops->weak_get(gc->ctx, weakref);
+}
+
+static inline void hl_collect(const hl_gc *gc, int generation)
+{
+    gc->ops->collect(gc->ctx, generation);
+}
+
+static inline int hl_gc_is_manual(const hl_gc *gc)
+{
+    return (gc->ops->flags & HL_GC_MANUAL) != 0;
+}
+
+/* Collectors take their internal tables (root sets, weak-reference maps,
+ * pause logs) from hl_untracked_alloc, never from the allocator they are
+ * given: only objects count as the program's memory. */
+
+/* Open a collector over alloc with cfg (NULL: CPython's defaults).  Returns
+ * 0 or a negative errno. */
+int hl_gc_open(hl_gc *gc, const hl_collector_ops *ops, const hl_allocator *alloc,
+               const hl_gc_config *cfg);
+void hl_gc_close(hl_gc *gc);
+/* CPython 3.11/3.12's defaults: thresholds 700/10/10, the long-lived rule on. */
+hl_gc_config hl_gc_default_config(void);
+
+/* ----------------------------------------------------------- registry -- */
+
 const hl_collector_ops *hl_manual_collector(void);
+const hl_collector_ops *hl_refcount_collector(void);
+const hl_collector_ops *hl_cycle_collector(void);
+const hl_collector_ops *hl_tracing_collector(void);
+const hl_collector_ops *hl_marksweep_collector(void);
 
 /* All registered collectors, in --list order. */
 const hl_collector_ops *const *hl_collector_registry(size_t *count);

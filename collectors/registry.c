@@ -9,9 +9,14 @@
 
 const hl_collector_ops *const *hl_collector_registry(size_t *count)
 {
-    static const hl_collector_ops *table[1];
-    if (table[0] == NULL)
+    static const hl_collector_ops *table[5];
+    if (table[0] == NULL) {
         table[0] = hl_manual_collector();
+        table[1] = hl_refcount_collector();
+        table[2] = hl_cycle_collector();
+        table[3] = hl_tracing_collector();
+        table[4] = hl_marksweep_collector();
+    }
     *count = sizeof table / sizeof table[0];
     return table;
 }

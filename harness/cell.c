@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <valgrind/callgrind.h>
 
 #include "harness/bench_shim.h"
 #include "harness/metrics.h"
 #include "harness/results.h"
+#include "harness/sampler.h"
 
 /* Operations per batch handed to step(): large enough that the shim's cost
  * per batch vanishes, small enough to stop promptly. */
@@ -27,11 +29,19 @@
  * give; it is written as absent, never as zero. */
 typedef struct memory_figures {
     long long rss_base, rss_peak, rss_end;
-    int peak_reset; /* 1 when rss_peak covers the pass alone */
+    hl_sampler sampler; /* memory over time, with each phase's peak */
     hl_tracker_counts counts;
+    long long leaked; /* bytes still allocated after finish and a full collection */
     hl_stats alloc_stats;
+    hl_gc_stats gc;
     hl_workload_result result;
 } memory_figures;
+
+/* What one run of the workload leaves behind, before the collector closes. */
+typedef struct run_outcome {
+    hl_workload_result result;
+    hl_gc_stats gc;
+} run_outcome;
 
 typedef struct cell {
     const hl_options *o;
@@ -50,49 +60,111 @@ typedef struct cell {
     char first_error[256]; /* of a timed run Google Benchmark reported failed */
 } cell;
 
-/* Run setup, every step and finish on `alloc`.  Without a bench state the
- * steps run untimed for `ops` operations; with one, Google Benchmark sets
- * the count.  `before_finish` (may be NULL) sees the live set just before
- * finish frees it.  Returns 0, or -1 with err set. */
+/* What a pass adds to a plain run of the workload; every field may be
+ * zero. */
+typedef struct run_hooks {
+    hl_sampler *sampler;           /* memory over time, with phase marks */
+    void (*before_finish)(cell *); /* sees the live set before finish frees it */
+    void (*after_collect)(cell *); /* sees the heap after finish and a full
+                                      collection, before the collector closes */
+    int count_instructions;        /* Callgrind collects only around the steps */
+} run_hooks;
+
+/* Run setup, every step and finish on `alloc`, with the cell's collector
+ * over it.  Without a bench state the steps run untimed for `ops`
+ * operations; with one, Google Benchmark sets the count.  Returns 0, or -1
+ * with err set. */
 static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state *st,
-                             hl_workload_result *res, void (*before_finish)(cell *),
-                             hl_error *err)
+                             const run_hooks *hooks, run_outcome *out, hl_error *err)
 {
+    hl_sampler *sampler = hooks->sampler;
+    hl_gc gc = {0};
+    int rc = hl_gc_open(&gc, cl->c, alloc, &cl->o->gc);
+    if (rc != 0)
+        return hl_fail(err, "collector %s failed to start (error %d)", cl->c->name, rc);
     hl_workload_config cfg = cl->cfg;
     cfg.alloc = alloc;
+    cfg.gc = &gc;
     void *state = NULL;
-    int rc = cl->w->setup(&cfg, &state, err);
+    if (sampler != NULL)
+        hl_sampler_phase(sampler, HL_PHASE_SETUP);
+    rc = cl->w->setup(&cfg, &state, err);
     if (rc == 0) {
         if (st != NULL) {
             size_t n;
             while (rc == 0 && (n = hl_bench_keep_running_batch(st, CELL_BATCH)) > 0)
                 rc = cl->w->step(state, n, err);
         } else {
+            if (sampler != NULL)
+                hl_sampler_phase(sampler, HL_PHASE_RUN);
+            if (hooks->count_instructions)
+                CALLGRIND_TOGGLE_COLLECT;
             for (uint64_t done = 0; rc == 0 && done < cl->ops; done += CELL_BATCH) {
                 uint64_t n = cl->ops - done < CELL_BATCH ? cl->ops - done : CELL_BATCH;
                 rc = cl->w->step(state, n, err);
+                if (sampler != NULL)
+                    hl_sampler_tick(sampler);
             }
+            if (hooks->count_instructions)
+                CALLGRIND_TOGGLE_COLLECT;
         }
     }
-    if (rc == 0 && before_finish != NULL)
-        before_finish(cl);
+    if (rc == 0 && hooks->before_finish != NULL)
+        hooks->before_finish(cl);
+    if (sampler != NULL)
+        hl_sampler_phase(sampler, HL_PHASE_DRAIN);
     if (state != NULL) {
         hl_error finish_err;
-        if (cl->w->finish(state, res, &finish_err) != 0 && rc == 0) {
+        if (cl->w->finish(state, &out->result, &finish_err) != 0 && rc == 0) {
             *err = finish_err;
             rc = -1;
         }
     }
+    if (sampler != NULL)
+        hl_sampler_phase(sampler, HL_PHASE_TEARDOWN);
+    hl_collect(&gc, -1);
+    gc.ops->stats(gc.ctx, &out->gc);
+    if (hooks->after_collect != NULL)
+        hooks->after_collect(cl);
+    hl_gc_close(&gc);
+    if (sampler != NULL)
+        hl_sampler_stop(sampler);
     return rc;
 }
 
-static hl_allocator *cell_memory_alloc; /* the untracked allocator of the memory pass */
+/* Put the --decorate decorator (if any) around `inner` into *out.  Returns 0
+ * or -1 with err set.  Close *out before inner. */
+static int cell_decorate(const cell *cl, const hl_allocator *inner, hl_allocator *out,
+                         hl_error *err)
+{
+    if (cl->o->decorator == NULL) {
+        *out = *inner;
+        out->ops = NULL; /* closing it must not close inner */
+        return 0;
+    }
+    return cl->o->decorator->wrap(out, inner) == 0 ? 0 : hl_fail(err, "out of memory");
+}
+
+/* The allocator a run uses: the decorator when there is one, else inner. */
+static const hl_allocator *cell_top(const hl_allocator *decorated, const hl_allocator *inner)
+{
+    return decorated->ops != NULL ? decorated : inner;
+}
+
+/* The memory pass's allocators, for the hooks below. */
+static hl_allocator *cell_memory_alloc;   /* untracked */
+static hl_allocator *cell_memory_tracked; /* the tracker over it */
 
 static void cell_snapshot_stats(cell *cl)
 {
     const hl_allocator *a = cell_memory_alloc;
     if (a->ops->stats != NULL)
         a->ops->stats(a->ctx, &cl->mem.alloc_stats);
+}
+
+static void cell_measure_leak(cell *cl)
+{
+    cl->mem.leaked = (long long)hl_tracker_read(cell_memory_tracked).live_bytes;
 }
 
 /* The memory pass: one tracked run in a cold process. */
@@ -106,14 +178,39 @@ static int cell_memory_pass(cell *cl, hl_error *err)
         hl_allocator_close(&base);
         return hl_fail(err, "out of memory for the tracker");
     }
+    hl_allocator decorated = {0};
+    if (cell_decorate(cl, &tracked, &decorated, err) != 0) {
+        hl_allocator_close(&tracked);
+        hl_allocator_close(&base);
+        return -1;
+    }
     cell_memory_alloc = &base;
+    cell_memory_tracked = &tracked;
     memory_figures *m = &cl->mem;
-    m->peak_reset = hl_rss_reset_peak() == 0;
+    run_outcome out = {0};
     m->rss_base = hl_rss_now();
-    rc = cell_run_workload(cl, &tracked, NULL, &m->result, cell_snapshot_stats, err);
-    m->rss_peak = hl_rss_peak();
+    hl_sampler_start(&m->sampler, cl->o->sample_hz,
+                     (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked);
+    run_hooks hooks = {&m->sampler, cell_snapshot_stats, cell_measure_leak, 0};
+    rc = cell_run_workload(cl, cell_top(&decorated, &tracked), NULL, &hooks, &out, err);
     m->rss_end = hl_rss_now();
+    /* The pass's peak is its phases' highest; without per-phase peaks, the
+     * process's own peak (an upper bound: it includes start-up). */
+    m->rss_peak = -1;
+    for (int p = 0; p < HL_PHASE_COUNT; p++) {
+        if (m->sampler.phase_peak[p] < 0) {
+            m->rss_peak = hl_rss_peak();
+            break;
+        }
+        if (m->sampler.phase_peak[p] > m->rss_peak)
+            m->rss_peak = m->sampler.phase_peak[p];
+    }
     m->counts = hl_tracker_read(&tracked);
+    m->result = out.result;
+    m->gc = out.gc;
+    if (cl->c->flags & HL_GC_OWN_HEAP)
+        m->leaked = out.gc.own_live_bytes;
+    hl_allocator_close(&decorated);
     hl_allocator_close(&tracked);
     hl_allocator_close(&base);
     return rc;
@@ -129,9 +226,15 @@ static void cell_timed_run(hl_bench_state *st, void *user)
         hl_bench_skip_with_error(st, "allocator failed to start");
         return;
     }
-    hl_workload_result res = {0};
-    int rc = cell_run_workload(cl, &base, st, &res, NULL, &err);
+    run_outcome out = {0};
+    run_hooks hooks = {0};
+    hl_allocator decorated = {0};
+    int rc = cell_decorate(cl, &base, &decorated, &err);
+    if (rc == 0)
+        rc = cell_run_workload(cl, cell_top(&decorated, &base), st, &hooks, &out, &err);
+    hl_allocator_close(&decorated);
     hl_allocator_close(&base);
+    const hl_workload_result res = out.result;
     if (rc != 0) {
         hl_bench_skip_with_error(st, err.msg);
         return;
@@ -144,6 +247,16 @@ static void cell_timed_run(hl_bench_state *st, void *user)
         return;
     }
     hl_bench_items_processed(st, (int64_t)res.ops);
+    if (out.gc.objects_allocated == 0)
+        return; /* a raw-byte workload: no collector figures */
+    /* Pauses are timing: they come from each timed run, not the memory pass. */
+    hl_bench_counter(st, "gc_pauses", (double)out.gc.pauses, HL_COUNTER_DEFAULT);
+    hl_bench_counter(st, "gc_pause_total_ns", out.gc.pause_total_ns, HL_COUNTER_DEFAULT);
+    if (out.gc.pauses > 0) {
+        hl_bench_counter(st, "gc_pause_max_ns", out.gc.pause_max_ns, HL_COUNTER_DEFAULT);
+        hl_bench_counter(st, "gc_pause_p50_ns", out.gc.pause_p50_ns, HL_COUNTER_DEFAULT);
+        hl_bench_counter(st, "gc_pause_p99_ns", out.gc.pause_p99_ns, HL_COUNTER_DEFAULT);
+    }
 }
 
 static void add_figure(cJSON *row, const char *key, long long value)
@@ -159,15 +272,50 @@ static void cell_add_memory(const cell *cl, cJSON *row)
     add_figure(row, "rss_base", m->rss_base);
     add_figure(row, "rss_peak", m->rss_peak);
     add_figure(row, "rss_end", m->rss_end);
-    add_figure(row, "live_peak", (long long)m->counts.live_peak);
-    if (m->rss_base >= 0 && m->rss_peak >= 0 && m->counts.live_peak > 0)
-        cJSON_AddNumberToObject(row, "fragmentation", (double)(m->rss_peak - m->rss_base) /
-                                                          (double)m->counts.live_peak);
-    add_figure(row, "leaked_bytes", (long long)m->counts.live_bytes);
-    add_figure(row, "allocs", (long long)m->counts.allocs);
-    add_figure(row, "frees", (long long)m->counts.frees);
-    add_figure(row, "reallocs", (long long)m->counts.reallocs);
-    add_figure(row, "bytes_allocated", (long long)m->counts.bytes_allocated);
+    static const char *const phase_keys[HL_PHASE_COUNT] = {
+        "rss_peak_setup", "rss_peak_run", "rss_peak_drain", "rss_peak_teardown"};
+    for (int p = 0; p < HL_PHASE_COUNT; p++)
+        add_figure(row, phase_keys[p], m->sampler.phase_peak[p]);
+    add_figure(row, "leaked_bytes", m->leaked);
+    /* A collector with its own heap bypasses the tracker: its counts would
+     * read zero, so they are left out rather than reported as zero. */
+    if (!(cl->c->flags & HL_GC_OWN_HEAP)) {
+        add_figure(row, "live_peak", (long long)m->counts.live_peak);
+        if (m->rss_base >= 0 && m->rss_peak >= 0 && m->counts.live_peak > 0)
+            cJSON_AddNumberToObject(row, "fragmentation", (double)(m->rss_peak - m->rss_base) /
+                                                              (double)m->counts.live_peak);
+        add_figure(row, "allocs", (long long)m->counts.allocs);
+        add_figure(row, "frees", (long long)m->counts.frees);
+        add_figure(row, "reallocs", (long long)m->counts.reallocs);
+        add_figure(row, "bytes_allocated", (long long)m->counts.bytes_allocated);
+    }
+    /* Object and collection figures, for workloads of the object model. */
+    int objects = m->gc.objects_allocated > 0;
+    if (objects && !(cl->c->flags & HL_GC_MANUAL)) {
+        static const char *const gen_keys[3][3] = {
+            {"gc_collections_gen0", "gc_collected_gen0", "gc_uncollectable_gen0"},
+            {"gc_collections_gen1", "gc_collected_gen1", "gc_uncollectable_gen1"},
+            {"gc_collections_gen2", "gc_collected_gen2", "gc_uncollectable_gen2"},
+        };
+        for (int g = 0; g < HL_GC_GENERATIONS; g++) {
+            add_figure(row, gen_keys[g][0], (long long)m->gc.collections[g]);
+            add_figure(row, gen_keys[g][1], (long long)m->gc.collected[g]);
+            add_figure(row, gen_keys[g][2], (long long)m->gc.uncollectable[g]);
+        }
+    }
+    if (objects) {
+        add_figure(row, "objects_allocated", (long long)m->gc.objects_allocated);
+        add_figure(row, "objects_freed", (long long)m->gc.objects_freed);
+        add_figure(row, "weakrefs_cleared", (long long)m->gc.weakrefs_cleared);
+        add_figure(row, "weak_callbacks_run", (long long)m->gc.callbacks_run);
+    }
+    if (m->gc.own_heap_bytes >= 0 && (cl->c->flags & HL_GC_OWN_HEAP))
+        add_figure(row, "gc_heap_bytes", m->gc.own_heap_bytes);
+    for (int i = 0; i < m->result.figures.count; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "wl_%s", m->result.figures.item[i].name);
+        cJSON_AddNumberToObject(row, key, m->result.figures.item[i].value);
+    }
     for (int i = 0; i < m->alloc_stats.count; i++) {
         char key[96];
         snprintf(key, sizeof key, "alloc_%s", m->alloc_stats.item[i].name);
@@ -276,6 +424,58 @@ static int cell_timed_passes(cell *cl, hl_error *err)
     return 0;
 }
 
+/* The instruction pass: one untracked run whose steps alone Callgrind
+ * counts (the driver runs this process under `valgrind --tool=callgrind
+ * --collect-atstart=no` and reads the total).  It writes one row with the
+ * memory pass's deterministic figures; no timing, which means nothing under
+ * Valgrind. */
+static int cell_instruction_pass(cell *cl, hl_error *err)
+{
+    hl_allocator base = {0};
+    if (hl_allocator_open(&base, cl->a) != 0)
+        return hl_fail(err, "allocator %s failed to start", cl->a->name);
+    run_outcome out = {0};
+    run_hooks hooks = {.count_instructions = 1};
+    hl_allocator decorated = {0};
+    int rc = cell_decorate(cl, &base, &decorated, err);
+    if (rc == 0)
+        rc = cell_run_workload(cl, cell_top(&decorated, &base), NULL, &hooks, &out, err);
+    hl_allocator_close(&decorated);
+    hl_allocator_close(&base);
+    if (rc != 0)
+        return -1;
+    if (out.result.checksum != cl->mem.result.checksum)
+        return hl_fail(err, "checksum differs from the memory pass's for the same work");
+    char name[320];
+    snprintf(name, sizeof name, "%s/iterations:%" PRIu64 "/instructions", cl->bench_name, cl->ops);
+    hl_bench_report r = {.name = name, .run_name = name, .repetitions = 1, .threads = 1,
+                         .iterations = (int64_t)cl->ops, .aggregate_name = ""};
+    cell_on_report(&r, cl);
+    /* No time was measured: drop what the report filled in as zeros. */
+    cJSON *row = cJSON_GetArrayItem(cl->rows, cJSON_GetArraySize(cl->rows) - 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(row, "real_time");
+    cJSON_DeleteItemFromObjectCaseSensitive(row, "cpu_time");
+    cJSON_AddNumberToObject(row, "ops", (double)cl->ops);
+    return 0;
+}
+
+/* The memory pass's samples as rows [t_s, phase, rss_bytes, live_bytes],
+ * absent figures as null. */
+static cJSON *cell_samples_json(const hl_sampler *s)
+{
+    cJSON *rows = cJSON_CreateArray();
+    for (size_t i = 0; i < s->n; i++) {
+        const hl_sample *x = &s->samples[i];
+        cJSON *r = cJSON_CreateArray();
+        cJSON_AddItemToArray(r, cJSON_CreateNumber(x->t_s));
+        cJSON_AddItemToArray(r, cJSON_CreateString(hl_phase_names[x->phase]));
+        cJSON_AddItemToArray(r, x->rss >= 0 ? cJSON_CreateNumber((double)x->rss) : cJSON_CreateNull());
+        cJSON_AddItemToArray(r, x->live >= 0 ? cJSON_CreateNumber((double)x->live) : cJSON_CreateNull());
+        cJSON_AddItemToArray(rows, r);
+    }
+    return rows;
+}
+
 static int cell_write(cell *cl, hl_error *err)
 {
     cJSON *doc = cJSON_CreateObject();
@@ -283,6 +483,7 @@ static int cell_write(cell *cl, hl_error *err)
     cl->context = NULL;
     cJSON_AddItemToObject(doc, "benchmarks", cl->rows);
     cl->rows = NULL;
+    cJSON_AddItemToObject(doc, "samples", cell_samples_json(&cl->mem.sampler));
     char *text = cJSON_Print(doc);
     cJSON_Delete(doc);
     if (text == NULL)
@@ -307,8 +508,8 @@ int hl_cell_main(const hl_options *o)
         return 1;
     }
     hl_options_resolve_params(o, cl.w, cl.params);
-    cl.cfg = (hl_workload_config){.collector = cl.c, .params = cl.params,
-                                  .variant = (size_t)variant, .seed = o->seed};
+    cl.cfg = (hl_workload_config){.params = cl.params, .variant = (size_t)variant,
+                                  .seed = o->seed};
     cl.ops = cl.w->ops(&cl.cfg);
     cell_format_params(&cl);
     snprintf(cl.bench_name, sizeof cl.bench_name, "%s/%s/%s/%s", cl.w->name,
@@ -321,12 +522,18 @@ int hl_cell_main(const hl_options *o)
         fprintf(stderr, "heaplab: allocator %s unavailable: %s\n", cl.a->name, missing);
         return 1;
     }
+    const char *no_gc = cl.c->unavailable ? cl.c->unavailable() : NULL;
+    if (no_gc != NULL) {
+        fprintf(stderr, "heaplab: collector %s unavailable: %s\n", cl.c->name, no_gc);
+        return 1;
+    }
     if (cl.a->identify(cl.version, sizeof cl.version, why, sizeof why) != 0) {
         fprintf(stderr, "heaplab: %s\n", why);
         return 1;
     }
     cl.rows = cJSON_CreateArray();
-    if (cell_memory_pass(&cl, &err) != 0 || cell_timed_passes(&cl, &err) != 0 ||
+    if (cell_memory_pass(&cl, &err) != 0 ||
+        (o->instructions ? cell_instruction_pass(&cl, &err) : cell_timed_passes(&cl, &err)) != 0 ||
         cell_write(&cl, &err) != 0) {
         fprintf(stderr, "heaplab: %s: %s\n", cl.bench_name, err.msg);
         return 1;

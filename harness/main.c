@@ -4,7 +4,10 @@
  */
 #include <stdio.h>
 
+#include <unistd.h>
+
 #include "harness/cell.h"
+#include "harness/compare.h"
 #include "harness/matrix.h"
 #include "harness/options.h"
 
@@ -25,6 +28,14 @@ int main(int argc, char **argv)
         return 0;
     case HL_MODE_CELL:
         return hl_cell_main(&o);
+    case HL_MODE_COMPARE: {
+        const char *thresholds = o.thresholds;
+        if (thresholds == NULL && access("results/baseline/thresholds.json", R_OK) == 0)
+            thresholds = "results/baseline/thresholds.json";
+        return hl_compare_main(o.paths[0], o.paths[1], thresholds, o.report);
+    }
+    case HL_MODE_EXPORT:
+        return hl_export_action_main(o.paths[0], o.export_out);
     case HL_MODE_RUN:
         break;
     }

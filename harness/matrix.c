@@ -81,8 +81,13 @@ static int plan_build(const hl_options *o, plan *p)
                 for (size_t ai = 0; ai < o->nallocators; ai++) {
                     plan_cell cell = {w, v, o->allocators[ai], collectors[ci], NULL};
                     const char *missing = cell.a->unavailable ? cell.a->unavailable() : NULL;
+                    const char *no_gc = cell.c->unavailable ? cell.c->unavailable() : NULL;
                     if (!hl_workload_supports(w, cell.c->name))
                         cell.skip = "workload does not run under this collector";
+                    else if (no_gc != NULL)
+                        cell.skip = no_gc;
+                    else if ((cell.c->flags & HL_GC_OWN_HEAP) && ai > 0)
+                        cell.skip = "the collector brings its own heap: run once, under the first allocator";
                     else if (missing != NULL && o->allocators_all)
                         cell.skip = missing;
                     if (plan_add(p, cell) != 0)
@@ -102,6 +107,7 @@ typedef struct child_outcome {
     char stderr_tail[2048];
     cJSON *rows; /* the cell's rows, or NULL */
     cJSON *context;
+    cJSON *samples; /* memory over time, or NULL */
 } child_outcome;
 
 /* The environment of a cell's process: ours, with LD_PRELOAD replaced. */
@@ -168,15 +174,44 @@ static void describe_status(int status, const hl_options *o, const char *tail, c
     }
 }
 
+/* Add Callgrind's instruction total (the "summary:" line of its output) to
+ * the cell's rows; a cell whose total cannot be read fails. */
+static void add_instructions(child_outcome *out, const char *cg_out)
+{
+    FILE *f = fopen(cg_out, "r");
+    char line[512];
+    long long total = -1;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "summary: %lld", &total) == 1 || sscanf(line, "totals: %lld", &total) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    if (total < 0) {
+        out->ok = 0;
+        snprintf(out->error, sizeof out->error, "no instruction count in Callgrind's output");
+        return;
+    }
+    cJSON *row;
+    cJSON_ArrayForEach(row, out->rows)
+    {
+        const cJSON *ops = cJSON_GetObjectItemCaseSensitive(row, "ops");
+        cJSON_AddNumberToObject(row, "instructions", (double)total);
+        if (cJSON_IsNumber(ops) && ops->valuedouble > 0)
+            cJSON_AddNumberToObject(row, "instructions_per_op", (double)total / ops->valuedouble);
+    }
+}
+
 /* Run one cell in a fresh process and collect its rows. */
 static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
                       child_outcome *out)
 {
     char cell_out[4096], err_path[4096], workload[128], allocator[128], collector[128];
     char variant[160], seed[64], reps[64], timeout[64], min_time[64], cell_arg[4200];
+    char thresholds[128], long_lived[64], sample_hz[64], cg_out[4096], cg_arg[4200];
+    char self[4096], decorate[96];
     char param_args[HL_MAX_PARAMS][160];
     char preload_var[4200];
-    char *argv[16 + 2 * HL_MAX_PARAMS];
+    char *argv[24 + 2 * HL_MAX_PARAMS];
     int argc = 0;
 
     memset(out, 0, sizeof *out);
@@ -191,7 +226,22 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     snprintf(timeout, sizeof timeout, "--timeout=%" PRId64, o->timeout_s);
     snprintf(cell_arg, sizeof cell_arg, "--cell-out=%s", cell_out);
 
-    argv[argc++] = "/proc/self/exe";
+    /* Under --instructions the cell runs inside Callgrind, which collects
+     * only where the cell toggles it on (around the steps). */
+    ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[self_len > 0 ? self_len : 0] = '\0';
+    snprintf(cg_out, sizeof cg_out, "%s/.cell-%ld-%zu.callgrind", o->out_dir, (long)getpid(), index);
+    snprintf(cg_arg, sizeof cg_arg, "--callgrind-out-file=%s", cg_out);
+    if (o->instructions) {
+        argv[argc++] = "valgrind";
+        argv[argc++] = "--tool=callgrind";
+        argv[argc++] = "--collect-atstart=no";
+        argv[argc++] = cg_arg;
+        argv[argc++] = self;
+        argv[argc++] = "--instructions";
+    } else {
+        argv[argc++] = self;
+    }
     argv[argc++] = "--run-cell";
     argv[argc++] = workload;
     argv[argc++] = allocator;
@@ -206,12 +256,23 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
         argv[argc++] = "--param";
         argv[argc++] = param_args[i];
     }
+    snprintf(thresholds, sizeof thresholds, "--gc-threshold=%" PRId64 ",%" PRId64 ",%" PRId64,
+             o->gc.threshold[0], o->gc.threshold[1], o->gc.threshold[2]);
+    snprintf(long_lived, sizeof long_lived, "--gc-long-lived=%s", o->gc.long_lived_rule ? "on" : "off");
     argv[argc++] = seed;
     argv[argc++] = reps;
     argv[argc++] = timeout;
+    snprintf(sample_hz, sizeof sample_hz, "--sample-hz=%g", o->sample_hz);
+    argv[argc++] = thresholds;
+    argv[argc++] = long_lived;
+    argv[argc++] = sample_hz;
     if (o->min_time > 0) {
         snprintf(min_time, sizeof min_time, "--min-time=%g", o->min_time);
         argv[argc++] = min_time;
+    }
+    if (o->decorator != NULL) {
+        snprintf(decorate, sizeof decorate, "--decorate=%s", o->decorator->name);
+        argv[argc++] = decorate;
     }
     argv[argc++] = cell_arg;
     argv[argc] = NULL;
@@ -222,12 +283,14 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     pid_t pid;
-    int rc = env ? posix_spawn(&pid, "/proc/self/exe", &actions, NULL, argv, env) : ENOMEM;
+    int rc = env == NULL ? ENOMEM
+             : o->instructions ? posix_spawnp(&pid, "valgrind", &actions, NULL, argv, env)
+                               : posix_spawn(&pid, self, &actions, NULL, argv, env);
     posix_spawn_file_actions_destroy(&actions);
     free(env);
     if (rc != 0) {
-        snprintf(out->error, sizeof out->error, "cannot start the cell's process: %s",
-                 strerror(rc));
+        snprintf(out->error, sizeof out->error, "cannot start the cell's process: %s%s",
+                 strerror(rc), o->instructions ? " (is valgrind installed?)" : "");
         return;
     }
     int status = 0;
@@ -243,13 +306,17 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     if (doc != NULL) {
         out->rows = cJSON_DetachItemFromObjectCaseSensitive(doc, "benchmarks");
         out->context = cJSON_DetachItemFromObjectCaseSensitive(doc, "context");
+        out->samples = cJSON_DetachItemFromObjectCaseSensitive(doc, "samples");
         cJSON_Delete(doc);
     } else if (out->ok) {
         out->ok = 0;
         snprintf(out->error, sizeof out->error, "the cell wrote no results");
     }
+    if (o->instructions && out->rows != NULL)
+        add_instructions(out, cg_out);
     unlink(cell_out);
     unlink(err_path);
+    unlink(cg_out);
 }
 
 /* A row standing for a cell that produced no rows of its own. */
@@ -379,6 +446,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         return 1;
     }
     cJSON *rows = cJSON_CreateArray(), *skipped = cJSON_CreateArray(), *context = NULL;
+    cJSON *series = cJSON_CreateArray(); /* each cell's samples, for <stem>.samples.csv */
     size_t failed = 0, ran = 0;
     printf("heaplab: %zu cell(s), seed %" PRIu64 ", %" PRId64 " repetition(s)%s\n", p.n, o->seed,
            o->repetitions, o->quick ? ", quick sizes" : "");
@@ -416,6 +484,19 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
             context = out.context;
         else
             cJSON_Delete(out.context);
+        if (out.samples != NULL) {
+            char name[256];
+            snprintf(name, sizeof name, "%s/%s/%s/%s", cell->w->name, variant, cell->a->name,
+                     cell->c->name);
+            cJSON *one = cJSON_CreateObject();
+            cJSON_AddStringToObject(one, "name", name);
+            cJSON_AddStringToObject(one, "workload", cell->w->name);
+            cJSON_AddStringToObject(one, "variant", variant);
+            cJSON_AddStringToObject(one, "allocator", cell->a->name);
+            cJSON_AddStringToObject(one, "collector", cell->c->name);
+            cJSON_AddItemToObject(one, "samples", out.samples);
+            cJSON_AddItemToArray(series, one);
+        }
         failed += !out.ok;
     }
     free(p.cells);
@@ -430,12 +511,14 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     if (ran == 0) {
         printf("heaplab: no cell could run here; nothing written\n");
         status = 1;
-    } else if (hl_results_write(o->out_dir, stem, doc, err, sizeof err) != 0) {
+    } else if (hl_results_write(o->out_dir, stem, doc, err, sizeof err) != 0 ||
+               hl_samples_write(o->out_dir, stem, series, err, sizeof err) != 0) {
         fprintf(stderr, "bench: %s\n", err);
         status = 1;
     } else {
-        printf("results: %s/%s.json and .csv\n", o->out_dir, stem);
+        printf("results: %s/%s.json, .csv and .samples.csv\n", o->out_dir, stem);
     }
+    cJSON_Delete(series);
     if (failed)
         fprintf(stderr, "bench: %zu of %zu cell(s) failed; their rows carry the error\n", failed,
                 ran);

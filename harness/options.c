@@ -29,6 +29,15 @@ enum {
     OPT_OUT,
     OPT_RUN_CELL,
     OPT_CELL_OUT,
+    OPT_GC_THRESHOLD,
+    OPT_GC_LONG_LIVED,
+    OPT_SAMPLE_HZ,
+    OPT_COMPARE,
+    OPT_THRESHOLDS,
+    OPT_REPORT,
+    OPT_EXPORT_ACTION,
+    OPT_INSTRUCTIONS,
+    OPT_DECORATE,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +55,15 @@ static const struct option long_options[] = {
     {"out", required_argument, NULL, OPT_OUT},
     {"run-cell", no_argument, NULL, OPT_RUN_CELL},
     {"cell-out", required_argument, NULL, OPT_CELL_OUT},
+    {"gc-threshold", required_argument, NULL, OPT_GC_THRESHOLD},
+    {"gc-long-lived", required_argument, NULL, OPT_GC_LONG_LIVED},
+    {"sample-hz", required_argument, NULL, OPT_SAMPLE_HZ},
+    {"compare", no_argument, NULL, OPT_COMPARE},
+    {"thresholds", required_argument, NULL, OPT_THRESHOLDS},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {"export-action", required_argument, NULL, OPT_EXPORT_ACTION},
+    {"instructions", no_argument, NULL, OPT_INSTRUCTIONS},
+    {"decorate", required_argument, NULL, OPT_DECORATE},
     {NULL, 0, NULL, 0},
 };
 
@@ -241,17 +259,39 @@ static int parse_param(hl_options *o, const char *text, char *err, size_t err_le
     return 0;
 }
 
-static int parse_seconds(const char *what, const char *text, double max, double *out, char *err,
-                         size_t err_len)
+/* A positive number up to max; `kind` names it in messages ("seconds"). */
+static int parse_positive(const char *what, const char *text, const char *kind, double max,
+                          double *out, char *err, size_t err_len)
 {
     char *end = NULL;
     errno = 0;
     double v = text ? strtod(text, &end) : 0;
     if (text == NULL || *text == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v) ||
         v <= 0 || v > max)
-        return bad(err, err_len, "%s: '%s' is not a number of seconds; expected more than 0 and "
-                   "at most %g", what, text ? text : "", max);
+        return bad(err, err_len, "%s: '%s' is not a valid number of %s; expected more than 0 "
+                   "and at most %g", what, text ? text : "", kind, max);
     *out = v;
+    return 0;
+}
+
+/* "700,10,10": the generational collector's three thresholds. */
+static int parse_thresholds(hl_options *o, const char *text, char *err, size_t err_len)
+{
+    char part[3][32];
+    const char *p = text ? text : "";
+    for (int g = 0; g < HL_GC_GENERATIONS; g++) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof part[g] || (g < 2 && p[len] != ',') || (g == 2 && p[len] != '\0'))
+            return bad(err, err_len, "--gc-threshold: '%s' is not three whole numbers "
+                       "A,B,C (CPython's are 700,10,10; 0 disables collection)", text ? text : "");
+        memcpy(part[g], p, len);
+        part[g][len] = '\0';
+        p += len + (g < 2);
+        char what[48];
+        snprintf(what, sizeof what, "--gc-threshold (generation %d)", g);
+        if (parse_int(what, part[g], 0, 1000000000, &o->gc.threshold[g], err, err_len) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -297,6 +337,8 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     o->repetitions = 1;
     o->timeout_s = 900;
     o->out_dir = "results";
+    o->gc = hl_gc_default_config();
+    o->sample_hz = 100;
     int given_workload = 0, given_allocator = 0;
     int64_t v;
 
@@ -333,7 +375,7 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
             rc = parse_int("--repetitions", optarg, 1, 1000, &o->repetitions, err, err_len);
             break;
         case OPT_MIN_TIME:
-            rc = parse_seconds("--min-time", optarg, 3600, &o->min_time, err, err_len);
+            rc = parse_positive("--min-time", optarg, "seconds", 3600, &o->min_time, err, err_len);
             break;
         case OPT_TIMEOUT:
             rc = parse_int("--timeout", optarg, 1, 86400, &o->timeout_s, err, err_len);
@@ -349,6 +391,46 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         case OPT_CELL_OUT:
             o->cell_out = optarg;
             break;
+        case OPT_GC_THRESHOLD:
+            rc = parse_thresholds(o, optarg, err, err_len);
+            break;
+        case OPT_SAMPLE_HZ:
+            rc = parse_positive("--sample-hz", optarg, "samples per second", 10000, &o->sample_hz,
+                                err, err_len);
+            break;
+        case OPT_DECORATE:
+            o->decorator = hl_decorator_find(optarg);
+            if (o->decorator == NULL)
+                rc = bad(err, err_len, "--decorate: unknown decorator '%s'; valid: slow, leak "
+                         "(test-only)", optarg);
+            break;
+        case OPT_INSTRUCTIONS:
+            o->instructions = 1;
+            break;
+        case OPT_COMPARE:
+            o->mode = HL_MODE_COMPARE;
+            break;
+        case OPT_THRESHOLDS:
+        case OPT_REPORT:
+        case OPT_EXPORT_ACTION:
+            if (optarg[0] == '\0')
+                rc = bad(err, err_len, "%s: missing file name", c == OPT_THRESHOLDS ? "--thresholds"
+                         : c == OPT_REPORT ? "--report" : "--export-action");
+            if (c == OPT_THRESHOLDS)
+                o->thresholds = optarg;
+            else if (c == OPT_REPORT)
+                o->report = optarg;
+            else {
+                o->export_out = optarg;
+                o->mode = HL_MODE_EXPORT;
+            }
+            break;
+        case OPT_GC_LONG_LIVED:
+            if (strcmp(optarg, "on") == 0 || strcmp(optarg, "off") == 0)
+                o->gc.long_lived_rule = strcmp(optarg, "on") == 0;
+            else
+                rc = bad(err, err_len, "--gc-long-lived: '%s' is not on or off", optarg);
+            break;
         case ':':
             rc = bad(err, err_len, "%s: missing value (see --help)", argv[optind - 1]);
             break;
@@ -363,6 +445,18 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         }
         if (rc != 0)
             return -1;
+    }
+    if (o->mode == HL_MODE_COMPARE || o->mode == HL_MODE_EXPORT) {
+        int want = o->mode == HL_MODE_COMPARE ? 2 : 1;
+        if (argc - optind != want)
+            return bad(err, err_len, o->mode == HL_MODE_COMPARE
+                                         ? "--compare needs two paths: BASELINE CURRENT (results "
+                                           "files or directories)"
+                                         : "--export-action=OUT needs one path: the results file "
+                                           "or directory to export");
+        o->paths[0] = argv[optind];
+        o->paths[1] = want == 2 ? argv[optind + 1] : NULL;
+        return 0;
     }
     if (optind < argc)
         return bad(err, err_len, "unexpected argument '%s'; options take the form --name=value "
@@ -412,11 +506,28 @@ void hl_print_help(const char *prog)
            "  --quick             small fixed sizes, for tests and CI\n"
            "  --seed=N            seed of every random choice (default 1)\n"
            "  --repetitions=N     repetitions of each timed run, via Google Benchmark (default 1)\n"
+           "  --instructions      count each cell's instructions under Callgrind (valgrind)\n"
+           "                      instead of timing it: a deterministic figure for CI gates\n"
            "  --min-time=SECONDS  let Google Benchmark choose the operation count (open-ended\n"
            "                      workloads only; others keep their fixed work)\n"
            "  --timeout=SECONDS   kill a cell that runs longer (default 900)\n"
+           "  --gc-threshold=A,B,C  the cycle collector's generation thresholds (default\n"
+           "                      700,10,10 as CPython 3.11/3.12; 0 disables collection)\n"
+           "  --gc-long-lived=on|off  skip full collections while long_lived_pending <\n"
+           "                      long_lived_total / 4 (default on, as CPython)\n"
+           "  --sample-hz=N       memory samples per second during each cell (default 100)\n"
            "  --out=DIR           where results go (default results/)\n"
            "  --list              every allocator, collector and workload, with availability\n"
+           "  --decorate=NAME     wrap the allocator in a test-only decorator (slow, leak) to\n"
+           "                      prove that the regression check catches what it should\n"
+           "\n"
+           "Regression check:\n"
+           "  --compare BASELINE CURRENT   compare two results files or directories; exit 1 on\n"
+           "                      a regression (deterministic figures gate hard; ns/op by a\n"
+           "                      Mann-Whitney U test over >= 9 repetitions and a minimum effect)\n"
+           "  --thresholds=FILE   the gate's thresholds (default results/baseline/thresholds.json)\n"
+           "  --report=FILE       also write the comparison as markdown\n"
+           "  --export-action=OUT RESULTS  write github-action-benchmark customSmallerIsBetter JSON\n"
            "  -h, --help          this text\n"
            "\n"
            "Examples:\n"
@@ -436,13 +547,18 @@ void hl_print_list(void)
     printf("allocators (--allocator=):\n");
     for (size_t i = 0; i < n; i++) {
         const char *why = allocators[i]->unavailable ? allocators[i]->unavailable() : NULL;
-        printf("  %-10s %-11s %s%s%s\n", allocators[i]->name, why ? "unavailable" : "available",
-               allocators[i]->description, why ? "; " : "", why ? why : "");
+        printf("  %-10s %-11s %s%s%s%s\n", allocators[i]->name, why ? "unavailable" : "available",
+               allocators[i]->description,
+               allocators[i]->flags & HL_ALLOC_THREAD_SAFE ? "" : " [single-threaded]",
+               why ? "; " : "", why ? why : "");
     }
     const hl_collector_ops *const *collectors = hl_collector_registry(&n);
     printf("\ncollectors (--collector=):\n");
-    for (size_t i = 0; i < n; i++)
-        printf("  %-10s %-11s %s\n", collectors[i]->name, "available", collectors[i]->description);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = collectors[i]->unavailable ? collectors[i]->unavailable() : NULL;
+        printf("  %-10s %-11s %s%s%s\n", collectors[i]->name, why ? "unavailable" : "available",
+               collectors[i]->description, why ? "; " : "", why ? why : "");
+    }
     const hl_workload_ops *const *workloads = hl_workload_registry(&n);
     printf("\nworkloads (--workload=):\n");
     for (size_t i = 0; i < n; i++) {

@@ -23,6 +23,8 @@ typedef enum hl_mode {
     HL_MODE_LIST, /* --list */
     HL_MODE_HELP, /* --help */
     HL_MODE_CELL, /* --run-cell: one cell in this process (internal) */
+    HL_MODE_COMPARE, /* --compare BASELINE CURRENT */
+    HL_MODE_EXPORT,  /* --export-action=OUT RESULTS */
 } hl_mode;
 
 typedef struct hl_param_setting {
@@ -50,6 +52,14 @@ typedef struct hl_options {
     int64_t timeout_s;
     const char *out_dir;
     const char *cell_out; /* --cell-out, with --run-cell */
+    hl_gc_config gc;      /* --gc-threshold, --gc-long-lived */
+    double sample_hz;     /* --sample-hz: memory samples per second */
+    int instructions;     /* --instructions: count with Callgrind instead of timing */
+    const hl_decorator *decorator; /* --decorate=NAME, or NULL */
+    const char *paths[2]; /* --compare's BASELINE and CURRENT; --export-action's RESULTS */
+    const char *thresholds; /* --thresholds=FILE, or NULL */
+    const char *report;     /* --report=FILE (markdown), or NULL */
+    const char *export_out; /* --export-action=FILE */
 } hl_options;
 
 /* Parse argv into o.  Returns 0, or -1 with one line in err. */

@@ -251,6 +251,39 @@ int hl_results_write(const char *dir, const char *stem, const cJSON *doc, char *
     return rc;
 }
 
+int hl_samples_write(const char *dir, const char *stem, const cJSON *series, char *err,
+                     size_t err_len)
+{
+    static const char *const ids[] = {"name", "workload", "variant", "allocator", "collector"};
+    strbuf b = {0};
+    sb_str(&b, "name,workload,variant,allocator,collector,t_s,phase,rss_bytes,live_bytes\n");
+    const cJSON *cell, *sample;
+    cJSON_ArrayForEach(cell, series)
+    {
+        cJSON_ArrayForEach(sample, cJSON_GetObjectItemCaseSensitive(cell, "samples"))
+        {
+            for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+                sb_field(&b, cJSON_GetObjectItemCaseSensitive(cell, ids[i]));
+                sb_str(&b, ",");
+            }
+            for (int k = 0; k < 4; k++) {
+                sb_field(&b, cJSON_GetArrayItem(sample, k));
+                sb_str(&b, k < 3 ? "," : "\n");
+            }
+        }
+    }
+    if (b.failed) {
+        free(b.data);
+        snprintf(err, err_len, "out of memory while formatting samples");
+        return -1;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.samples.csv", dir, stem);
+    int rc = hl_write_file_atomic(path, b.data, b.len, err, err_len);
+    free(b.data);
+    return rc;
+}
+
 /* ------------------------------------------------------------- table -- */
 
 static double row_number(const cJSON *row, const char *key)
@@ -312,8 +345,11 @@ void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
     }
     char shown_status[320];
     double cv_value = cv ? row_number(cv, "real_time") : -1;
+    double instructions = row ? row_number(row, "instructions_per_op") : -1;
     if (cv_value >= 0 && strcmp(status, "ok") == 0)
         snprintf(shown_status, sizeof shown_status, "ok (cv %.1f%%)", cv_value * 100);
+    else if (instructions >= 0 && strcmp(status, "ok") == 0)
+        snprintf(shown_status, sizeof shown_status, "ok (%.1f instructions/op)", instructions);
     else
         snprintf(shown_status, sizeof shown_status, "%s", status);
     printf("%-8s %-8s %-9s %-9s %9s %8s %10s %10s %7s  %s\n", workload, variant, allocator,

@@ -30,6 +30,14 @@ cJSON *hl_read_json_file(const char *path, char *err, size_t err_len);
 int hl_results_write(const char *dir, const char *stem, const cJSON *doc, char *err,
                      size_t err_len);
 
+/* Write memory over time as <dir>/<stem>.samples.csv: one line per sample,
+ * `name,workload,variant,allocator,collector,t_s,phase,rss_bytes,live_bytes`
+ * (an absent figure is an empty field).  `series` is an array of objects
+ * with those names and a `samples` array of [t_s, phase, rss, live].
+ * Returns 0, or -1 with a reason in err. */
+int hl_samples_write(const char *dir, const char *stem, const cJSON *series, char *err,
+                     size_t err_len);
+
 /* The CSV text of doc's iteration rows (and error rows); caller frees. */
 char *hl_results_csv(const cJSON *doc);
 

@@ -9,8 +9,13 @@ packages=(
   gcc g++ make cmake pkg-config        # the build
   libbenchmark-dev                     # timing, through harness/bench_shim.cc
   libcjson-dev                         # reading and writing results
+  libgc-dev                            # Boehm GC, the tracing collector
   libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4  # the system allocators, preloaded
   python3                              # the tests' checks of result files
+  valgrind                             # --instructions (Callgrind) and memcheck runs
+  libbenchmark-tools python3-scipy     # Google Benchmark's compare.py, read by a test
+  gnuplot-nox fonts-dejavu-core        # make plots
+  chromium                             # the HTML report's browser test
 )
 
 missing=()

@@ -57,10 +57,16 @@ done <<'TABLE'
 --repetitions=0                 | --repetitions: 0 is out of range
 --repetitions=1001              | out of range; expected 1 to 1000
 --repetitions=1.5               | not a whole number
---min-time=abc                  | --min-time: 'abc' is not a number of seconds
+--min-time=abc                  | --min-time: 'abc' is not a valid number of seconds
 --min-time=-1                   | --min-time
 --min-time=0                    | --min-time
 --min-time=nan                  | --min-time
+--sample-hz=0                   | --sample-hz: '0' is not a valid number of samples per second
+--sample-hz=fast                | --sample-hz
+--gc-threshold=700,10           | --gc-threshold: '700,10' is not three whole numbers
+--gc-threshold=700,10,x         | --gc-threshold (generation 2): 'x' is not a whole number
+--gc-threshold=-1,10,10         | out of range
+--gc-long-lived=maybe           | --gc-long-lived: 'maybe' is not on or off
 --timeout=0                     | --timeout: 0 is out of range
 --timeout=ten                   | --timeout
 --out=                          | --out: missing directory name

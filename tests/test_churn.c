@@ -92,7 +92,7 @@ static outcome run_churn(const char *alloc_name, const char *variant, uint64_t s
     int64_t params[2];
     params[hl_workload_param_index(w, "live")] = live;
     params[hl_workload_param_index(w, "ops")] = ops;
-    hl_workload_config cfg = {&tracked, hl_manual_collector(), params,
+    hl_workload_config cfg = {&tracked, NULL, params,
                               (size_t)hl_workload_variant_index(w, variant), seed};
     hl_error err = {{0}};
     void *state = NULL;

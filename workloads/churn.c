@@ -149,7 +149,7 @@ static int churn_setup(const hl_workload_config *cfg, void **state, hl_error *er
     for (unsigned b = 0; b < sizeof churn_bands / sizeof churn_bands[0]; b++)
         for (unsigned k = 0; k < churn_bands[b].percent; k++)
             c->band_of_percent[pct++] = (uint8_t)b;
-    c->slots = hl_bookkeeping_alloc(sizeof(churn_slot) * c->live);
+    c->slots = hl_untracked_alloc(sizeof(churn_slot) * c->live);
     if (c->slots == NULL) {
         uint32_t live = c->live;
         free(c);
@@ -189,7 +189,7 @@ static int churn_finish(void *state, hl_workload_result *res, hl_error *err)
             rc = -1; /* keep freeing: leave nothing behind */
     res->ops = c->ops_done;
     res->checksum = c->checksum;
-    hl_bookkeeping_free(c->slots, sizeof(churn_slot) * c->live);
+    hl_untracked_free(c->slots, sizeof(churn_slot) * c->live);
     free(c);
     return rc;
 }

@@ -9,13 +9,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 
 const hl_workload_ops *const *hl_workload_registry(size_t *count)
 {
-    static const hl_workload_ops *table[1];
-    if (table[0] == NULL)
+    static const hl_workload_ops *table[7];
+    if (table[0] == NULL) {
         table[0] = hl_churn_workload();
+        table[1] = hl_cycles_workload();
+        table[2] = hl_cache_workload();
+        table[3] = hl_genlist_workload();
+        table[4] = hl_ring_workload();
+        table[5] = hl_slots_workload();
+        table[6] = hl_trees_workload();
+    }
     *count = sizeof table / sizeof table[0];
     return table;
 }
@@ -63,15 +69,3 @@ int hl_workload_supports(const hl_workload_ops *w, const char *collector)
     return 0;
 }
 
-void *hl_bookkeeping_alloc(size_t size)
-{
-    void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    return p == MAP_FAILED ? NULL : p;
-}
-
-void hl_bookkeeping_free(void *p, size_t size)
-{
-    if (p != NULL)
-        munmap(p, size ? size : 1);
-}

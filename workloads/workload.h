@@ -14,7 +14,13 @@
  *   setup   untimed: build the initial live set;
  *   step    timed, called repeatedly: perform the next `n` operations;
  *   finish  untimed: free everything, verify, report the checksum.
- * Workloads see the allocator interface only, never a concrete allocator.
+ * Workloads see the interfaces only, never a concrete allocator or
+ * collector.  Raw-byte workloads (churn, the classic allocator benchmarks)
+ * use cfg->alloc and run under `manual`; object workloads use cfg->gc and
+ * leave every object's death to it (freeing explicitly only when
+ * hl_gc_is_manual).  finish() drops every reference the workload holds; the
+ * harness then runs a full collection, and whatever is still allocated is
+ * leaked (refcount's cycles).
  *
  * To add a workload: write workloads/<name>.c exporting one getter, declare
  * the getter below, add it to registry.c and to CMakeLists.txt.
@@ -51,8 +57,9 @@ typedef struct hl_variant_spec {
 
 /* What one run of a workload is given. */
 typedef struct hl_workload_config {
-    const hl_allocator *alloc;          /* where the bytes come from */
-    const hl_collector_ops *collector;  /* how objects die */
+    const hl_allocator *alloc; /* raw bytes, for workloads that allocate them */
+    const hl_gc *gc;           /* objects, for workloads of the object model: a
+                                  collector over that same allocator */
     const int64_t *params;              /* values, in the order of the param table */
     size_t variant;                     /* index into the variant table */
     uint64_t seed;
@@ -61,6 +68,7 @@ typedef struct hl_workload_config {
 typedef struct hl_workload_result {
     uint64_t ops;      /* operations performed */
     uint64_t checksum; /* of what was read back; identical under every strategy */
+    hl_stats figures;  /* the workload's own figures (rows: wl_<name>); literal names */
 } hl_workload_result;
 
 enum hl_workload_flags {
@@ -93,6 +101,12 @@ typedef struct hl_workload_ops {
 } hl_workload_ops;
 
 const hl_workload_ops *hl_churn_workload(void);
+const hl_workload_ops *hl_cycles_workload(void);
+const hl_workload_ops *hl_cache_workload(void);
+const hl_workload_ops *hl_genlist_workload(void);
+const hl_workload_ops *hl_ring_workload(void);
+const hl_workload_ops *hl_slots_workload(void);
+const hl_workload_ops *hl_trees_workload(void);
 
 const hl_workload_ops *const *hl_workload_registry(size_t *count);
 const hl_workload_ops *hl_workload_find(const char *name);
@@ -103,11 +117,5 @@ int hl_workload_param_index(const hl_workload_ops *w, const char *name);
 int hl_workload_variant_index(const hl_workload_ops *w, const char *name);
 /* Whether w runs under the collector called `name`. */
 int hl_workload_supports(const hl_workload_ops *w, const char *collector);
-
-/* Bookkeeping memory for workloads (slot tables and the like), mapped
- * straight from the kernel so it stays out of the allocator being measured.
- * Zero-filled.  Returns NULL on failure. */
-void *hl_bookkeeping_alloc(size_t size);
-void hl_bookkeeping_free(void *p, size_t size);
 
 #endif

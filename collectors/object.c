@@ -1,0 +1,43 @@
+/*
+ * object.c - what every collector shares of the object model: traversal
+ * and opening and closing collector instances.
+ */
+#include "collectors/collector.h"
+
+#include <string.h>
+
+void hl_object_traverse(hl_object *o, hl_visit_fn visit, void *arg)
+{
+    if (o->type != NULL && o->type->traverse != NULL) {
+        o->type->traverse(o, visit, arg);
+        return;
+    }
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        if (o->refs[i] != NULL)
+            visit(&o->refs[i], arg);
+}
+
+hl_gc_config hl_gc_default_config(void)
+{
+    hl_gc_config cfg = {.threshold = {700, 10, 10}, .long_lived_rule = 1};
+    return cfg;
+}
+
+int hl_gc_open(hl_gc *gc, const hl_collector_ops *ops, const hl_allocator *alloc,
+               const hl_gc_config *cfg)
+{
+    hl_gc_config defaults = hl_gc_default_config();
+    gc->ops = ops;
+    gc->ctx = NULL;
+    int rc = ops->init(&gc->ctx, alloc, cfg ? cfg : &defaults);
+    if (rc != 0)
+        gc->ops = NULL;
+    return rc;
+}
+
+void hl_gc_close(hl_gc *gc)
+{
+    if (gc->ops != NULL)
+        gc->ops->fini(gc->ctx);
+    memset(gc, 0, sizeof *gc);
+}

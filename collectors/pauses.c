@@ -1,0 +1,80 @@
+/*
+ * pauses.c - the pause log (see pauses.h).
+ */
+#include "collectors/pauses.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t hl_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Double the log's room.  Returns 0, or -1 when memory is exhausted. */
+static int pause_grow(hl_pause_log *log)
+{
+    size_t cap = log->cap ? log->cap * 2 : 4096;
+    double *ns = hl_untracked_alloc(cap * sizeof *ns);
+    if (ns == NULL)
+        return -1;
+    if (log->n)
+        memcpy(ns, log->ns, log->n * sizeof *ns);
+    hl_untracked_free(log->ns, log->cap * sizeof *ns);
+    log->ns = ns;
+    log->cap = cap;
+    return 0;
+}
+
+/* Keep the log sorted as it grows (binary search and a move of the tail),
+ * so that a summary, which collectors give at every stats() call, costs no
+ * sort.  A pause is recorded after it was timed, so the move is never part
+ * of a measured pause. */
+void hl_pause_record(hl_pause_log *log, double ns)
+{
+    log->total_ns += ns;
+    if (ns > log->max_ns)
+        log->max_ns = ns;
+    if (log->n == log->cap && pause_grow(log) != 0)
+        return;
+    size_t lo = 0, hi = log->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (log->ns[mid] <= ns)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(log->ns + lo + 1, log->ns + lo, (log->n - lo) * sizeof *log->ns);
+    log->ns[lo] = ns;
+    log->n++;
+}
+
+/* The q-quantile of sorted v[0..n) by the nearest-rank method. */
+static double quantile(const double *v, size_t n, double q)
+{
+    size_t rank = (size_t)ceil(q * (double)n);
+    return v[rank == 0 ? 0 : (rank > n ? n : rank) - 1];
+}
+
+void hl_pause_summary(hl_pause_log *log, hl_gc_stats *out)
+{
+    out->pauses = log->n;
+    out->pause_total_ns = log->total_ns;
+    out->pause_max_ns = log->max_ns;
+    out->pause_p50_ns = out->pause_p99_ns = -1;
+    if (log->n == 0)
+        return;
+    out->pause_p50_ns = quantile(log->ns, log->n, 0.50);
+    out->pause_p99_ns = quantile(log->ns, log->n, 0.99);
+}
+
+void hl_pause_free(hl_pause_log *log)
+{
+    hl_untracked_free(log->ns, log->cap * sizeof *log->ns);
+    memset(log, 0, sizeof *log);
+}

@@ -1,0 +1,185 @@
+/*
+ * rc.h - reference counting, shared by refcount.c and cycle.c.  Private to
+ * collectors/.
+ *
+ * The count lives in the low 32 bits of the 8-byte word just before the
+ * object (the "rc word", the last word of each collector's prefix); the high
+ * 32 bits belong to the collector (refcount keeps its live-set index there,
+ * see objset.h).  A new object holds 1 (the workload's reference); store
+ * takes a reference to the new value before dropping the old one, so
+ * storing a field's own value is safe.
+ *
+ * Death without recursion.  Freeing an object drops its references, which
+ * can free a whole chain; done recursively, a ten-million-node list would
+ * need ten million C frames.  CPython's "trashcan" defers nested
+ * deallocations past a depth limit; heaplab defers all of them: an object
+ * whose count reaches zero is taken off the collector's books (the
+ * collector's `unregister`) and pushed onto a stack of dying objects
+ * threaded through its own rc word (the count is zero, the index is no
+ * longer needed), and a single loop pops and tears down one object at a
+ * time.  Extra memory: O(1), whatever the shape of the garbage.  Deaths
+ * that happen while the loop runs (from referents, or from weak-reference
+ * callbacks) just push; the running loop takes them.
+ *
+ * Tearing down one object, in CPython's order (subtype_dealloc): clear the
+ * weak references to it and run their callbacks newest first, while its
+ * fields are still intact; if it is itself a weak reference, unlink it from
+ * its target; drop its references; free its memory (sized:
+ * prefix + hl_object_size()).
+ *
+ * Weak references queued for a callback are kept alive by a reference of
+ * ours while callbacks run, as CPython does, so a callback that drops
+ * another queued weak reference cannot free it under the loop.
+ *
+ * Limits (asserted in debug builds): a count stays below 2^32.
+ */
+#ifndef HEAPLAB_RC_H
+#define HEAPLAB_RC_H
+
+#include <assert.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "collectors/collector.h"
+#include "collectors/weakref.h"
+
+typedef struct rc_heap rc_heap;
+
+/* Take a dead object off the collector's books (lists, sets, counters).
+ * Called once, as the count reaches zero, before the rc word is reused. */
+typedef void (*rc_unregister_fn)(rc_heap *h, hl_object *o);
+
+struct rc_heap {
+    const hl_allocator *alloc;
+    hl_weak_table *weak;
+    size_t prefix;               /* bytes before each object; the rc word ends it */
+    rc_unregister_fn unregister;
+    hl_object *dying;            /* stack of dead objects awaiting teardown */
+    int tearing_down;            /* the teardown loop is running */
+    uint64_t allocated, freed, weak_cleared, callbacks_run;
+};
+
+static inline uint64_t *rc_word(hl_object *o)
+{
+    return (uint64_t *)(void *)o - 1;
+}
+
+static inline uint32_t rc_count(hl_object *o)
+{
+    return (uint32_t)*rc_word(o);
+}
+
+static inline void rc_incref(hl_object *o)
+{
+    assert(rc_count(o) < UINT32_MAX);
+    ++*rc_word(o);
+}
+
+static inline void rc_decref(rc_heap *h, hl_object *o);
+
+/* Bytes of o's allocation, prefix included. */
+static inline size_t rc_block_size(const rc_heap *h, const hl_object *o)
+{
+    return h->prefix + hl_object_size(o->nrefs, o->data_size);
+}
+
+static inline void rc_visit_decref(hl_object **field, void *arg)
+{
+    if (*field != NULL)
+        rc_decref(arg, *field);
+}
+
+/* Drop each strong reference o holds. */
+static inline void rc_drop_referents(rc_heap *h, hl_object *o)
+{
+    if (o->type != NULL && o->type->traverse != NULL) {
+        o->type->traverse(o, rc_visit_decref, h);
+        return;
+    }
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        if (o->refs[i] != NULL)
+            rc_decref(h, o->refs[i]);
+}
+
+/* o is dying and has weak references: clear them all, then run their
+ * callbacks newest first, each queued reference held alive meanwhile. */
+static inline void rc_clear_weakrefs(rc_heap *h, hl_object *o)
+{
+    hl_object *pending = NULL;
+    h->weak_cleared += hl_weak_clear(h->weak, o, &pending);
+    for (hl_object *w = pending; w != NULL; w = hl_weak_data_of(w)->pending_next)
+        rc_incref(w);
+    h->callbacks_run += hl_weak_run_callbacks(pending, NULL, NULL);
+    for (hl_object *w = pending, *next; w != NULL; w = next) {
+        next = hl_weak_data_of(w)->pending_next;
+        rc_decref(h, w);
+    }
+}
+
+/* Tear down o, unregistered and off the dying stack: weak references,
+ * referents, memory. */
+static inline void rc_dealloc(rc_heap *h, hl_object *o)
+{
+    if (hl_weak_has(h->weak, o))
+        rc_clear_weakrefs(h, o);
+    if (o->type == &hl_weakref_type)
+        hl_weak_detach(h->weak, o);
+    else
+        rc_drop_referents(h, o);
+    hl_free(h->alloc, (char *)o - h->prefix, rc_block_size(h, o));
+    h->freed++;
+}
+
+/* Tear down every object on the dying stack, including those that die
+ * meanwhile.  Not re-entered: deaths during it only push. */
+static inline void rc_teardown(rc_heap *h)
+{
+    h->tearing_down = 1;
+    hl_object *o;
+    while ((o = h->dying) != NULL) {
+        h->dying = (hl_object *)(uintptr_t)*rc_word(o);
+        rc_dealloc(h, o);
+    }
+    h->tearing_down = 0;
+}
+
+/* o's count just reached zero. */
+static inline void rc_object_died(rc_heap *h, hl_object *o)
+{
+    h->unregister(h, o);
+    *rc_word(o) = (uint64_t)(uintptr_t)h->dying;
+    h->dying = o;
+    if (!h->tearing_down)
+        rc_teardown(h);
+}
+
+static inline void rc_decref(rc_heap *h, hl_object *o)
+{
+    assert(rc_count(o) > 0);
+    if ((uint32_t)--*rc_word(o) == 0)
+        rc_object_died(h, o);
+}
+
+/* o->refs[field] = value, counts kept. */
+static inline void rc_store(rc_heap *h, hl_object *o, uint32_t field, hl_object *value)
+{
+    hl_object *old = o->refs[field];
+    if (value != NULL)
+        rc_incref(value);
+    o->refs[field] = value;
+    if (old != NULL)
+        rc_decref(h, old);
+}
+
+/* Header of a fresh object at `o` (its `size` bytes zeroed), count 1. */
+static inline void rc_init_object(hl_object *o, size_t size, const hl_type *t, uint32_t nrefs,
+                                  uint32_t data_size)
+{
+    memset(o, 0, size);
+    o->type = t;
+    o->nrefs = nrefs;
+    o->data_size = data_size;
+    *rc_word(o) = 1;
+}
+
+#endif

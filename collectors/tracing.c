@@ -1,0 +1,576 @@
+/*
+ * tracing.c - `--collector=tracing`: Boehm-Demers-Weiser conservative
+ * mark-sweep (Debian's libgc, bdw-gc 8.2) under heaplab's object model.
+ *
+ * What it models: a runtime whose objects die when nothing reaches them,
+ * with no reference counts at all; the workload never frees.  Reachability
+ * is Boehm's: a full, stop-the-world mark from the roots, then a lazy sweep
+ * (blocks are swept as their size class needs memory, so most of the sweep
+ * is paid inside later allocations, not inside the pause).  Source:
+ * H. Boehm and M. Weiser, "Garbage Collection in an Uncooperative
+ * Environment", SP&E 18(9), 1988; libgc's gc.h and gc_mark.h.
+ *
+ * Own heap.  Boehm allocates from its own heap, so this collector IGNORES
+ * the allocator it is given (HL_GC_OWN_HEAP): `--allocator=` changes
+ * nothing under it and the tracker sees no object.  Its figures come from
+ * Boehm instead (own_heap_bytes, own_live_bytes below).  The heap is one per
+ * process and cannot be shut down, so one instance is open at a time
+ * (init answers -EBUSY otherwise) and fini can only collect: the pages stay
+ * mapped, so a later instance in the same process starts on a grown heap
+ * and may collect less often than the first.
+ *
+ * Roots.  Workload references (new_object's, retain, release) are the
+ * roots.  The workload keeps them in untracked mmap memory that Boehm never
+ * scans, so each rooted object has a slot in a dense root table, and the
+ * object's prefix holds its root count and slot index: retain and release
+ * are O(1) without hashing, and an object leaves the table (swap with the
+ * last slot) when its count reaches 0.  The table lives in untracked memory
+ * too; a push-other-roots hook hands its used part to Boehm's marker at
+ * every collection.  Boehm also scans the C stack, registers and static
+ * data conservatively, so a stale word there can keep garbage alive: that
+ * is Boehm's nature, and part of what this strategy measures.
+ *
+ *       tracing_header (16 bytes)        one GC_MALLOC block
+ *     +---------------------------+ <- what Boehm sees (the base)
+ *     | roots (u32) | owner (u32) |
+ *     | slot (size_t)             |
+ *     +---------------------------+ <- hl_object * (base + 16)
+ *     | hl_object ...             |
+ *     +---------------------------+
+ *
+ * Boehm is started as a language runtime with exact roots would start it:
+ *   - interior-pointer recognition off, the displacement of hl_object inside
+ *     its block registered: only a pointer to a block's start or to its
+ *     hl_object keeps it alive (from the stack any interior pointer still
+ *     does), and no byte is added at each block's end, so a 48-byte object
+ *     takes a 48-byte granule, not 64;
+ *   - shared libraries' data segments not scanned (GC_set_no_dls): no
+ *     library holds a pointer into this heap, since every root is
+ *     registered, and scanning libstdc++'s and Google Benchmark's data would
+ *     add about 13 us of harness cost to every collection (21 us -> 8 us per
+ *     empty GC_gcollect here).  The main program's data is still scanned.
+ *
+ * Weak references.  A weak reference is an object of a private type (its
+ * data is not weakref.h's hl_weak_data; the block is GC_MALLOC_ATOMIC, never
+ * scanned) whose data holds the target pointer,
+ * registered as a disappearing link, so Boehm zeroes it when the target is
+ * found unreachable, before any finalizer runs.  A callback needs a
+ * finalizer on the target (GC_register_finalizer_no_order); Boehm keeps one
+ * finalizer per object, so the callbacks of one target chain through small
+ * nodes, newest first, each naming its weak reference through a hidden
+ * pointer that is itself a disappearing link: a weak reference that dies in
+ * the same collection as its target gets no callback, as in CPython.  How
+ * Boehm's ordering differs from CPython's: the callbacks run after the
+ * collection, when collect() (or the next new_object, after an automatic
+ * collection) invokes the queued finalizers, in no particular order between
+ * targets (newest first within one); and a target with a callback, with
+ * everything it reaches, survives one more collection (its finalizer needs
+ * it), where CPython frees it at once.
+ *
+ * What Boehm lets us measure:
+ *   collections[0]      GC_get_gc_no() since init (one generation).
+ *   pauses              every collection, automatic or explicit, timed from
+ *                       Boehm's GC_EVENT_START to GC_EVENT_END; weak
+ *                       reference callbacks run outside that window.
+ *   objects_allocated   counted here.
+ *   objects_freed,      by a census: after a full collection, Boehm's mark
+ *   collected[0]        bits name exactly the objects it kept, so stats()
+ *                       enumerates them (GC_enumerate_reachable_objects_inner)
+ *                       and freed = allocated - kept (objects a stale stack
+ *                       word keeps count as kept: Boehm did not free them).
+ *                       The census is taken only when no collection ran and
+ *                       no object was allocated since the last collect();
+ *                       otherwise the previous census stands, a lower bound.
+ *                       It costs O(heap), once per such stats().
+ *                       Per-object finalizers would count deaths as they
+ *                       happen, but at a cost per object and one extra
+ *                       collection of life for every object, so they are not
+ *                       used.
+ *   own_live_bytes      bytes (prefix included, granule rounding excluded)
+ *                       of this instance's objects kept by that census; -1
+ *                       when no current census exists.
+ *   own_heap_bytes      GC_get_heap_size(): Boehm's mapped heap, free blocks
+ *                       and fragmentation included, unmapped pages excluded.
+ *   callbacks_run       counted here.
+ *   weakrefs_cleared    NOT measured (Boehm zeroes links silently): 0.
+ *
+ * Tunables: Boehm's defaults (free-space divisor 3: a collection is due
+ * when about heap/3 bytes were allocated since the last); TRACING_ROOTS_MIN
+ * below.  Not thread-safe:
+ * one thread drives the collector (Boehm's own marker threads are not
+ * started).
+ */
+#include "collectors/collector.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include <gc/gc.h>
+#include <gc/gc_mark.h>
+
+#include "collectors/pauses.h"
+
+/* ------------------------------------------------------------ layout -- */
+
+typedef struct tracing_header {
+    uint32_t roots; /* workload references; > 0 exactly when on the root table */
+    uint32_t owner; /* TRACING_OWNER_TAG ^ instance serial: whose object this is */
+    size_t slot;    /* index in the root table while roots > 0 */
+} tracing_header;
+
+_Static_assert(sizeof(tracing_header) % 16 == 0, "objects must stay 16-aligned");
+
+/* Slots of the first root table (> 0); it doubles when full. */
+#define TRACING_ROOTS_MIN ((size_t)4096)
+
+/* Tags the objects of one instance, so the census counts no block of an
+ * earlier instance and no internal block of Boehm's. */
+#define TRACING_OWNER_TAG 0x484c4243u
+
+/* A weak reference's data.  The block is atomic, so `target` does not keep
+ * its referent alive; it is a disappearing link. */
+typedef struct tracing_weak {
+    hl_object *target; /* NULL once the referent was found unreachable */
+    hl_weak_callback cb;
+    void *arg;
+} tracing_weak;
+
+/* One callback waiting on a target, in a chain (newest first) that is the
+ * client data of the target's finalizer. */
+typedef struct tracing_weak_node {
+    struct tracing_weak_node *next;
+    GC_hidden_pointer weakref; /* hidden header of the weak reference; 0 once it died */
+} tracing_weak_node;
+
+static const hl_type tracing_weakref_type = {.name = "weakref", .traverse = NULL};
+
+typedef struct tracing {
+    uint32_t owner;
+    tracing_header **roots; /* [0, nroots) rooted objects, untracked memory */
+    size_t nroots, roots_cap;
+
+    GC_word gc_no_at_init;
+    uint64_t pause_start_ns; /* 0 outside a collection */
+    hl_pause_log pauses;
+
+    uint64_t objects_allocated;
+    uint64_t callbacks_run;
+
+    /* The census (see the design comment). */
+    GC_word collect_gc_no;        /* GC_get_gc_no() after the last collect() */
+    uint64_t collect_allocated;   /* objects_allocated then */
+    int census_current;           /* the census below describes that collection */
+    uint64_t census_live_objects;
+    uint64_t census_live_bytes;
+    uint64_t census_freed;        /* objects freed as of the census */
+} tracing;
+
+/* Boehm's hooks are process-wide: they reach the open instance here, and
+ * chain to the hooks that were set before it opened (fini restores them). */
+static tracing *tracing_active;
+static uint32_t tracing_serial;
+static GC_on_collection_event_proc tracing_prev_event;
+static GC_push_other_roots_proc tracing_prev_push;
+
+static tracing_header *header_of(hl_object *o)
+{
+    return (tracing_header *)((char *)o - sizeof(tracing_header));
+}
+
+static hl_object *object_of(tracing_header *h)
+{
+    return (hl_object *)(h + 1);
+}
+
+static size_t block_size(const hl_object *o)
+{
+    return sizeof(tracing_header) + hl_object_size(o->nrefs, o->data_size);
+}
+
+/* --------------------------------------------------- Boehm's set-up -- */
+
+static pthread_once_t tracing_once = PTHREAD_ONCE_INIT;
+
+/* Start Boehm once per process: exact base and hl_object pointers only,
+ * no scan of shared libraries' data (see the design comment), finalizers
+ * run only when we ask. */
+static void tracing_start_boehm(void)
+{
+    if (!GC_is_init_called()) {
+        GC_set_all_interior_pointers(0);
+        GC_set_no_dls(1);
+    }
+    GC_set_finalize_on_demand(1);
+    GC_INIT();
+    GC_register_displacement(sizeof(tracing_header));
+}
+
+/* Boehm's collection events: time each collection, automatic or not. */
+static void GC_CALLBACK tracing_on_event(GC_EventType event)
+{
+    tracing *t = tracing_active;
+    if (t != NULL) {
+        if (event == GC_EVENT_START) {
+            t->pause_start_ns = hl_now_ns();
+        } else if (event == GC_EVENT_END && t->pause_start_ns != 0) {
+            hl_pause_record(&t->pauses, (double)(hl_now_ns() - t->pause_start_ns));
+            t->pause_start_ns = 0;
+        }
+    }
+    if (tracing_prev_event != NULL)
+        tracing_prev_event(event);
+}
+
+/* Boehm's marker asks for extra roots: the used part of the root table.
+ * Runs with the allocation lock held and the world stopped. */
+static void GC_CALLBACK tracing_push_roots(void)
+{
+    tracing *t = tracing_active;
+    if (t != NULL && t->nroots > 0)
+        GC_push_all(t->roots, t->roots + t->nroots);
+    if (tracing_prev_push != NULL)
+        tracing_prev_push(); /* the thread stacks, in threaded builds */
+}
+
+/* -------------------------------------------------------- root table -- */
+
+/* Double the root table.  Returns 0 or -ENOMEM (the table unchanged).  No
+ * collection can run between the copy and the switch: nothing allocates
+ * from Boehm here. */
+static int roots_grow(tracing *t)
+{
+    size_t cap = t->roots_cap ? t->roots_cap * 2 : TRACING_ROOTS_MIN;
+    tracing_header **slots = hl_untracked_alloc(cap * sizeof *slots);
+    if (slots == NULL)
+        return -ENOMEM;
+    if (t->nroots > 0)
+        memcpy(slots, t->roots, t->nroots * sizeof *slots);
+    hl_untracked_free(t->roots, t->roots_cap * sizeof *slots);
+    t->roots = slots;
+    t->roots_cap = cap;
+    return 0;
+}
+
+/* h's count went from 0 to 1: give it a slot.  Returns 0 or -ENOMEM. */
+static int roots_add(tracing *t, tracing_header *h)
+{
+    if (t->nroots == t->roots_cap && roots_grow(t) != 0)
+        return -ENOMEM;
+    h->slot = t->nroots;
+    t->roots[t->nroots++] = h;
+    return 0;
+}
+
+/* h's count reached 0: the last slot moves into its place. */
+static void roots_remove(tracing *t, tracing_header *h)
+{
+    size_t i = h->slot;
+    tracing_header *last = t->roots[--t->nroots];
+    t->roots[i] = last;
+    last->slot = i;
+    t->roots[t->nroots] = NULL;
+}
+
+/* ----------------------------------------------------------- objects -- */
+
+/* Queued finalizers (weak reference callbacks) run here, outside Boehm's
+ * lock and outside any pause.  Cheap when nothing is queued. */
+static void tracing_run_finalizers(void)
+{
+    if (GC_should_invoke_finalizers())
+        GC_invoke_finalizers();
+}
+
+/* A new block for an object of nrefs slots and data_size bytes, held by one
+ * root.  `atomic`: Boehm never scans it (weak references).  NULL when
+ * Boehm's heap or the root table cannot grow. */
+static hl_object *tracing_alloc(tracing *t, const hl_type *type, uint32_t nrefs,
+                                uint32_t data_size, int atomic)
+{
+    size_t size = sizeof(tracing_header) + hl_object_size(nrefs, data_size);
+    tracing_header *h = atomic ? GC_MALLOC_ATOMIC(size) : GC_MALLOC(size);
+    if (h == NULL)
+        return NULL;
+    if (atomic)
+        memset(h, 0, size);
+    h->roots = 1;
+    h->owner = t->owner;
+    if (roots_add(t, h) != 0)
+        return NULL; /* unrooted: the next collection takes it back */
+    hl_object *o = object_of(h);
+    o->type = type;
+    o->nrefs = nrefs;
+    o->data_size = data_size;
+    t->objects_allocated++;
+    return o;
+}
+
+static hl_object *tracing_new_object(void *ctx, const hl_type *type, uint32_t nrefs,
+                                     uint32_t data_size)
+{
+    hl_object *o = tracing_alloc(ctx, type, nrefs, data_size, 0);
+    tracing_run_finalizers();
+    return o;
+}
+
+/* No barrier: Boehm runs non-incremental here, so a store is a store. */
+static void tracing_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
+{
+    (void)ctx;
+    o->refs[field] = value;
+}
+
+static void tracing_retain(void *ctx, hl_object *o)
+{
+    tracing_header *h = header_of(o);
+    if (h->roots++ == 0 && roots_add(ctx, h) != 0)
+        h->roots = 0; /* no room to root it: it lives while reachable otherwise */
+}
+
+static void tracing_release(void *ctx, hl_object *o)
+{
+    tracing_header *h = header_of(o);
+    if (h->roots == 0)
+        return; /* a reference the root table could not record */
+    if (--h->roots == 0)
+        roots_remove(ctx, h);
+}
+
+/* Death is Boehm's business. */
+static void tracing_free_object(void *ctx, hl_object *o)
+{
+    (void)ctx;
+    (void)o;
+}
+
+/* ------------------------------------------------------------ census -- */
+
+/* One block Boehm kept: count it when it is an object of this instance. */
+static void GC_CALLBACK census_visit(void *base, size_t bytes, void *arg)
+{
+    tracing *t = arg;
+    if (bytes < sizeof(tracing_header) + sizeof(hl_object))
+        return;
+    tracing_header *h = base;
+    if (h->owner != t->owner)
+        return;
+    size_t size = block_size(object_of(h));
+    if (size > bytes)
+        return; /* not one of ours after all */
+    t->census_live_objects++;
+    t->census_live_bytes += size;
+}
+
+static void *GC_CALLBACK census_locked(void *arg)
+{
+    tracing *t = arg;
+    t->census_live_objects = t->census_live_bytes = 0;
+    GC_enumerate_reachable_objects_inner(census_visit, t);
+    return NULL;
+}
+
+/* Take the census when Boehm's mark bits still describe the last
+ * collect()'s full collection and no object was made since; otherwise keep
+ * the previous one.  Costs one walk over the heap's blocks. */
+static void census_take(tracing *t)
+{
+    t->census_current = 0;
+    if (t->collect_gc_no == 0 || GC_get_gc_no() != t->collect_gc_no ||
+        t->objects_allocated != t->collect_allocated)
+        return;
+    GC_call_with_alloc_lock(census_locked, t);
+    t->census_freed = t->objects_allocated - t->census_live_objects;
+    t->census_current = 1;
+}
+
+/* -------------------------------------------------------- collection -- */
+
+/* A full collection (Boehm has no generations: `generation` is ignored),
+ * timed by the event hook; then the weak reference callbacks it queued. */
+static void tracing_collect(void *ctx, int generation)
+{
+    tracing *t = ctx;
+    (void)generation;
+    GC_gcollect();
+    t->collect_gc_no = GC_get_gc_no();
+    t->collect_allocated = t->objects_allocated;
+    tracing_run_finalizers();
+}
+
+/* ---------------------------------------------------- weak references -- */
+
+/* The finalizer of a target with callbacks: its links are already zero.
+ * Runs each surviving weak reference's callback, newest first; nothing when
+ * the instance that registered it has closed. */
+static void GC_CALLBACK tracing_weak_finalizer(void *target, void *client_data)
+{
+    (void)target;
+    tracing *t = tracing_active;
+    for (tracing_weak_node *n = client_data; n != NULL; n = n->next) {
+        if (t == NULL || n->weakref == 0)
+            continue;
+        tracing_header *wh = GC_REVEAL_POINTER(n->weakref);
+        if (wh->owner != t->owner)
+            continue;
+        hl_object *w = object_of(wh);
+        tracing_weak *d = hl_object_data(w);
+        d->cb(w, d->arg);
+        t->callbacks_run++;
+    }
+}
+
+/* Never called: marks "GC_register_finalizer_no_order did not answer". */
+static void GC_CALLBACK tracing_no_answer(void *obj, void *client_data)
+{
+    (void)obj;
+    (void)client_data;
+}
+
+/* Chain a callback node for weak reference w onto target's finalizer.
+ * Returns 0 or -ENOMEM. */
+static int weak_add_callback(hl_object *target, hl_object *w)
+{
+    tracing_weak_node *n = GC_MALLOC(sizeof *n);
+    if (n == NULL)
+        return -ENOMEM;
+    n->weakref = GC_HIDE_POINTER(header_of(w));
+    if (GC_general_register_disappearing_link((void **)&n->weakref, header_of(w)) != GC_SUCCESS)
+        return -ENOMEM;
+    GC_finalization_proc old_fn = tracing_no_answer;
+    void *old_data = NULL;
+    GC_register_finalizer_no_order(header_of(target), tracing_weak_finalizer, n, &old_fn,
+                                   &old_data);
+    if (old_fn == tracing_no_answer) {
+        GC_unregister_disappearing_link((void **)&n->weakref);
+        return -ENOMEM;
+    }
+    if (old_fn == tracing_weak_finalizer)
+        n->next = old_data;
+    return 0;
+}
+
+static hl_object *tracing_weak_new(void *ctx, hl_object *target, hl_weak_callback cb, void *arg)
+{
+    tracing *t = ctx;
+    hl_object *w = tracing_alloc(t, &tracing_weakref_type, 0, sizeof(tracing_weak), 1);
+    if (w == NULL)
+        return NULL;
+    tracing_weak *d = hl_object_data(w);
+    d->cb = cb;
+    d->arg = arg;
+    if (target != NULL) {
+        d->target = target;
+        int ok = GC_general_register_disappearing_link((void **)&d->target, header_of(target)) ==
+                 GC_SUCCESS;
+        if (ok && cb != NULL && weak_add_callback(target, w) != 0) {
+            GC_unregister_disappearing_link((void **)&d->target);
+            ok = 0;
+        }
+        if (!ok) {
+            d->target = NULL;
+            tracing_release(t, w);
+            return NULL;
+        }
+    }
+    tracing_run_finalizers();
+    return w;
+}
+
+static void *GC_CALLBACK weak_read_locked(void *w)
+{
+    return ((tracing_weak *)hl_object_data(w))->target;
+}
+
+/* Read the link under Boehm's lock, so a collection cannot decide the
+ * target is dead between this read and the caller's use of it. */
+static hl_object *tracing_weak_get(void *ctx, hl_object *w)
+{
+    (void)ctx;
+    return GC_call_with_alloc_lock(weak_read_locked, w);
+}
+
+/* ---------------------------------------------------------- lifetime -- */
+
+static const char *tracing_unavailable(void)
+{
+    return NULL; /* libgc is linked into heaplab */
+}
+
+static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
+{
+    (void)alloc; /* Boehm brings its own heap */
+    (void)cfg;
+    if (tracing_active != NULL)
+        return -EBUSY;
+    pthread_once(&tracing_once, tracing_start_boehm);
+    tracing *t = hl_untracked_alloc(sizeof *t);
+    if (t == NULL)
+        return -ENOMEM;
+    if (roots_grow(t) != 0) {
+        hl_untracked_free(t, sizeof *t);
+        return -ENOMEM;
+    }
+    t->owner = TRACING_OWNER_TAG ^ ++tracing_serial;
+    t->gc_no_at_init = GC_get_gc_no();
+    tracing_prev_event = GC_get_on_collection_event();
+    tracing_prev_push = GC_get_push_other_roots();
+    tracing_active = t;
+    GC_set_on_collection_event(tracing_on_event);
+    GC_set_push_other_roots(tracing_push_roots);
+    *ctx = t;
+    return 0;
+}
+
+/* Drop every root and collect; what the stack still seems to reach stays
+ * in Boehm's heap (it cannot be shut down), and callbacks no longer run. */
+static void tracing_fini(void *ctx)
+{
+    tracing *t = ctx;
+    GC_set_push_other_roots(tracing_prev_push);
+    GC_set_on_collection_event(tracing_prev_event);
+    tracing_active = NULL;
+    GC_gcollect();
+    tracing_run_finalizers();
+    hl_untracked_free(t->roots, t->roots_cap * sizeof *t->roots);
+    hl_pause_free(&t->pauses);
+    hl_untracked_free(t, sizeof *t);
+}
+
+static void tracing_stats(void *ctx, hl_gc_stats *out)
+{
+    tracing *t = ctx;
+    census_take(t);
+    out->collections[0] = GC_get_gc_no() - t->gc_no_at_init;
+    out->collected[0] = t->census_freed;
+    out->objects_allocated = t->objects_allocated;
+    out->objects_freed = t->census_freed;
+    out->weakrefs_cleared = 0; /* not measured */
+    out->callbacks_run = t->callbacks_run;
+    out->own_live_bytes = t->census_current ? (int64_t)t->census_live_bytes : -1;
+    out->own_heap_bytes = (int64_t)GC_get_heap_size();
+    hl_pause_summary(&t->pauses, out);
+}
+
+static const hl_collector_ops tracing_ops = {
+    .name = "tracing",
+    .description = "Boehm GC (libgc 8.2): conservative mark-sweep on its own heap",
+    .flags = HL_GC_FREES_CYCLES | HL_GC_OWN_HEAP,
+    .unavailable = tracing_unavailable,
+    .init = tracing_init,
+    .fini = tracing_fini,
+    .new_object = tracing_new_object,
+    .store = tracing_store,
+    .retain = tracing_retain,
+    .release = tracing_release,
+    .free_object = tracing_free_object,
+    .collect = tracing_collect,
+    .weak_new = tracing_weak_new,
+    .weak_get = tracing_weak_get,
+    .stats = tracing_stats,
+};
+
+const hl_collector_ops *hl_tracing_collector(void)
+{
+    return &tracing_ops;
+}

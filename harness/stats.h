@@ -1,0 +1,20 @@
+/*
+ * stats.h - the statistics the regression check needs: medians and the
+ * Mann-Whitney U test (Wilcoxon rank-sum), two-sided, by the normal
+ * approximation with a tie correction and a continuity correction.  The
+ * approximation is good from about 8 samples a side, which is why the check
+ * asks for at least 9 repetitions (as Google Benchmark's compare.py warns).
+ */
+#ifndef HEAPLAB_STATS_H
+#define HEAPLAB_STATS_H
+
+#include <stddef.h>
+
+/* The median of v[0..n) (n > 0); v is reordered. */
+double hl_median(double *v, size_t n);
+
+/* The two-sided p-value that samples a and b come from the same
+ * distribution.  1.0 when either side is empty or every value ties. */
+double hl_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+
+#endif

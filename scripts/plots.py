@@ -1,0 +1,914 @@
+#!/usr/bin/env python3
+"""plots.py - turn one heaplab run into plots (PNG and SVG) and an HTML report.
+
+    scripts/plots.py [--out DIR] [RESULTS]
+
+RESULTS is a results file (the run's .json; its .csv or .samples.csv name the
+same run) or a directory, whose newest *.json is taken (newest by the
+timestamp that opens bench's file names, then by modification time).  The
+default is results/ at the top of the tree, and DIR defaults to plots/.
+
+What is drawn, and from what (docs/plots.md says how to read each one):
+
+    throughput.*     ns per operation for each workload and strategy (bars)
+    fragmentation.*  (rss_peak - rss_base) / live_peak per strategy (bars)
+    memory_W_V.*     RSS and live bytes over time, from <stem>.samples.csv
+    gc_pauses.*      GC pause p50 / p99 / max per cell that paused
+    scaling_W_V.*    operations per second against threads
+    report.html      the plots, one row per cell, and the run's environment
+
+Python's standard library reads the results and writes, for each plot, a
+data file and a file of gnuplot variables into a temporary directory; the
+gnuplot scripts in plots/ (common.gp and one per kind of plot) draw them.
+A plot whose data the run does not have is skipped with a note, on the
+console and in the report.
+
+HEAPLAB_PLOTS_WORK=DIR keeps the data and variable files in DIR, so that one
+plot can be redrawn by hand: gnuplot DIR/STEM.png.gp plots/common.gp plots/KIND.gp
+
+Exit status: 0 done; 1 gnuplot missing or failing; 2 no results to plot or a
+bad command line.
+"""
+
+import argparse
+import csv
+import html
+import json
+import math
+import os
+import re
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import OrderedDict
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPTS = os.path.join(TOP, "plots")
+FORMATS = ("png", "svg")
+
+# Files this script writes into the output directory; anything else there
+# (the gnuplot scripts, README.md) is never touched.
+GENERATED = re.compile(r"^(throughput|fragmentation|gc_pauses|(memory|scaling)_[A-Za-z0-9._-]+)"
+                       r"\.(png|svg)$|^report\.html$")
+
+# One colour per allocator and per collector, the same in every plot.
+ALLOCATOR_COLORS = OrderedDict([
+    ("glibc", "#1f77b4"), ("jemalloc", "#d62728"), ("mimalloc", "#2ca02c"),
+    ("tcmalloc", "#ff7f0e"), ("pool", "#9467bd"), ("arena", "#8c564b"),
+])
+COLLECTOR_COLORS = OrderedDict([
+    ("manual", "#555555"), ("refcount", "#1b9e77"), ("cycle", "#d95f02"),
+    ("tracing", "#7570b3"), ("marksweep", "#e7298a"),
+])
+SPARE_COLORS = ("#17becf", "#bcbd22", "#e377c2", "#7f7f7f", "#393b79", "#637939")
+
+# heaplab's timing figures and the Google Benchmark fields they equal.
+GB_NAMES = {"ns_per_op": "real_time", "ops_per_sec": "items_per_second"}
+
+STAMP = re.compile(r"^(\d{8}-\d{6})")
+
+
+class NoResults(Exception):
+    """Nothing to plot: the message is the one line the user sees."""
+
+
+# ------------------------------------------------------------- finding -- #
+
+def shown(path):
+    """A path as the user would write it: relative below the current
+    directory, absolute elsewhere."""
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else os.path.abspath(path)
+
+
+def newest_json(directory):
+    """The newest results document in directory, or None."""
+    found = []
+    for entry in os.scandir(directory):
+        if entry.is_file() and entry.name.endswith(".json"):
+            stamp = STAMP.match(entry.name)
+            found.append((stamp.group(1) if stamp else "", entry.stat().st_mtime, entry.path))
+    return max(found)[2] if found else None
+
+
+def find_results(path):
+    """The .json that path names (a file of the run, or a directory)."""
+    if os.path.isdir(path):
+        found = newest_json(path)
+        if found is None:
+            raise NoResults("no results in %s (no *.json there; run ./bench first)" % shown(path))
+        return found
+    for suffix in (".samples.csv", ".csv"):
+        if path.endswith(suffix):
+            path = path[: -len(suffix)] + ".json"
+            break
+    if not os.path.isfile(path):
+        raise NoResults("no results file %s" % shown(path))
+    return path
+
+
+# ------------------------------------------------------------- reading -- #
+
+def params_without_threads(params):
+    return ",".join(p for p in (params or "").split(",") if p and not p.startswith("threads="))
+
+
+def thread_count(row):
+    """Threads of a row: Google Benchmark's count, else the workload's parameter."""
+    n = row.get("threads") or 1
+    if n > 1:
+        return int(n)
+    for p in (row.get("params") or "").split(","):
+        if p.startswith("threads="):
+            try:
+                return int(p[len("threads="):])
+            except ValueError:
+                pass
+    return 1
+
+
+class Cell:
+    """One cell of the matrix with its rows: repetitions and aggregates."""
+
+    def __init__(self, workload, variant, allocator, collector, params="", threads=1):
+        self.workload, self.variant = workload, variant
+        self.allocator, self.collector = allocator, collector
+        self.params, self.threads = params, threads
+        self.runs = []         # iteration rows that succeeded
+        self.aggregates = {}   # aggregate_name -> row
+        self.error = None      # error_message of a failed cell
+        self.skipped = None    # why the matrix did not run it
+
+    @property
+    def ok(self):
+        return self.error is None and self.skipped is None and bool(self.runs)
+
+    @property
+    def status(self):
+        if self.skipped is not None:
+            return "skipped: " + self.skipped
+        if self.error is not None:
+            return "FAILED: " + self.error
+        return "ok" if self.runs else "no rows"
+
+    @property
+    def name(self):
+        return "/".join((self.workload, self.variant, self.allocator, self.collector))
+
+    def figure(self, key):
+        """A memory-pass figure: the same in every repetition; None if absent."""
+        for row in self.runs:
+            if isinstance(row.get(key), (int, float)):
+                return row[key]
+        return None
+
+    def timing(self, key):
+        """(median, low, high) of a timing figure over the repetitions.
+
+        The median is Google Benchmark's median row when the run has one;
+        low and high are the extremes of the repetitions (equal to the median
+        with one repetition)."""
+        values = [row[key] for row in self.runs if isinstance(row.get(key), (int, float))]
+        if not values:
+            return None
+        median = self.aggregate("median", key)
+        if median is None:
+            median = statistics.median(values)
+        return median, min(values), max(values)
+
+    def aggregate(self, name, key):
+        """A figure of Google Benchmark's aggregate row, or None.  A row may
+        carry a timing figure only under Google Benchmark's own name."""
+        row = self.aggregates.get(name, {})
+        for k in (key, GB_NAMES.get(key)):
+            ns = k != "real_time" or row.get("time_unit") == "ns"
+            if isinstance(row.get(k), (int, float)) and ns:
+                return row[k]
+        return None
+
+
+def load_run(json_path):
+    """The run's context and its cells in matrix order."""
+    try:
+        with open(json_path) as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        raise NoResults("cannot read %s: %s" % (json_path, e))
+    if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
+        raise NoResults("%s is not a results document (no benchmarks array)" % json_path)
+    cells = OrderedDict()
+    for row in doc["benchmarks"]:
+        if not isinstance(row, dict) or "workload" not in row:
+            continue
+        key = (row["workload"], row.get("variant", ""), row.get("allocator", ""),
+               row.get("collector", ""), row.get("params", ""), thread_count(row))
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = Cell(*key)
+        if row.get("error_occurred"):
+            cell.error = row.get("error_message") or "failed"
+        elif row.get("run_type") == "aggregate":
+            cell.aggregates[row.get("aggregate_name", "")] = row
+        else:
+            cell.runs.append(row)
+    for s in doc.get("skipped") or []:
+        parts = (s.get("name") or "").split("/")
+        if len(parts) != 4:
+            continue
+        cell = Cell(*parts)
+        cell.skipped = s.get("reason") or "skipped"
+        cells[tuple(parts) + ("skipped",)] = cell
+    if not cells:
+        raise NoResults("no result rows in %s" % json_path)
+    return doc.get("context") or {}, list(cells.values())
+
+
+def load_samples(json_path):
+    """Memory samples beside the results, as (rows, note); rows None when absent."""
+    path = json_path[: -len(".json")] + ".samples.csv"
+    if not os.path.isfile(path):
+        return None, "no %s beside the results" % os.path.basename(path)
+    rows = []
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        need = {"name", "workload", "variant", "allocator", "collector", "t_s", "rss_bytes"}
+        if not need <= set(reader.fieldnames or ()):
+            return None, "%s lacks columns %s" % (os.path.basename(path),
+                                                  ", ".join(sorted(need - set(reader.fieldnames or ()))))
+        for r in reader:
+            try:
+                t = float(r["t_s"])
+            except (TypeError, ValueError):
+                continue
+            r["t_s"] = t
+            r["rss_bytes"] = number_or_none(r.get("rss_bytes"))
+            r["live_bytes"] = number_or_none(r.get("live_bytes"))
+            rows.append(r)
+    if not rows:
+        return None, "%s holds no samples" % os.path.basename(path)
+    return rows, None
+
+
+def number_or_none(text):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None
+
+
+# -------------------------------------------------------------- layout -- #
+
+def color_for(name, table, used):
+    """A stable colour: the table's, else the next spare one."""
+    if name in table:
+        return table[name]
+    if name not in used:
+        used[name] = SPARE_COLORS[len(used) % len(SPARE_COLORS)]
+    return used[name]
+
+
+def at_lowest_threads(cells):
+    """Each cell at its lowest thread count; higher counts belong to scaling."""
+    lowest = {}
+    for c in cells:
+        k = (c.workload, c.variant, c.allocator, c.collector, params_without_threads(c.params))
+        if k not in lowest or c.threads < lowest[k].threads:
+            lowest[k] = c
+    keep = set(map(id, lowest.values()))
+    return [c for c in cells if id(c) in keep]
+
+
+class Layout:
+    """Cells placed as grouped bars: one panel per workload (each with its own
+    y axis: an operation of one workload is not an operation of another),
+    groups of bars along x, one series (one colour) per strategy.
+
+    A strategy is an (allocator, collector) pair.  With one collector in the
+    run the series are allocators and the collector goes in the subtitle;
+    with one allocator the series are collectors; with both varying the
+    series are allocators and a group is one variant under one collector, so
+    that a colour always means one allocator."""
+
+    def __init__(self, cells):
+        allocators = list(OrderedDict.fromkeys(c.allocator for c in cells))
+        collectors = list(OrderedDict.fromkeys(c.collector for c in cells))
+        self.xlabel = "variant"
+        if len(collectors) == 1:
+            series_of, group_of = (lambda c: c.allocator), (lambda c: (c.variant,))
+            self.note = "collector: %s" % collectors[0]
+            colors, self.series_kind = ALLOCATOR_COLORS, "allocator"
+        elif len(allocators) == 1:
+            series_of, group_of = (lambda c: c.collector), (lambda c: (c.variant,))
+            self.note = "allocator: %s" % allocators[0]
+            colors, self.series_kind = COLLECTOR_COLORS, "collector"
+        else:
+            series_of, group_of = (lambda c: c.allocator), (lambda c: (c.variant, c.collector))
+            self.note = ""
+            self.xlabel = "variant / collector"
+            colors, self.series_kind = ALLOCATOR_COLORS, "allocator"
+        # Several parameter sets for one workload and variant get a group each.
+        params = {}
+        for c in cells:
+            params.setdefault((c.workload, c.variant), set()).add(params_without_threads(c.params))
+        several = {k for k, v in params.items() if len(v) > 1}
+        if several:
+            self.xlabel += " / parameters"
+
+        self.panels = OrderedDict()  # workload -> {(group, series): cell}
+        for c in cells:
+            group = group_of(c)
+            if (c.workload, c.variant) in several:
+                group += (params_without_threads(c.params),)
+            self.panels.setdefault(c.workload, OrderedDict())[(group, series_of(c))] = c
+        self.series = list(OrderedDict.fromkeys(series_of(c) for c in cells))
+        spare = {}
+        self.series_colors = [color_for(s, colors, spare) for s in self.series]
+
+    def groups(self, workload):
+        return list(OrderedDict.fromkeys(g for g, _ in self.panels[workload]))
+
+    def position(self, group_index, series_index):
+        """x of a bar's centre and its half width: a strategy keeps its slot
+        in every group, so that bars line up by colour."""
+        width = 0.8 / len(self.series)
+        return group_index - 0.4 + width * (series_index + 0.5), width / 2
+
+    def blocks(self, row_of):
+        """Data for the gnuplot scripts: one block per panel and series that
+        has cells.  row_of(cell, x, half_width) gives (data line, [values])
+        or None.  Returns the variables that describe the blocks and, per
+        panel, the values drawn (for its axis range)."""
+        text, block_series, first, count, values = [], [], [], [], []
+        for workload, cells in self.panels.items():
+            groups = self.groups(workload)
+            first.append(len(text) + 1)
+            values.append([])
+            for si, series in enumerate(self.series):
+                lines = []
+                for gi, group in enumerate(groups):
+                    cell = cells.get((group, series))
+                    row = row_of(cell, *self.position(gi, si)) if cell else None
+                    if row is not None:
+                        lines.append(row[0])
+                        values[-1].extend(v for v in row[1] if v is not None)
+                if lines:
+                    text.append("".join(lines))
+                    block_series.append(si + 1)
+            count.append(len(text) + 1 - first[-1])
+        variables = OrderedDict(
+            block_series=block_series, panel_first=first, panel_count=count,
+            panel_title=["workload: %s" % w for w in self.panels],
+            panel_xmax=[len(self.groups(w)) - 0.4 for w in self.panels],
+            panel_xtics=["set xtics (%s)" % ", ".join('"%s" %d' % (gp_escape("\n".join(g)), i)
+                                                     for i, g in enumerate(self.groups(w)))
+                         for w in self.panels],
+            panel_rotate=[int(len(self.groups(w)) > 14) for w in self.panels],
+            series_title=self.series, series_color=self.series_colors, keytitle=self.series_kind,
+            xlabel=self.xlabel, subtitle=self.note)
+        return "\n\n".join(text) + "\n", variables, values
+
+    def size(self, per_bar=14, panel_height=330):
+        """Pixels: wide enough for the busiest panel, tall enough for all."""
+        per_group = max(100, per_bar * len(self.series) + 30)
+        most = max(len(self.groups(w)) for w in self.panels)
+        width = max(1000, 300 + per_group * most)
+        return width, max(560, 90 + panel_height * len(self.panels))
+
+
+def axis_range(values, log_allowed=True, headroom=1.2):
+    """(logy, bottom, top) for values drawn from the axis up.
+
+    Log when every value is positive and they span more than a factor 20."""
+    values = [v for v in values if v is not None and math.isfinite(v)]
+    if not values:
+        return 0, 0, 1
+    lo, hi = min(values), max(values)
+    if log_allowed and lo > 0 and hi / lo > 20:
+        return 1, lo / 1.6, hi * (headroom ** 3)
+    return 0, min(0, lo * 1.1), hi * headroom if hi > 0 else 1
+
+
+def short_number(v):
+    if v is None:
+        return ""
+    a = abs(v)
+    if a >= 1e5:
+        return "%.3g" % v
+    if a >= 100:
+        return "%.0f" % v
+    if a >= 10:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def slug(text):
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "x"
+
+
+# ------------------------------------------------------------- gnuplot -- #
+
+def gp_escape(text):
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def gp_value(v):
+    if isinstance(v, str):
+        return '"%s"' % gp_escape(v)
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else "NaN"
+    raise TypeError(v)
+
+
+def gp_variables(values):
+    """gnuplot source defining values: scalars, and lists as arrays."""
+    lines = []
+    for name, v in values.items():
+        if isinstance(v, (list, tuple)):
+            lines.append("array %s[%d] = [%s]" % (name, max(1, len(v)),
+                                                  ", ".join(gp_value(x) for x in v) or '""'))
+        else:
+            lines.append("%s = %s" % (name, gp_value(v)))
+    return "\n".join(lines) + "\n"
+
+
+def data_line(*fields):
+    out = []
+    for f in fields:
+        if f is None or (isinstance(f, float) and not math.isfinite(f)):
+            out.append("NaN")
+        elif isinstance(f, str):
+            out.append('"%s"' % f.replace('"', "'"))
+        else:
+            out.append(repr(float(f)))
+    return " ".join(out) + "\n"
+
+
+class Renderer:
+    """Runs one gnuplot script per plot and format; remembers what it wrote."""
+
+    def __init__(self, out_dir, work_dir):
+        self.out_dir, self.work_dir = out_dir, work_dir
+        self.written = []     # (stem, caption) of each plot, in report order
+        self.notes = []       # why a plot was skipped
+        self.gnuplot = shutil.which("gnuplot")
+
+    def skip(self, what, why):
+        self.notes.append("%s: skipped, %s" % (what, why))
+
+    def render(self, script, stem, caption, data, variables, width, height):
+        data_path = os.path.join(self.work_dir, stem + ".dat")
+        with open(data_path, "w") as f:
+            f.write(data)
+        for fmt in FORMATS:
+            out = os.path.join(self.out_dir, "%s.%s" % (stem, fmt))
+            settings = OrderedDict(fmt=fmt, out=out, width=width, height=height, data=data_path)
+            settings.update(variables)
+            vars_path = os.path.join(self.work_dir, "%s.%s.gp" % (stem, fmt))
+            with open(vars_path, "w") as f:
+                f.write(gp_variables(settings))
+            cmd = [self.gnuplot, vars_path, os.path.join(SCRIPTS, "common.gp"),
+                   os.path.join(SCRIPTS, script)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0 or not os.path.isfile(out) or os.path.getsize(out) == 0:
+                tail = proc.stderr.strip().splitlines()[-3:]
+                raise RuntimeError("gnuplot failed on %s.%s: %s" % (stem, fmt, " | ".join(tail)))
+            for line in proc.stderr.strip().splitlines():
+                print("plots: gnuplot (%s): %s" % (stem, line.strip()), file=sys.stderr)
+            print("plots: wrote %s" % shown(out))
+        self.written.append((stem, caption))
+
+
+# --------------------------------------------------------------- plots -- #
+
+def panel_ranges(values, headroom, refline=None, always_log=False):
+    """Per-panel y axes: logy, bottom and top arrays for the gnuplot scripts."""
+    logy, bottom, top, tics, base = [], [], [], [], []
+    for v in values:
+        v = v + ([refline] if refline is not None else [])
+        lg, lo, hi = axis_range(v, headroom=headroom)
+        if always_log and not lg and v and min(v) > 0:
+            lg, lo, hi = 1, min(v) / 1.6, max(v) * headroom ** 3
+        logy.append(lg)
+        bottom.append(float(lo))
+        top.append(float(hi))
+        tics.append(log_tics(lo, hi) if lg else "set ytics autofreq")
+        base.append(float(lo) if lg else 0.0)
+    return OrderedDict(panel_logy=logy, panel_ybase=bottom, panel_ytop=top, panel_ytics=tics,
+                       panel_barbase=base)
+
+
+def log_tics(lo, hi):
+    """Labelled tics for a log axis: decades, or 1-2-5 steps when the axis
+    spans less than three decades (gnuplot would label one tic, or none)."""
+    if hi / lo >= 1000:
+        return "set ytics autofreq"
+    tics = [m * 10 ** e for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+            for m in (1, 2, 5) if lo <= m * 10 ** e <= hi]
+    return "set ytics (%s)" % ", ".join('"%g" %r' % (t, t) for t in tics)
+
+
+def bar_chart(r, layout, stem, caption, title, ylabel, value, refline=None, refnote=""):
+    """Grouped bars.  value(cell) gives (value, low, high) or None; low and
+    high draw a whisker when they differ."""
+    whiskers = []
+
+    def row(cell, x, half):
+        v = value(cell)
+        if v is None or v[0] is None:
+            return None
+        whiskers.append(v[1] != v[2])
+        return data_line(x, v[0], v[1], v[2], x - half, x + half, short_number(v[0])), list(v)
+    data, variables, values = layout.blocks(row)
+    most = max(sum(1 for _ in cells) for cells in layout.panels.values())
+    variables.update(panel_ranges(values, 1.25, refline))
+    variables.update(
+        title=title, ylabel=ylabel, whiskers=int(any(whiskers)), labels=int(most <= 60),
+        refline=float(refline) if refline is not None else float("nan"), refnote=refnote)
+    width, height = layout.size()
+    r.render("bars.gp", stem, caption, data, variables, width, height)
+
+
+def plot_throughput(r, cells):
+    ok = [c for c in at_lowest_threads(cells) if c.ok and c.timing("ns_per_op")]
+    if not ok:
+        return r.skip("throughput", "no cell ran successfully")
+    layout = Layout(ok)
+    whisker = " Whiskers span the repetitions (min to max)." if any(len(c.runs) > 1 for c in ok) else ""
+    bar_chart(r, layout, "throughput",
+              "Time per operation for each workload and strategy (median over repetitions; "
+              "lower is better)." + whisker,
+              "Throughput: time per operation (lower is better)", "time per operation (ns/op)",
+              lambda c: c.timing("ns_per_op"))
+
+
+def plot_fragmentation(r, cells):
+    ok = [c for c in at_lowest_threads(cells) if c.ok and c.figure("fragmentation") is not None]
+    if not ok:
+        return r.skip("fragmentation", "no cell reported fragmentation")
+    layout = Layout(ok)
+
+    def value(c):
+        f = c.figure("fragmentation")
+        return f, f, f
+    bar_chart(r, layout, "fragmentation",
+              "Fragmentation: footprint bytes per live byte, (rss_peak - rss_base) / live_peak; "
+              "1.0 means no overhead (lower is better).",
+              "Fragmentation: (peak RSS - base RSS) / peak live bytes (lower is better)",
+              "RSS bytes per live byte (ratio)", value, refline=1.0, refnote="1.0 = no overhead")
+
+
+def memory_unit(max_bytes):
+    for unit, scale in (("GiB", 2 ** 30), ("MiB", 2 ** 20)):
+        if max_bytes >= 2 * scale:
+            return unit, scale
+    return "KiB", 1024.0
+
+
+def plot_memory(r, samples, note):
+    if samples is None:
+        return r.skip("memory over time", note)
+    by_plot = OrderedDict()
+    for s in samples:
+        by_plot.setdefault((s["workload"], s["variant"]), OrderedDict()) \
+               .setdefault(s["collector"], OrderedDict()) \
+               .setdefault(s["name"], []).append(s)
+    for (workload, variant), panels in by_plot.items():
+        every = [x for names in panels.values() for rows in names.values() for x in rows]
+        peak = max([x["rss_bytes"] or 0 for x in every] + [x["live_bytes"] or 0 for x in every])
+        munit, mscale = memory_unit(peak)
+        tmax = max(x["t_s"] for x in every)
+        tunit, tscale = ("ms", 1e3) if tmax < 2 else ("s", 1.0)
+        # One colour per allocator; the key lists each once, for all panels.
+        keys = list(OrderedDict.fromkeys(rows[0]["allocator"] for names in panels.values()
+                                         for rows in names.values()))
+        spare = {}
+        key_colors = [color_for(a, ALLOCATOR_COLORS, spare) for a in keys]
+        blocks, colors, haslive, first, count, live = [], [], [], [], [], []
+        for coll, names in panels.items():
+            first.append(len(blocks) + 1)
+            count.append(len(names))
+            live.append("")
+            for name, rows in names.items():
+                colors.append(key_colors[keys.index(rows[0]["allocator"])])
+                rows = sorted(rows, key=lambda x: x["t_s"])
+                haslive.append(int(any(x["live_bytes"] is not None for x in rows)))
+                if haslive[-1]:
+                    # The blocks of this panel that have live bytes to draw.
+                    live[-1] = (live[-1] + " %d" % (len(blocks) + 1)).strip()
+                blocks.append("".join(data_line(
+                    x["t_s"] * tscale,
+                    x["rss_bytes"] / mscale if x["rss_bytes"] is not None else None,
+                    x["live_bytes"] / mscale if x["live_bytes"] is not None else None,
+                    x.get("phase") or "") for x in rows))
+        stem = "memory_%s_%s" % (slug(workload), slug(variant))
+        variables = OrderedDict(
+            title="Memory over time: %s / %s" % (workload, variant),
+            xlabel="time since the cell's memory pass started (%s)" % tunit,
+            ylabel="memory (%s)" % munit, npanels=len(panels),
+            xmax=tmax * tscale * 1.02, ymax=peak / mscale * 1.1,
+            panel_title=["collector: %s" % c for c in panels], panel_first=first, panel_count=count,
+            panel_live=live,
+            series_color=colors, series_live=haslive, key_title=keys, key_color=key_colors)
+        r.render("memory.gp", stem, "Resident set size (solid) and live bytes requested by the "
+                 "workload (dashed) over time, %s / %s, one colour per allocator%s."
+                 % (workload, variant, ", one panel per collector" if len(panels) > 1 else ""),
+                 "\n\n".join(blocks) + "\n", variables, 1100, max(560, 110 + 330 * len(panels)))
+
+
+def plot_pauses(r, cells):
+    paused = [c for c in at_lowest_threads(cells)
+              if c.ok and (c.figure("gc_pauses") or 0) > 0 and c.figure("gc_pause_max_ns") is not None]
+    if not paused:
+        return r.skip("GC pauses", "no cell recorded a collector pause")
+    layout = Layout(paused)
+    longest = max(c.figure("gc_pause_max_ns") for c in paused)
+    unit, scale = ("ns", 1.0) if longest < 1e4 else ("\u00b5s", 1e3) if longest < 1e7 else ("ms", 1e6)
+
+    def row(cell, x, half):
+        p = [cell.figure(k) for k in ("gc_pause_p50_ns", "gc_pause_p99_ns", "gc_pause_max_ns")]
+        p = [v / scale if v is not None and v > 0 else None for v in p]
+        known = [v for v in p if v is not None]
+        if not known:
+            return None
+        return data_line(x, p[0], p[1], p[2], min(known), cell.figure("gc_pauses")), known
+    data, variables, values = layout.blocks(row)
+    variables.update(panel_ranges(values, 1.3, always_log=True))
+    variables.update(title="GC pauses: median, 99th percentile and longest pause per cell",
+                     ylabel="pause (%s)" % unit)
+    width, height = layout.size(per_bar=18)
+    r.render("pauses.gp", "gc_pauses",
+             "Collector pauses of each cell that paused: p50 (circle), p99 (triangle) and the "
+             "longest (cross), on a log axis; the line runs from the shortest figure to the longest.",
+             data, variables, width, height)
+
+
+def plot_scaling(r, cells):
+    ok = [c for c in cells if c.ok and c.timing("ops_per_sec")]
+    by_plot = OrderedDict()
+    for c in ok:
+        by_plot.setdefault((c.workload, c.variant), []).append(c)
+    swept = {k: v for k, v in by_plot.items() if len({c.threads for c in v}) > 1}
+    if not swept:
+        return r.skip("thread scaling", "every cell ran at one thread count")
+    for (workload, variant), group in swept.items():
+        lines = OrderedDict()
+        for c in group:
+            lines.setdefault((c.allocator, c.collector, params_without_threads(c.params)), []).append(c)
+        collectors = list(OrderedDict.fromkeys(k[1] for k in lines))
+        params = {k[2] for k in lines}
+        blocks, titles, colors, dashes = [], [], [], []
+        spare = {}
+        for (alloc, coll, p), cs in lines.items():
+            title = alloc if len(collectors) == 1 else "%s / %s" % (alloc, coll)
+            titles.append(title + (" (%s)" % p if len(params) > 1 and p else ""))
+            colors.append(color_for(alloc, ALLOCATOR_COLORS, spare))
+            dashes.append(collectors.index(coll) + 1)
+            rows = []
+            for c in sorted(cs, key=lambda c: c.threads):
+                med, lo, hi = c.timing("ops_per_sec")
+                rows.append(data_line(c.threads, med / 1e6, lo / 1e6, hi / 1e6))
+            blocks.append("".join(rows))
+        threads = sorted({c.threads for c in group})
+        stem = "scaling_%s_%s" % (slug(workload), slug(variant))
+        variables = OrderedDict(
+            title="Thread scaling: %s / %s (higher is better)" % (workload, variant),
+            subtitle="collector: %s" % collectors[0] if len(collectors) == 1 else "",
+            xlabel="threads", ylabel="throughput (million operations per second)",
+            logx=int(threads[-1] / threads[0] >= 8),
+            xtics="set xtics (%s)" % ", ".join('"%d" %d' % (t, t) for t in threads),
+            xmin=threads[0] / 1.3 if threads[-1] / threads[0] >= 8 else threads[0] - 0.5,
+            xmax=threads[-1] * 1.3 if threads[-1] / threads[0] >= 8 else threads[-1] + 0.5,
+            series_title=titles, series_color=colors, series_dash=dashes,
+            keytitle="allocator" if len(collectors) == 1 else "allocator / collector")
+        r.render("scaling.gp", stem, "Operations per second against threads, %s / %s (median "
+                 "over repetitions, whiskers min to max)." % (workload, variant),
+                 "\n\n".join(blocks) + "\n", variables, 1000, 600)
+
+
+# -------------------------------------------------------------- report -- #
+
+def human_bytes(v):
+    if v is None:
+        return "\u2013"
+    for unit, scale in (("GiB", 2 ** 30), ("MiB", 2 ** 20), ("KiB", 2 ** 10)):
+        if abs(v) >= scale:
+            return "%.1f %s" % (v / scale, unit)
+    return "%d B" % v
+
+
+REPORT_STYLE = """
+body { font: 15px/1.45 "DejaVu Sans", sans-serif; margin: 2em auto; max-width: 1400px; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
+figure { margin: 1.2em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.92em; }
+table { border-collapse: collapse; font-size: 0.92em; }
+th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #e5e5e5; text-align: left; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.failed td.status { color: #b00; font-weight: bold; } tr.skipped td { color: #777; }
+summary { cursor: pointer; color: #555; margin: 0.8em 0; }
+#image-check.broken { color: #b00; font-weight: bold; }
+.muted { color: #666; } code { font-size: 0.95em; }
+"""
+
+# Marks the page once it has loaded: every <img> decoded, or the broken ones
+# named.  People see a warning; tests/report_browser_test.sh reads the marker.
+REPORT_CHECK = """
+window.addEventListener("load", function () {
+  var images = Array.prototype.slice.call(document.images);
+  var broken = images.filter(function (img) { return !(img.complete && img.naturalWidth > 0); });
+  var mark = document.getElementById("image-check");
+  mark.setAttribute("data-images", String(images.length));
+  mark.setAttribute("data-broken", String(broken.length));
+  if (broken.length) {
+    mark.className = "broken";
+    mark.textContent = "Images that did not load: " +
+      broken.map(function (img) { return img.getAttribute("src"); }).join(", ");
+  } else {
+    mark.textContent = "All " + images.length + " images loaded.";
+  }
+  mark.setAttribute("data-status", broken.length ? "broken" : "ok");
+});
+"""
+
+
+def report_rows(cells):
+    """The results table: one row per cell that ran (ok or failed)."""
+    e = html.escape
+    vary_threads = len({c.threads for c in cells}) > 1
+    vary_params = len({(c.workload, c.variant, params_without_threads(c.params)) for c in cells}) > \
+        len({(c.workload, c.variant) for c in cells})
+    head = ["workload", "variant", "allocator", "collector"]
+    head += ["threads"] if vary_threads else []
+    head += ["params"] if vary_params else []
+    head += ["ns/op", "rss_peak", "live_peak", "fragmentation", "leaked", "status"]
+    out = ["<table id=\"results\">", "<thead><tr>%s</tr></thead>" %
+           "".join("<th>%s</th>" % h for h in head), "<tbody>"]
+    for c in cells:
+        timing = c.timing("ns_per_op") if c.ok else None
+        cv = c.aggregate("cv", "ns_per_op")
+        ns = "\u2013" if timing is None else "%.2f" % timing[0]
+        if timing is not None and isinstance(cv, (int, float)):
+            ns += " <span class=\"muted\">\u00b1%.1f%%</span>" % (cv * 100)
+        frag, leaked = c.figure("fragmentation"), c.figure("leaked_bytes")
+        rss, live = c.figure("rss_peak"), c.figure("live_peak")
+        klass = "ok" if c.ok else "failed"
+        cols = [e(c.workload), e(c.variant), e(c.allocator), e(c.collector)]
+        cols += [str(c.threads)] if vary_threads else []
+        cols += [e(params_without_threads(c.params))] if vary_params else []
+        tds = "".join("<td>%s</td>" % x for x in cols)
+        tds += "<td class=\"num\">%s</td>" % ns
+        for v in (rss, live):
+            tds += "<td class=\"num\" title=\"%s\">%s</td>" % (
+                "" if v is None else "%d bytes" % v, human_bytes(v))
+        tds += "<td class=\"num\">%s</td>" % ("\u2013" if frag is None else "%.2f" % frag)
+        tds += "<td class=\"num\">%s</td>" % ("\u2013" if leaked is None else "%d B" % leaked)
+        tds += "<td class=\"status\">%s</td>" % e(c.status)
+        out.append("<tr class=\"%s\" data-cell=\"%s\" data-threads=\"%d\">%s</tr>"
+                   % (klass, e(c.name), c.threads, tds))
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def report_skipped(cells):
+    """The matrix's cells that did not run, folded away: often many."""
+    if not cells:
+        return ""
+    rows = "".join("<tr class=\"skipped\" data-cell=\"%s\">%s<td>%s</td></tr>" % (
+        html.escape(c.name),
+        "".join("<td>%s</td>" % html.escape(x) for x in (c.workload, c.variant, c.allocator, c.collector)),
+        html.escape(c.skipped)) for c in cells)
+    return ("<details><summary>%d cells of the matrix did not run</summary><table id=\"skipped\">"
+            "<thead><tr><th>workload</th><th>variant</th><th>allocator</th><th>collector</th>"
+            "<th>why</th></tr></thead><tbody>%s</tbody></table></details>" % (len(cells), rows))
+
+
+def report_environment(context, cells, json_path, out_dir):
+    """The machine and the build that produced the run."""
+    versions = OrderedDict()
+    for c in cells:
+        v = next((row.get("allocator_version") for row in c.runs if row.get("allocator_version")), None)
+        if v:
+            versions.setdefault(c.allocator, v)
+    cpu = context.get("cpu_model") or "unknown"
+    if context.get("num_cpus"):
+        cpu += ", %s CPUs" % context["num_cpus"]
+    if context.get("mhz_per_cpu"):
+        cpu += " at %s MHz" % context["mhz_per_cpu"]
+    command = context.get("command_line")
+    if isinstance(command, list):
+        command = shlex.join(str(x) for x in command)
+    commit = context.get("heaplab_commit") or "unknown"
+    if context.get("heaplab_version"):
+        commit = "heaplab %s, commit %s" % (context["heaplab_version"], commit)
+    build = ", ".join(x for x in (context.get("heaplab_build_type"),
+                                  context.get("compiler") and "gcc %s" % context["compiler"]) if x)
+    rows = [
+        ("date", context.get("date")), ("host", context.get("host_name")), ("CPU", cpu),
+        ("kernel", context.get("kernel")), ("Debian", context.get("debian_version")),
+        ("transparent huge pages", context.get("transparent_hugepages")),
+        ("allocator versions", "; ".join("%s: %s" % kv for kv in versions.items()) or None),
+        ("heaplab", commit), ("build", build or None), ("command line", command),
+        ("results file", os.path.relpath(json_path, out_dir)),
+    ]
+    out = ["<table id=\"environment\"><tbody>"]
+    for k, v in rows:
+        if v in (None, ""):
+            text = "<span class=\"muted\">unknown</span>"
+        elif k in ("command line", "results file"):
+            text = "<code>%s</code>" % html.escape(str(v))
+        else:
+            text = html.escape(str(v))
+        out.append("<tr><th>%s</th><td>%s</td></tr>" % (html.escape(k), text))
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def write_report(r, context, cells, json_path):
+    """plots/report.html: the plots, the cells and the environment."""
+    e = html.escape
+    stem = os.path.basename(json_path)[: -len(".json")]
+    results = os.path.relpath(json_path, r.out_dir)
+    ran = [c for c in cells if c.skipped is None]
+    skipped = [c for c in cells if c.skipped is not None]
+    parts = ["<!DOCTYPE html>", "<html lang=\"en\"><head><meta charset=\"utf-8\">",
+             "<title>heaplab report: %s</title>" % e(stem),
+             "<style>%s</style></head>" % REPORT_STYLE,
+             "<body data-results=\"%s\">" % e(results),
+             "<h1>heaplab report</h1>",
+             "<p class=\"muted\">Run <code>%s</code>, %s. Regenerate with <code>make plots</code> "
+             "(docs/plots.md says what each plot shows).</p>" % (e(stem), e(str(context.get("date", "")))),
+             "<p id=\"image-check\" data-status=\"pending\"></p>",
+             "<h2>Plots</h2>"]
+    for name, caption in r.written:
+        parts.append("<figure id=\"plot-%s\"><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a>"
+                     "<figcaption>%s (<a href=\"%s.svg\">SVG</a>)</figcaption></figure>"
+                     % (e(name), e(name), e(name), e(caption), e(caption), e(name)))
+    if r.notes:
+        parts.append("<p>Not drawn:</p><ul id=\"notes\">%s</ul>"
+                     % "".join("<li>%s</li>" % e(n) for n in r.notes))
+    parts += ["<h2>Results</h2>",
+              "<p class=\"muted\">One row per cell: %d ran, %d of them failed. ns/op is the median "
+              "over repetitions (&plusmn; coefficient of variation); the memory figures come from "
+              "each cell's memory pass (docs/metrics.md); &ndash; marks a figure the cell does not "
+              "have.</p>" % (len(ran), sum(1 for c in ran if not c.ok)),
+              report_rows(ran), report_skipped(skipped), "<h2>Environment</h2>",
+              report_environment(context, cells, json_path, r.out_dir),
+              "<script>%s</script>" % REPORT_CHECK, "</body></html>"]
+    path = os.path.join(r.out_dir, "report.html")
+    with open(path, "w") as f:
+        f.write("\n".join(parts) + "\n")
+    print("plots: wrote %s" % shown(path))
+
+
+# ---------------------------------------------------------------- main -- #
+
+def main(argv):
+    ap = argparse.ArgumentParser(prog="plots.py", description=__doc__.split("\n\n")[0])
+    ap.add_argument("results", nargs="?", default=os.path.join(TOP, "results"),
+                    help="a results .json (or its .csv) or a directory (default results/)")
+    ap.add_argument("--out", default=SCRIPTS, help="where plots and report.html go (default plots/)")
+    args = ap.parse_args(argv)
+    try:
+        json_path = find_results(args.results)
+        context, cells = load_run(json_path)
+    except NoResults as e:
+        print("plots: %s" % e, file=sys.stderr)
+        return 2
+    if shutil.which("gnuplot") is None:
+        print("plots: gnuplot not found (install gnuplot-nox; scripts/install-deps.sh does)", file=sys.stderr)
+        return 1
+    os.makedirs(args.out, exist_ok=True)
+    for entry in os.scandir(args.out):
+        if entry.is_file() and GENERATED.match(entry.name):
+            os.unlink(entry.path)
+    print("plots: results %s" % shown(json_path))
+    samples, note = load_samples(json_path)
+    with tempfile.TemporaryDirectory(prefix="heaplab-plots.") as work:
+        if os.environ.get("HEAPLAB_PLOTS_WORK"):  # keep the data, to rerun gnuplot by hand
+            work = os.environ["HEAPLAB_PLOTS_WORK"]
+            os.makedirs(work, exist_ok=True)
+        r = Renderer(args.out, work)
+        try:
+            plot_throughput(r, cells)
+            plot_fragmentation(r, cells)
+            plot_memory(r, samples, note)
+            plot_pauses(r, cells)
+            plot_scaling(r, cells)
+        except RuntimeError as e:
+            print("plots: %s" % e, file=sys.stderr)
+            return 1
+        for n in r.notes:
+            print("plots: note: %s" % n)
+        write_report(r, context, cells, json_path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,577 @@
+/*
+ * test_boehm.c - the tracing collectors: `tracing` (Boehm GC) and
+ * `marksweep` (heaplab's own), through the collector method table only.
+ *
+ * usage: test_boehm            (ctest: collectors.boehm)
+ *
+ * Both: a rooted graph survives collections (automatic and explicit) with
+ * its data intact; dropped 2-cycles are reclaimed, and many rounds of
+ * building and dropping them do not grow the live heap; a weak reference
+ * reads NULL once its target was dropped and collected, and its callback
+ * runs once (none when the weak reference dies with its target); every
+ * collection is counted and timed.
+ *
+ * tracing: Boehm is conservative (a stale word on the stack may keep an
+ * object), so the objects a check expects to die are made and dropped in
+ * helper frames and the stack is scrubbed before collecting; checks on
+ * Boehm's live bytes allow a little slack.  The test's own lists of
+ * objects live in untracked memory, which Boehm does not scan, exactly as
+ * a workload's do.
+ *
+ * marksweep: exact, over the pool, arena and glibc allocators wrapped in the
+ * tracker: after everything is dropped and collected the tracker's live
+ * bytes are 0, and every count is checked to the object.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "allocators/allocator.h"
+#include "collectors/collector.h"
+#include "tests/check.h"
+
+static const hl_type node_type = {.name = "node", .traverse = NULL};
+
+#define NOINLINE __attribute__((noinline))
+
+/* Untracked scratch arrays of object pointers, invisible to Boehm. */
+static hl_object **slots_new(size_t n)
+{
+    return hl_untracked_alloc(n * sizeof(hl_object *));
+}
+
+static void slots_free(hl_object **s, size_t n)
+{
+    hl_untracked_free(s, n * sizeof(hl_object *));
+}
+
+/* Overwrite dead stack below the caller, so Boehm finds no stale pointer
+ * to an object a check expects to die. */
+static NOINLINE void scrub_stack(void)
+{
+    volatile unsigned char junk[64 * 1024];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0;
+}
+
+/* Collect with the stack scrubbed first.  A macro, not a function: the
+ * scrub must start right below the frame of the test itself, or the new
+ * frame's unwritten slots would keep what an earlier call left there. */
+#define collect_clean(gc) (scrub_stack(), hl_collect((gc), -1))
+
+static hl_gc_stats stats_of(const hl_gc *gc)
+{
+    hl_gc_stats s;
+    memset(&s, 0, sizeof s);
+    gc->ops->stats(gc->ctx, &s);
+    return s;
+}
+
+static uint64_t *node_words(hl_object *o)
+{
+    return hl_object_data(o);
+}
+
+/* ------------------------------------------------------------ graphs -- */
+
+enum { LIST_DATA = 32 };
+
+/* A list of n nodes, each with refs[0] = next, refs[1] = a back edge to
+ * the head (a cycle through every node) and data words i, ~i, ...
+ * Returns the head, held by one workload reference; the rest are held only
+ * by the list. */
+static NOINLINE hl_object *list_build(const hl_gc *gc, size_t n)
+{
+    hl_object *head = hl_new(gc, &node_type, 2, LIST_DATA);
+    if (head == NULL)
+        return NULL;
+    hl_object *tail = head;
+    node_words(head)[0] = 0;
+    node_words(head)[1] = ~(uint64_t)0;
+    for (size_t i = 1; i < n; i++) {
+        hl_object *o = hl_new(gc, &node_type, 2, LIST_DATA);
+        if (o == NULL)
+            return head;
+        node_words(o)[0] = i;
+        node_words(o)[1] = ~(uint64_t)i;
+        hl_store(gc, o, 1, head);
+        hl_store(gc, tail, 0, o);
+        hl_release(gc, o);
+        tail = o;
+    }
+    return head;
+}
+
+/* Nodes counted along refs[0] whose data and back edge are intact. */
+static NOINLINE size_t list_intact(hl_object *head)
+{
+    size_t i = 0;
+    for (hl_object *o = head; o != NULL; o = o->refs[0], i++) {
+        if (node_words(o)[0] != i || node_words(o)[1] != ~(uint64_t)i)
+            return i;
+        if (i > 0 && o->refs[1] != head)
+            return i;
+    }
+    return i;
+}
+
+/* Make `count` garbage objects (enough to set off automatic collections). */
+static NOINLINE void make_garbage(const hl_gc *gc, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        hl_object *o = hl_new(gc, &node_type, 1, 48);
+        if (o == NULL)
+            return;
+        hl_release(gc, o);
+    }
+}
+
+/* n 2-cycles (a <-> b), each held by the workload through `a` in held[]. */
+static NOINLINE void cycles_build(const hl_gc *gc, hl_object **held, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hl_object *a = hl_new(gc, &node_type, 1, 16);
+        hl_object *b = hl_new(gc, &node_type, 1, 16);
+        if (a == NULL || b == NULL)
+            return;
+        hl_store(gc, a, 0, b);
+        hl_store(gc, b, 0, a);
+        hl_release(gc, b);
+        held[i] = a;
+    }
+}
+
+static NOINLINE void cycles_drop(const hl_gc *gc, hl_object **held, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (held[i] != NULL)
+            hl_release(gc, held[i]);
+        held[i] = NULL;
+    }
+}
+
+/* ---------------------------------------------------- weak references -- */
+
+typedef struct callback_log {
+    int runs;
+    int target_was_null; /* every run saw the reference already cleared */
+    const hl_gc *gc;
+} callback_log;
+
+static void on_weak_death(hl_object *w, void *arg)
+{
+    callback_log *log = arg;
+    log->runs++;
+    if (hl_weak_get(log->gc, w) != NULL)
+        log->target_was_null = 0;
+}
+
+enum { WEAK_TARGETS = 64 };
+
+/* WEAK_TARGETS rooted targets, each with three weak references with a
+ * callback: weak[i], kept; doomed[i], dropped together with its target;
+ * and one dropped at once, while its target lives. */
+static NOINLINE void weak_build(const hl_gc *gc, hl_object **targets, hl_object **weak,
+                                hl_object **doomed, callback_log *log)
+{
+    for (size_t i = 0; i < WEAK_TARGETS; i++) {
+        targets[i] = hl_new(gc, &node_type, 0, 8);
+        if (targets[i] == NULL)
+            return;
+        node_words(targets[i])[0] = i;
+        weak[i] = hl_weak_new(gc, targets[i], on_weak_death, log);
+        doomed[i] = hl_weak_new(gc, targets[i], on_weak_death, log);
+        hl_object *early = hl_weak_new(gc, targets[i], on_weak_death, log);
+        if (early != NULL)
+            hl_release(gc, early);
+    }
+}
+
+/* Weak references still reading their live targets. */
+static NOINLINE size_t weak_count_live(const hl_gc *gc, hl_object **targets, hl_object **weak)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < WEAK_TARGETS; i++)
+        n += weak[i] != NULL && hl_weak_get(gc, weak[i]) == targets[i] &&
+             node_words(targets[i])[0] == i;
+    return n;
+}
+
+static NOINLINE void weak_drop_targets(const hl_gc *gc, hl_object **targets,
+                                       hl_object **doomed)
+{
+    for (size_t i = 0; i < WEAK_TARGETS; i++) {
+        if (targets[i] != NULL)
+            hl_release(gc, targets[i]);
+        if (doomed[i] != NULL)
+            hl_release(gc, doomed[i]);
+        targets[i] = doomed[i] = NULL;
+    }
+}
+
+static NOINLINE size_t weak_count_cleared(const hl_gc *gc, hl_object **weak)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < WEAK_TARGETS; i++)
+        n += weak[i] != NULL && hl_weak_get(gc, weak[i]) == NULL;
+    return n;
+}
+
+/* The weak reference part shared by both collectors.  `slack`: targets a
+ * conservative collector may fail to free. */
+static void check_weakrefs(const hl_gc *gc, size_t slack)
+{
+    hl_object **targets = slots_new(WEAK_TARGETS), **weak = slots_new(WEAK_TARGETS);
+    hl_object **doomed = slots_new(WEAK_TARGETS);
+    callback_log log = {.runs = 0, .target_was_null = 1, .gc = gc};
+    weak_build(gc, targets, weak, doomed, &log);
+    collect_clean(gc);
+    CHECK(weak_count_live(gc, targets, weak) == WEAK_TARGETS,
+          "%s: a weak reference lost a live target", gc->ops->name);
+    CHECK(log.runs == 0, "%s: %d callbacks ran for live targets", gc->ops->name, log.runs);
+
+    weak_drop_targets(gc, targets, doomed);
+    collect_clean(gc);
+    collect_clean(gc); /* Boehm: callbacks run after the collection that found them */
+    size_t cleared = weak_count_cleared(gc, weak);
+    CHECK(cleared + slack >= WEAK_TARGETS, "%s: only %zu of %d weak references cleared",
+          gc->ops->name, cleared, WEAK_TARGETS);
+    /* A doomed reference that a conservative collector still sees as
+     * reachable also calls back (its target is gone): up to `slack` more. */
+    CHECK(log.runs >= (int)cleared && log.runs <= (int)(cleared + slack),
+          "%s: %d callbacks ran for %zu cleared references", gc->ops->name, log.runs, cleared);
+    CHECK(log.target_was_null, "%s: a callback saw its weak reference uncleared",
+          gc->ops->name);
+    hl_gc_stats s = stats_of(gc);
+    CHECK(s.callbacks_run == (uint64_t)log.runs, "%s: callbacks_run %llu, ran %d",
+          gc->ops->name, (unsigned long long)s.callbacks_run, log.runs);
+
+    for (size_t i = 0; i < WEAK_TARGETS; i++)
+        if (weak[i] != NULL)
+            hl_release(gc, weak[i]);
+    int runs = log.runs;
+    collect_clean(gc);
+    CHECK(log.runs == runs, "%s: callbacks ran again", gc->ops->name);
+
+    /* A weak reference to nothing reads NULL. */
+    hl_object *w = hl_weak_new(gc, NULL, NULL, NULL);
+    CHECK(w != NULL && hl_weak_get(gc, w) == NULL, "%s: weak reference to NULL",
+          gc->ops->name);
+    if (w != NULL)
+        hl_release(gc, w);
+    slots_free(targets, WEAK_TARGETS);
+    slots_free(weak, WEAK_TARGETS);
+    slots_free(doomed, WEAK_TARGETS);
+}
+
+/* The pause log agrees with the collection count. */
+static void check_pauses(const hl_gc *gc, uint64_t at_least)
+{
+    hl_gc_stats s = stats_of(gc);
+    CHECK(s.collections[0] >= at_least, "%s: %llu collections, expected at least %llu",
+          gc->ops->name, (unsigned long long)s.collections[0], (unsigned long long)at_least);
+    CHECK(s.pauses == s.collections[0], "%s: %llu pauses timed for %llu collections",
+          gc->ops->name, (unsigned long long)s.pauses, (unsigned long long)s.collections[0]);
+    CHECK(s.pauses == 0 || (s.pause_total_ns > 0 && s.pause_max_ns > 0 &&
+                            s.pause_p50_ns >= 0 && s.pause_p99_ns >= s.pause_p50_ns &&
+                            s.pause_max_ns >= s.pause_p99_ns),
+          "%s: pause figures total %.0f max %.0f p50 %.0f p99 %.0f", gc->ops->name,
+          s.pause_total_ns, s.pause_max_ns, s.pause_p50_ns, s.pause_p99_ns);
+}
+
+/* ------------------------------------------------------------ tracing -- */
+
+enum { LIST_N = 20000, CYCLES_N = 20000, ROUNDS = 40 };
+
+static void test_tracing(void)
+{
+    const hl_collector_ops *ops = hl_collector_find("tracing");
+    CHECK(ops != NULL && ops->unavailable != NULL && ops->unavailable() == NULL,
+          "tracing is not available");
+    if (ops == NULL || ops->unavailable == NULL || ops->unavailable() != NULL)
+        return;
+    CHECK((ops->flags & HL_GC_OWN_HEAP) && (ops->flags & HL_GC_FREES_CYCLES),
+          "tracing flags %#x", ops->flags);
+    hl_allocator base = {0};
+    CHECK(hl_allocator_open(&base, hl_allocator_find("pool")) == 0, "pool failed to open");
+    hl_gc gc = {0};
+    CHECK(hl_gc_open(&gc, ops, &base, NULL) == 0, "tracing failed to open");
+    if (gc.ops == NULL)
+        return;
+    hl_gc other = {0};
+    CHECK(hl_gc_open(&other, ops, &base, NULL) != 0, "a second Boehm instance opened");
+
+    /* Baseline: what this instance holds before any test object. */
+    hl_collect(&gc, -1);
+    hl_gc_stats s0 = stats_of(&gc);
+    CHECK(s0.own_live_bytes == 0, "fresh instance holds %lld bytes",
+          (long long)s0.own_live_bytes);
+    CHECK(s0.own_heap_bytes > 0, "Boehm heap size %lld", (long long)s0.own_heap_bytes);
+
+    /* A rooted list survives explicit and automatic collections intact. */
+    hl_object **root = slots_new(1);
+    root[0] = list_build(&gc, LIST_N);
+    CHECK(root[0] != NULL, "list_build failed");
+    make_garbage(&gc, 400000); /* ~40 MB of garbage: Boehm collects by itself */
+    collect_clean(&gc);
+    hl_gc_stats s1 = stats_of(&gc);
+    CHECK(s1.collections[0] >= 3, "only %llu collections",
+          (unsigned long long)s1.collections[0]);
+    CHECK(list_intact(root[0]) == LIST_N, "list damaged: %zu of %d nodes intact",
+          list_intact(root[0]), LIST_N);
+    CHECK(s1.objects_allocated == LIST_N + 400000u, "objects_allocated %llu",
+          (unsigned long long)s1.objects_allocated);
+    CHECK(s1.objects_freed + 100 >= 400000u && s1.objects_freed <= 400000u,
+          "objects_freed %llu of 400000 garbage", (unsigned long long)s1.objects_freed);
+    CHECK(s1.collected[0] == s1.objects_freed, "collected %llu != freed %llu",
+          (unsigned long long)s1.collected[0], (unsigned long long)s1.objects_freed);
+    int64_t list_bytes = s1.own_live_bytes;
+    CHECK(list_bytes >= (int64_t)LIST_N * (int64_t)hl_object_size(2, LIST_DATA),
+          "live bytes %lld below the list's", (long long)list_bytes);
+    check_pauses(&gc, 3);
+
+    /* Dropping the list (a cycle through every node) gives its bytes back. */
+    hl_release(&gc, root[0]);
+    root[0] = NULL;
+    collect_clean(&gc);
+    hl_gc_stats s2 = stats_of(&gc);
+    CHECK(s2.own_live_bytes >= 0 && s2.own_live_bytes < list_bytes / 10,
+          "dropped list: live bytes %lld (were %lld)", (long long)s2.own_live_bytes,
+          (long long)list_bytes);
+
+    /* Rounds of 2-cycles: reclaimed each time, the live heap does not grow. */
+    hl_object **held = slots_new(CYCLES_N);
+    int64_t live_round1 = -1, live_max = 0, built_max = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        cycles_build(&gc, held, CYCLES_N);
+        collect_clean(&gc);
+        hl_gc_stats b = stats_of(&gc);
+        if (b.own_live_bytes > built_max)
+            built_max = b.own_live_bytes;
+        cycles_drop(&gc, held, CYCLES_N);
+        collect_clean(&gc);
+        hl_gc_stats d = stats_of(&gc);
+        if (round == 0)
+            live_round1 = d.own_live_bytes;
+        if (d.own_live_bytes > live_max)
+            live_max = d.own_live_bytes;
+    }
+    int64_t cycle_bytes = (int64_t)CYCLES_N * 2 * (int64_t)hl_object_size(1, 16);
+    CHECK(built_max >= cycle_bytes, "built cycles: live bytes %lld < %lld",
+          (long long)built_max, (long long)cycle_bytes);
+    CHECK(live_max < cycle_bytes / 10, "dropped cycles: live bytes up to %lld",
+          (long long)live_max);
+    CHECK(live_max <= live_round1 + 64 * 1024, "live bytes grew from %lld to %lld",
+          (long long)live_round1, (long long)live_max);
+    hl_gc_stats s3 = stats_of(&gc);
+    CHECK(s3.own_heap_bytes < 256ll << 20, "Boehm heap grew to %lld bytes",
+          (long long)s3.own_heap_bytes);
+    slots_free(held, CYCLES_N);
+    slots_free(root, 1);
+
+    check_weakrefs(&gc, 2);
+    check_pauses(&gc, 3 + 2 * ROUNDS);
+    hl_gc_close(&gc);
+
+    /* Boehm outlives its instances: a second one starts from zero. */
+    CHECK(hl_gc_open(&gc, ops, &base, NULL) == 0, "tracing failed to reopen");
+    if (gc.ops != NULL) {
+        hl_collect(&gc, -1);
+        hl_gc_stats s4 = stats_of(&gc);
+        CHECK(s4.objects_allocated == 0 && s4.own_live_bytes == 0 && s4.callbacks_run == 0,
+              "reopened instance: %llu objects, %lld live bytes",
+              (unsigned long long)s4.objects_allocated, (long long)s4.own_live_bytes);
+        hl_gc_close(&gc);
+    }
+    hl_allocator_close(&base);
+}
+
+/* ---------------------------------------------------------- marksweep -- */
+
+/* A marksweep instance over `name`, wrapped in the tracker. */
+typedef struct ms_rig {
+    hl_allocator base, tracked;
+    hl_gc gc;
+} ms_rig;
+
+static int rig_open(ms_rig *r, const char *alloc_name)
+{
+    memset(r, 0, sizeof *r);
+    const hl_allocator_ops *a = hl_allocator_find(alloc_name);
+    CHECK(a != NULL, "no allocator %s", alloc_name);
+    if (a == NULL || hl_allocator_open(&r->base, a) != 0)
+        return -1;
+    if (hl_tracker_wrap(&r->tracked, &r->base) != 0) {
+        hl_allocator_close(&r->base);
+        return -1;
+    }
+    if (hl_gc_open(&r->gc, hl_collector_find("marksweep"), &r->tracked, NULL) != 0) {
+        hl_allocator_close(&r->tracked);
+        hl_allocator_close(&r->base);
+        return -1;
+    }
+    return 0;
+}
+
+/* Close the collector (which frees what is left) and check nothing leaked. */
+static void rig_close(ms_rig *r, const char *alloc_name)
+{
+    hl_gc_close(&r->gc);
+    hl_tracker_counts c = hl_tracker_read(&r->tracked);
+    CHECK(c.live_bytes == 0 && c.live_blocks == 0,
+          "marksweep/%s: %llu bytes in %llu blocks left after close", alloc_name,
+          (unsigned long long)c.live_bytes, (unsigned long long)c.live_blocks);
+    hl_allocator_close(&r->tracked);
+    hl_allocator_close(&r->base);
+}
+
+static hl_tracker_counts counts(const ms_rig *r)
+{
+    return hl_tracker_read(&r->tracked);
+}
+
+/* A parent with `width` fields, each a child with a data word: marking it
+ * pushes far more than the first mark stack holds. */
+static hl_object *wide_build(const hl_gc *gc, uint32_t width)
+{
+    hl_object *parent = hl_new(gc, &node_type, width, 0);
+    if (parent == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < width; i++) {
+        hl_object *c = hl_new(gc, &node_type, 1, 8);
+        if (c == NULL)
+            break;
+        node_words(c)[0] = i;
+        hl_store(gc, c, 0, parent);
+        hl_store(gc, parent, i, c);
+        hl_release(gc, c);
+    }
+    return parent;
+}
+
+static int wide_intact(hl_object *parent, uint32_t width)
+{
+    for (uint32_t i = 0; i < width; i++)
+        if (parent->refs[i] == NULL || node_words(parent->refs[i])[0] != i)
+            return 0;
+    return 1;
+}
+
+static void test_marksweep_on(const char *alloc_name)
+{
+    ms_rig r;
+    if (rig_open(&r, alloc_name) != 0) {
+        CHECK(0, "marksweep over %s failed to open", alloc_name);
+        return;
+    }
+    const hl_gc *gc = &r.gc;
+    CHECK(gc->ops->flags == HL_GC_FREES_CYCLES, "marksweep flags %#x", gc->ops->flags);
+
+    /* A rooted list (one big cycle) survives, exactly. */
+    hl_object *head = list_build(gc, LIST_N);
+    hl_collect(gc, -1);
+    CHECK(list_intact(head) == LIST_N, "marksweep/%s: list damaged", alloc_name);
+    CHECK(counts(&r).live_blocks == LIST_N, "marksweep/%s: %llu blocks live, want %d",
+          alloc_name, (unsigned long long)counts(&r).live_blocks, LIST_N);
+    hl_gc_stats s = stats_of(gc);
+    CHECK(s.collections[0] >= 1 && s.collected[0] == 0 && s.objects_freed == 0 &&
+              s.objects_allocated == LIST_N,
+          "marksweep/%s: after keeping the list: %llu collections, %llu collected",
+          alloc_name, (unsigned long long)s.collections[0],
+          (unsigned long long)s.collected[0]);
+
+    /* Garbage sets off the 2x trigger by itself; the heap stays near it. */
+    uint64_t live_before = counts(&r).live_bytes;
+    make_garbage(gc, 200000);
+    s = stats_of(gc);
+    CHECK(s.collections[0] >= 3, "marksweep/%s: only %llu collections from 200000 objects",
+          alloc_name, (unsigned long long)s.collections[0]);
+    hl_tracker_counts c = counts(&r);
+    uint64_t bound = 2 * live_before + (2u << 20);
+    CHECK(c.live_peak <= bound, "marksweep/%s: live peak %llu above %llu", alloc_name,
+          (unsigned long long)c.live_peak, (unsigned long long)bound);
+    CHECK(list_intact(head) == LIST_N, "marksweep/%s: list damaged by automatic collections",
+          alloc_name);
+    hl_collect(gc, -1);
+    CHECK(counts(&r).live_bytes == live_before, "marksweep/%s: %llu live bytes, want %llu",
+          alloc_name, (unsigned long long)counts(&r).live_bytes,
+          (unsigned long long)live_before);
+    s = stats_of(gc);
+    CHECK(s.collected[0] == 200000 && s.objects_freed == 200000,
+          "marksweep/%s: collected %llu of 200000", alloc_name,
+          (unsigned long long)s.collected[0]);
+
+    /* Dropping the list frees all of it. */
+    hl_release(gc, head);
+    hl_collect(gc, -1);
+    CHECK(counts(&r).live_bytes == 0, "marksweep/%s: %llu bytes live after dropping the list",
+          alloc_name, (unsigned long long)counts(&r).live_bytes);
+
+    /* Wide fan-out: the mark stack grows. */
+    enum { WIDE = 50000 };
+    hl_object *wide = wide_build(gc, WIDE);
+    hl_collect(gc, -1);
+    CHECK(wide != NULL && wide_intact(wide, WIDE), "marksweep/%s: wide object damaged",
+          alloc_name);
+    CHECK(counts(&r).live_blocks == WIDE + 1, "marksweep/%s: wide: %llu blocks", alloc_name,
+          (unsigned long long)counts(&r).live_blocks);
+    if (wide != NULL)
+        hl_release(gc, wide);
+
+    /* Rounds of 2-cycles: each round's are freed, to the object. */
+    hl_object **held = slots_new(CYCLES_N);
+    for (int round = 0; round < 10; round++) {
+        uint64_t freed_before = stats_of(gc).collected[0];
+        cycles_build(gc, held, CYCLES_N);
+        hl_collect(gc, -1);
+        uint64_t freed_wide = round == 0 ? WIDE + 1 : 0;
+        CHECK(counts(&r).live_blocks == 2 * CYCLES_N, "marksweep/%s: round %d: %llu blocks",
+              alloc_name, round, (unsigned long long)counts(&r).live_blocks);
+        cycles_drop(gc, held, CYCLES_N);
+        hl_collect(gc, -1);
+        CHECK(counts(&r).live_bytes == 0, "marksweep/%s: round %d: %llu bytes survive",
+              alloc_name, round, (unsigned long long)counts(&r).live_bytes);
+        CHECK(stats_of(gc).collected[0] - freed_before == 2 * CYCLES_N + freed_wide,
+              "marksweep/%s: round %d: collected %llu", alloc_name, round,
+              (unsigned long long)(stats_of(gc).collected[0] - freed_before));
+    }
+    slots_free(held, CYCLES_N);
+
+    /* Weak references, with exact counts: the kept and the doomed ones are
+     * cleared, only the kept ones call back. */
+    uint64_t cleared_before = stats_of(gc).weakrefs_cleared;
+    check_weakrefs(gc, 0);
+    s = stats_of(gc);
+    CHECK(s.weakrefs_cleared - cleared_before == 2 * WEAK_TARGETS,
+          "marksweep/%s: %llu weak references cleared, want %d", alloc_name,
+          (unsigned long long)(s.weakrefs_cleared - cleared_before), 2 * WEAK_TARGETS);
+    CHECK(s.callbacks_run == WEAK_TARGETS, "marksweep/%s: %llu callbacks", alloc_name,
+          (unsigned long long)s.callbacks_run);
+    hl_collect(gc, -1);
+    CHECK(counts(&r).live_bytes == 0, "marksweep/%s: %llu bytes after the weak references",
+          alloc_name, (unsigned long long)counts(&r).live_bytes);
+
+    check_pauses(gc, 20);
+    s = stats_of(gc);
+    CHECK(s.objects_allocated == s.objects_freed, "marksweep/%s: %llu allocated, %llu freed",
+          alloc_name, (unsigned long long)s.objects_allocated,
+          (unsigned long long)s.objects_freed);
+    CHECK(s.own_live_bytes == -1 && s.own_heap_bytes == -1,
+          "marksweep/%s: own-heap figures should be unknown", alloc_name);
+
+    /* Objects still alive at close are freed by fini. */
+    callback_log unused = {.runs = 0, .target_was_null = 1, .gc = gc};
+    hl_object *kept = list_build(gc, 1000);
+    hl_object *w = hl_weak_new(gc, kept, on_weak_death, &unused);
+    CHECK(w != NULL && hl_weak_get(gc, w) == kept, "marksweep/%s: weak_get", alloc_name);
+    rig_close(&r, alloc_name);
+    CHECK(unused.runs == 0, "marksweep/%s: fini ran %d callbacks", alloc_name, unused.runs);
+}
+
+int main(void)
+{
+    test_tracing();
+    static const char *const allocators[] = {"pool", "arena", "glibc"};
+    for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++)
+        test_marksweep_on(allocators[i]);
+    return check_status("test_boehm");
+}
