@@ -17,6 +17,14 @@ void hl_stats_add(hl_stats *stats, const char *name, const char *unit, double va
     stats->count++;
 }
 
+void hl_stats_add_waste(hl_stats *stats, double held, double held_for_live)
+{
+    if (stats->has_requested_live && held_for_live >= 0)
+        hl_stats_add(stats, "internal_waste_bytes", "bytes", held_for_live - stats->requested_live);
+    if (held >= 0 && held_for_live >= 0)
+        hl_stats_add(stats, "external_waste_bytes", "bytes", held - held_for_live);
+}
+
 double hl_stats_get(const hl_stats *stats, const char *name, double fallback)
 {
     for (int i = 0; i < stats->count; i++)

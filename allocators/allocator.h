@@ -39,11 +39,26 @@ typedef struct hl_stat {
 
 #define HL_STATS_MAX 32
 
-/* A flat list of figures; what cannot be measured is simply not added. */
+/* A flat list of figures; what cannot be measured is simply not added.
+ *
+ * The caller may say how many bytes the program has live (the tracker's
+ * view) in requested_live, with has_requested_live set; an allocator then
+ * adds its own view of fragmentation where it can:
+ *   internal_waste_bytes  what it holds for live blocks beyond their requested
+ *                         sizes (size-class rounding, headers);
+ *   external_waste_bytes  what it holds but has not handed out (free blocks,
+ *                         partly used pages, pools and arenas). */
 typedef struct hl_stats {
     int count;
+    int has_requested_live;
+    double requested_live;
     hl_stat item[HL_STATS_MAX];
 } hl_stats;
+
+/* Add internal_waste_bytes = held_for_live - requested (when the request is
+ * known) and external_waste_bytes = held - held_for_live.  Either figure is
+ * skipped when its input is negative (unknown). */
+void hl_stats_add_waste(hl_stats *stats, double held, double held_for_live);
 
 /* Append one figure; silently ignored once HL_STATS_MAX is reached. */
 void hl_stats_add(hl_stats *stats, const char *name, const char *unit, double value);
@@ -188,7 +203,8 @@ typedef struct hl_tracker_counts {
 } hl_tracker_counts;
 
 /* Wrap `inner` (which stays owned by the caller and must outlive the
- * result).  Returns 0 or -ENOMEM.  Not thread-safe: the counters are plain. */
+ * result).  Returns 0 or -ENOMEM.  Thread-safe when inner is: the counters
+ * are atomic. */
 int hl_tracker_wrap(hl_allocator *out, const hl_allocator *inner);
 /* The counters of an allocator made by hl_tracker_wrap. */
 hl_tracker_counts hl_tracker_read(const hl_allocator *tracked);

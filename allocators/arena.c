@@ -155,6 +155,10 @@ static void arena_stats(void *ctx, hl_stats *out)
     hl_stats_add(out, "mapped_bytes", "bytes", (double)a->mapped);
     hl_stats_add(out, "handed_out_bytes", "bytes", (double)a->handed_out);
     hl_stats_add(out, "chunks", "count", (double)a->nchunks);
+    /* The region cannot tell live blocks from dead ones: everything it holds
+     * beyond what the program has live is waste it will never reuse. */
+    if (out->has_requested_live)
+        hl_stats_add(out, "external_waste_bytes", "bytes", (double)a->mapped - out->requested_live);
 }
 
 static int arena_identify(char *version, size_t version_len, char *why, size_t why_len)

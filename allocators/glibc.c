@@ -37,6 +37,8 @@ static void glibc_stats(void *ctx, hl_stats *out)
     hl_stats_add(out, "in_use_bytes", "bytes", (double)mi.uordblks);
     hl_stats_add(out, "free_bytes", "bytes", (double)mi.fordblks);
     hl_stats_add(out, "trimmable_bytes", "bytes", (double)mi.keepcost);
+    /* In-use chunks include their headers; the rest of the heap is free. */
+    hl_stats_add_waste(out, (double)(mi.arena + mi.hblkhd), (double)(mi.uordblks + mi.hblkhd));
 }
 
 static const hl_allocator_ops glibc_ops = {

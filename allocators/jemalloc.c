@@ -59,6 +59,10 @@ static void jemalloc_stats(void *ctx, hl_stats *out)
         if (mallctl(figures[i].ctl, &value, &len, NULL, 0) == 0)
             hl_stats_add(out, figures[i].name, "bytes", (double)value);
     }
+    /* allocated counts blocks at their size class; resident is what the
+     * process pays for. */
+    hl_stats_add_waste(out, hl_stats_get(out, "resident_bytes", -1),
+                       hl_stats_get(out, "allocated_bytes", -1));
 }
 
 static const hl_allocator_ops jemalloc_ops = {

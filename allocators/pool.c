@@ -964,6 +964,19 @@ static void pool_stats(void *ctx, hl_stats *out)
                  pool_bytes != 0 ? (double)s.bytes_in_used_blocks / (double)pool_bytes : 0.0);
     hl_stats_add(out, "fallback_live_blocks", "count", (double)s.fallback_live_blocks);
     hl_stats_add(out, "fallback_live_bytes", "bytes", (double)s.fallback_live_bytes);
+    /* The pool's own view of fragmentation covers what it serves itself:
+     * the requests above 512 B went to the fallback and leave the sums. */
+    if (out->has_requested_live) {
+        hl_stats pool_view = *out;
+        pool_view.requested_live = out->requested_live - (double)s.fallback_live_bytes;
+        pool_view.count = 0;
+        hl_stats_add_waste(&pool_view, (double)s.mapped_bytes, (double)s.bytes_in_used_blocks);
+        for (int i = 0; i < pool_view.count; i++)
+            hl_stats_add(out, pool_view.item[i].name, pool_view.item[i].unit,
+                         pool_view.item[i].value);
+    } else {
+        hl_stats_add_waste(out, (double)s.mapped_bytes, (double)s.bytes_in_used_blocks);
+    }
 }
 
 static const hl_allocator_ops pool_ops = {

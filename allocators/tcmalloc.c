@@ -52,6 +52,10 @@ static void tcmalloc_stats(void *ctx, hl_stats *out)
         if (get(figures[i].property, &value))
             hl_stats_add(out, figures[i].name, "bytes", (double)value);
     }
+    double heap = hl_stats_get(out, "heap_bytes", -1);
+    double unmapped = hl_stats_get(out, "pageheap_unmapped_bytes", 0);
+    hl_stats_add_waste(out, heap >= 0 ? heap - unmapped : -1,
+                       hl_stats_get(out, "allocated_bytes", -1));
 }
 
 static const hl_allocator_ops tcmalloc_ops = {

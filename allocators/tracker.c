@@ -9,9 +9,11 @@
  * (Johnstone & Wilson's measure).  Because free is sized, the tracker needs
  * no header of its own: it adds nothing to the measured heap.
  *
- * The counters are plain integers: the tracker is for one thread at a time.
- * The harness runs it in a separate, untimed pass, so its cost never shows
- * in a throughput figure.
+ * The counters are updated with relaxed atomic operations, so workloads that
+ * run several threads (over thread-safe allocators) keep exact counts; the
+ * peak is raised with a compare-and-swap loop.  The harness runs the tracker
+ * in a separate, untimed pass, so its cost never shows in a throughput
+ * figure.
  */
 #include "allocators/allocator.h"
 
@@ -23,21 +25,31 @@ typedef struct tracker {
     hl_tracker_counts counts;
 } tracker;
 
+#define TRACK_ADD(field, n) __atomic_fetch_add(&(field), (n), __ATOMIC_RELAXED)
+#define TRACK_SUB(field, n) __atomic_fetch_sub(&(field), (n), __ATOMIC_RELAXED)
+
+/* Raise live_peak to at least `live`. */
+static void tracker_raise_peak(tracker *t, uint64_t live)
+{
+    uint64_t peak = __atomic_load_n(&t->counts.live_peak, __ATOMIC_RELAXED);
+    while (live > peak && !__atomic_compare_exchange_n(&t->counts.live_peak, &peak, live, 1,
+                                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
 static void tracker_note_alloc(tracker *t, size_t size)
 {
-    t->counts.allocs++;
-    t->counts.live_blocks++;
-    t->counts.bytes_allocated += size;
-    t->counts.live_bytes += size;
-    if (t->counts.live_bytes > t->counts.live_peak)
-        t->counts.live_peak = t->counts.live_bytes;
+    TRACK_ADD(t->counts.allocs, 1);
+    TRACK_ADD(t->counts.live_blocks, 1);
+    TRACK_ADD(t->counts.bytes_allocated, size);
+    tracker_raise_peak(t, TRACK_ADD(t->counts.live_bytes, size) + size);
 }
 
 static void tracker_note_free(tracker *t, size_t size)
 {
-    t->counts.frees++;
-    t->counts.live_blocks--;
-    t->counts.live_bytes -= size;
+    TRACK_ADD(t->counts.frees, 1);
+    TRACK_SUB(t->counts.live_blocks, 1);
+    TRACK_SUB(t->counts.live_bytes, size);
 }
 
 static void *tracker_alloc(void *ctx, size_t size)
@@ -45,7 +57,7 @@ static void *tracker_alloc(void *ctx, size_t size)
     tracker *t = ctx;
     void *p = hl_alloc(&t->inner, size);
     if (p == NULL)
-        t->counts.failures++;
+        TRACK_ADD(t->counts.failures, 1);
     else
         tracker_note_alloc(t, size);
     return p;
@@ -67,14 +79,17 @@ static void *tracker_realloc(void *ctx, void *p, size_t old_size, size_t new_siz
         return tracker_alloc(ctx, new_size);
     void *q = hl_realloc(&t->inner, p, old_size, new_size);
     if (q == NULL) {
-        t->counts.failures++;
+        TRACK_ADD(t->counts.failures, 1);
         return NULL;
     }
-    t->counts.reallocs++;
-    t->counts.bytes_allocated += new_size > old_size ? new_size - old_size : 0;
-    t->counts.live_bytes = t->counts.live_bytes - old_size + new_size;
-    if (t->counts.live_bytes > t->counts.live_peak)
-        t->counts.live_peak = t->counts.live_bytes;
+    TRACK_ADD(t->counts.reallocs, 1);
+    if (new_size > old_size) {
+        TRACK_ADD(t->counts.bytes_allocated, new_size - old_size);
+        tracker_raise_peak(t, TRACK_ADD(t->counts.live_bytes, new_size - old_size) +
+                                  (new_size - old_size));
+    } else {
+        TRACK_SUB(t->counts.live_bytes, old_size - new_size);
+    }
     return q;
 }
 
@@ -124,6 +139,15 @@ int hl_tracker_wrap(hl_allocator *out, const hl_allocator *inner)
 
 hl_tracker_counts hl_tracker_read(const hl_allocator *tracked)
 {
-    const tracker *t = tracked->ctx;
-    return t->counts;
+    tracker *t = tracked->ctx;
+    hl_tracker_counts c;
+    c.allocs = __atomic_load_n(&t->counts.allocs, __ATOMIC_RELAXED);
+    c.frees = __atomic_load_n(&t->counts.frees, __ATOMIC_RELAXED);
+    c.reallocs = __atomic_load_n(&t->counts.reallocs, __ATOMIC_RELAXED);
+    c.failures = __atomic_load_n(&t->counts.failures, __ATOMIC_RELAXED);
+    c.bytes_allocated = __atomic_load_n(&t->counts.bytes_allocated, __ATOMIC_RELAXED);
+    c.live_bytes = __atomic_load_n(&t->counts.live_bytes, __ATOMIC_RELAXED);
+    c.live_peak = __atomic_load_n(&t->counts.live_peak, __ATOMIC_RELAXED);
+    c.live_blocks = __atomic_load_n(&t->counts.live_blocks, __ATOMIC_RELAXED);
+    return c;
 }

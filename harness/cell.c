@@ -155,11 +155,39 @@ static const hl_allocator *cell_top(const hl_allocator *decorated, const hl_allo
 static hl_allocator *cell_memory_alloc;   /* untracked */
 static hl_allocator *cell_memory_tracked; /* the tracker over it */
 
+static hl_stats cell_base_stats; /* the allocator's view before setup */
+
+/* The allocator's view before the workload starts, with nothing requested:
+ * its waste figures then hold what the process (the harness, the C
+ * library) had already, to be taken off the figures after the run. */
+static void cell_snapshot_base(cell *cl)
+{
+    const hl_allocator *a = cell_memory_alloc;
+    memset(&cell_base_stats, 0, sizeof cell_base_stats);
+    cell_base_stats.has_requested_live = !(cl->c->flags & HL_GC_OWN_HEAP);
+    if (a->ops->stats != NULL)
+        a->ops->stats(a->ctx, &cell_base_stats);
+}
+
+/* The allocator's view after the run phase, live set still allocated.  The
+ * waste figures count from the state before setup, so what the process
+ * held before the workload began is not charged to the workload. */
 static void cell_snapshot_stats(cell *cl)
 {
     const hl_allocator *a = cell_memory_alloc;
-    if (a->ops->stats != NULL)
-        a->ops->stats(a->ctx, &cl->mem.alloc_stats);
+    hl_stats *st = &cl->mem.alloc_stats;
+    if (a->ops->stats == NULL)
+        return;
+    if (!(cl->c->flags & HL_GC_OWN_HEAP)) {
+        st->has_requested_live = 1;
+        st->requested_live = (double)hl_tracker_read(cell_memory_tracked).live_bytes +
+                             hl_stats_get(&cell_base_stats, "internal_waste_bytes", 0);
+    }
+    a->ops->stats(a->ctx, st);
+    double before = hl_stats_get(&cell_base_stats, "external_waste_bytes", 0);
+    for (int i = 0; i < st->count; i++)
+        if (strcmp(st->item[i].name, "external_waste_bytes") == 0)
+            st->item[i].value -= before;
 }
 
 static void cell_measure_leak(cell *cl)
@@ -188,6 +216,7 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     cell_memory_tracked = &tracked;
     memory_figures *m = &cl->mem;
     run_outcome out = {0};
+    cell_snapshot_base(cl);
     m->rss_base = hl_rss_now();
     hl_sampler_start(&m->sampler, cl->o->sample_hz,
                      (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked);

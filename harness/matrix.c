@@ -14,6 +14,7 @@
 #include "harness/matrix.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -42,7 +43,12 @@ typedef struct plan_cell {
     size_t variant;
     const hl_allocator_ops *a;
     const hl_collector_ops *c;
+    int64_t threads;  /* the "threads" parameter, or 0 when the workload has none */
     const char *skip; /* why the cell is not run, or NULL */
+    char name[256];   /* workload/variant/allocator/collector[/threads:N] */
+    cJSON *rows;      /* rows collected from its runs */
+    cJSON *samples;   /* memory over time of its first run */
+    size_t runs_failed;
 } plan_cell;
 
 typedef struct plan {
@@ -64,34 +70,64 @@ static int plan_add(plan *p, plan_cell cell)
     return 0;
 }
 
-/* Expand workloads x variants x collectors x allocators into cells; the ones
- * that make no sense are kept with the reason they are skipped. */
+/* Why a cell cannot run, or NULL. */
+static const char *plan_skip_reason(const hl_options *o, const plan_cell *cell, size_t ai)
+{
+    const char *missing = cell->a->unavailable ? cell->a->unavailable() : NULL;
+    const char *no_gc = cell->c->unavailable ? cell->c->unavailable() : NULL;
+    if (!hl_workload_supports(cell->w, cell->c->name))
+        return "workload does not run under this collector";
+    if (no_gc != NULL)
+        return no_gc;
+    if ((cell->c->flags & HL_GC_OWN_HEAP) && ai > 0)
+        return "the collector brings its own heap: run once, under the first allocator";
+    if (cell->threads > 1 && !(cell->a->flags & HL_ALLOC_THREAD_SAFE))
+        return "allocator is single-threaded: runs at threads=1 only";
+    if (cell->threads > 1 && !(cell->c->flags & HL_GC_MANUAL))
+        return "heaplab's collectors are single-threaded: threads > 1 runs under manual only";
+    if (missing != NULL && o->allocators_all)
+        return missing;
+    return NULL;
+}
+
+/* Expand workloads x variants x collectors x allocators x thread counts into
+ * cells; the ones that make no sense are kept with the reason they are
+ * skipped. */
 static int plan_build(const hl_options *o, plan *p)
 {
+    static const int64_t one_count[1] = {1};
     for (size_t wi = 0; wi < o->nworkloads; wi++) {
         const hl_workload_ops *w = o->workloads[wi];
         const hl_collector_ops *defaults[1] = {hl_collector_find(w->default_collector)};
         const hl_collector_ops *const *collectors = o->ncollectors ? o->collectors : defaults;
         size_t ncollectors = o->ncollectors ? o->ncollectors : 1;
         int only = o->variant ? hl_workload_variant_index(w, o->variant) : -1;
+        int threaded = hl_workload_param_index(w, HL_THREADS_PARAM) >= 0;
+        const int64_t *counts = threaded && o->nthreads ? o->threads : one_count;
+        size_t ncounts = threaded && o->nthreads ? o->nthreads : 1;
         for (size_t v = 0; v < w->nvariants; v++) {
             if (only >= 0 && (size_t)only != v)
                 continue;
             for (size_t ci = 0; ci < ncollectors; ci++) {
                 for (size_t ai = 0; ai < o->nallocators; ai++) {
-                    plan_cell cell = {w, v, o->allocators[ai], collectors[ci], NULL};
-                    const char *missing = cell.a->unavailable ? cell.a->unavailable() : NULL;
-                    const char *no_gc = cell.c->unavailable ? cell.c->unavailable() : NULL;
-                    if (!hl_workload_supports(w, cell.c->name))
-                        cell.skip = "workload does not run under this collector";
-                    else if (no_gc != NULL)
-                        cell.skip = no_gc;
-                    else if ((cell.c->flags & HL_GC_OWN_HEAP) && ai > 0)
-                        cell.skip = "the collector brings its own heap: run once, under the first allocator";
-                    else if (missing != NULL && o->allocators_all)
-                        cell.skip = missing;
-                    if (plan_add(p, cell) != 0)
-                        return -1;
+                    for (size_t ti = 0; ti < ncounts; ti++) {
+                        plan_cell cell = {.w = w, .variant = v, .a = o->allocators[ai],
+                                          .c = collectors[ci]};
+                        if (threaded) {
+                            int64_t values[HL_MAX_PARAMS];
+                            hl_options_resolve_params(o, w, values);
+                            cell.threads = o->nthreads ? counts[ti]
+                                                       : values[hl_workload_param_index(w, HL_THREADS_PARAM)];
+                        }
+                        int len = snprintf(cell.name, sizeof cell.name, "%s/%s/%s/%s", w->name,
+                                           w->variants[v].name, cell.a->name, cell.c->name);
+                        if (o->nthreads && threaded && len > 0 && (size_t)len < sizeof cell.name)
+                            snprintf(cell.name + len, sizeof cell.name - (size_t)len,
+                                     "/threads:%" PRId64, cell.threads);
+                        cell.skip = plan_skip_reason(o, &cell, ai);
+                        if (plan_add(p, cell) != 0)
+                            return -1;
+                    }
                 }
             }
         }
@@ -168,7 +204,7 @@ static void describe_status(int status, const hl_options *o, const char *tail, c
         else
             snprintf(out, len, "crashed: signal %d (%s)", sig, strsignal(sig));
     } else if (tail[0] != '\0') {
-        snprintf(out, len, "%s", last_line(tail));
+        snprintf(out, len, "%.500s", last_line(tail)); /* the error line, cut to fit */
     } else {
         snprintf(out, len, "exited with status %d", WEXITSTATUS(status));
     }
@@ -203,7 +239,7 @@ static void add_instructions(child_outcome *out, const char *cg_out)
 
 /* Run one cell in a fresh process and collect its rows. */
 static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
-                      child_outcome *out)
+                      int64_t repetitions, child_outcome *out)
 {
     char cell_out[4096], err_path[4096], workload[128], allocator[128], collector[128];
     char variant[160], seed[64], reps[64], timeout[64], min_time[64], cell_arg[4200];
@@ -222,7 +258,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     snprintf(collector, sizeof collector, "--collector=%s", cell->c->name);
     snprintf(variant, sizeof variant, "variant=%s", cell->w->variants[cell->variant].name);
     snprintf(seed, sizeof seed, "--seed=%" PRIu64, o->seed);
-    snprintf(reps, sizeof reps, "--repetitions=%" PRId64, o->repetitions);
+    snprintf(reps, sizeof reps, "--repetitions=%" PRId64, repetitions);
     snprintf(timeout, sizeof timeout, "--timeout=%" PRId64, o->timeout_s);
     snprintf(cell_arg, sizeof cell_arg, "--cell-out=%s", cell_out);
 
@@ -251,6 +287,8 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     int64_t values[HL_MAX_PARAMS];
     hl_options_resolve_params(o, cell->w, values);
     for (size_t i = 0; i < cell->w->nparams; i++) {
+        if (cell->threads > 0 && strcmp(cell->w->params[i].name, HL_THREADS_PARAM) == 0)
+            values[i] = cell->threads;
         snprintf(param_args[i], sizeof param_args[i], "%s=%" PRId64, cell->w->params[i].name,
                  values[i]);
         argv[argc++] = "--param";
@@ -320,18 +358,16 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
 }
 
 /* A row standing for a cell that produced no rows of its own. */
-static cJSON *failed_row(const hl_options *o, const plan_cell *cell, const child_outcome *out)
+static cJSON *failed_row(const hl_options *o, const plan_cell *cell, const child_outcome *out,
+                         int64_t repetition)
 {
-    char name[256];
-    snprintf(name, sizeof name, "%s/%s/%s/%s", cell->w->name, cell->w->variants[cell->variant].name,
-             cell->a->name, cell->c->name);
     cJSON *row = cJSON_CreateObject();
-    cJSON_AddStringToObject(row, "name", name);
-    cJSON_AddStringToObject(row, "run_name", name);
+    cJSON_AddStringToObject(row, "name", cell->name);
+    cJSON_AddStringToObject(row, "run_name", cell->name);
     cJSON_AddStringToObject(row, "run_type", "iteration");
     cJSON_AddNumberToObject(row, "repetitions", (double)o->repetitions);
-    cJSON_AddNumberToObject(row, "repetition_index", 0);
-    cJSON_AddNumberToObject(row, "threads", 1);
+    cJSON_AddNumberToObject(row, "repetition_index", (double)repetition);
+    cJSON_AddNumberToObject(row, "threads", cell->threads > 0 ? (double)cell->threads : 1);
     cJSON_AddBoolToObject(row, "error_occurred", 1);
     cJSON_AddStringToObject(row, "error_message", out->error);
     cJSON_AddStringToObject(row, "workload", cell->w->name);
@@ -433,6 +469,211 @@ static int check_out_dir(const char *dir, char *err, size_t err_len)
     return 0;
 }
 
+/* ------------------------------------------------------ aggregates -- */
+
+/* Keys that name or count a row rather than measure it: never aggregated. */
+static int is_identity_key(const char *key)
+{
+    static const char *const keys[] = {"family_index", "per_family_instance_index", "repetitions",
+                                       "repetition_index", "threads", "iterations", "seed", "ops"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(key, keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_time_key(const char *key)
+{
+    return strcmp(key, "real_time") == 0 || strcmp(key, "cpu_time") == 0;
+}
+
+static int by_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One statistic of v[0..n): mean, median, stddev (sample) or cv. */
+static double statistic(const char *stat, double *v, size_t n)
+{
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += v[i] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        var += (v[i] - mean) * (v[i] - mean) / (double)(n > 1 ? n - 1 : 1);
+    if (strcmp(stat, "median") == 0) {
+        qsort(v, n, sizeof *v, by_double);
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    if (strcmp(stat, "stddev") == 0)
+        return sqrt(var);
+    if (strcmp(stat, "cv") == 0)
+        return mean != 0 ? sqrt(var) / mean : 0;
+    return mean;
+}
+
+/* With interleaved repetitions each run is its own process, so the
+ * aggregates Google Benchmark would compute in one process are computed
+ * here, in its shape: mean, median, stddev and cv rows (cv of the times
+ * only, as a ratio). */
+static void add_aggregates(plan_cell *cell)
+{
+    static const char *const stats[] = {"mean", "median", "stddev", "cv"};
+    cJSON *good[1024];
+    size_t n = 0;
+    cJSON *row;
+    cJSON_ArrayForEach(row, cell->rows)
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "error_occurred")) && n < 1024)
+            good[n++] = row;
+    if (n < 2)
+        return;
+    double *v = malloc(n * sizeof *v);
+    if (v == NULL)
+        return;
+    for (size_t k = 0; k < sizeof stats / sizeof stats[0]; k++) {
+        int cv = strcmp(stats[k], "cv") == 0;
+        cJSON *agg = cJSON_CreateObject();
+        const cJSON *field;
+        cJSON_ArrayForEach(field, good[0])
+        {
+            const char *key = field->string;
+            if (strcmp(key, "repetition_index") == 0 || strcmp(key, "run_type") == 0)
+                continue;
+            if (!cJSON_IsNumber(field) || is_identity_key(key)) {
+                if (!cv || !cJSON_IsNumber(field))
+                    cJSON_AddItemToObject(agg, key, cJSON_Duplicate(field, 1));
+                continue;
+            }
+            if (cv && !is_time_key(key))
+                continue;
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++) {
+                const cJSON *x = cJSON_GetObjectItemCaseSensitive(good[i], key);
+                if (cJSON_IsNumber(x))
+                    v[m++] = x->valuedouble;
+            }
+            if (m == n)
+                cJSON_AddNumberToObject(agg, key, statistic(stats[k], v, m));
+        }
+        char name[320];
+        snprintf(name, sizeof name, "%s_%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(good[0], "run_name")),
+                 stats[k]);
+        cJSON_ReplaceItemInObjectCaseSensitive(agg, "name", cJSON_CreateString(name));
+        cJSON_AddStringToObject(agg, "run_type", "aggregate");
+        cJSON_AddStringToObject(agg, "aggregate_name", stats[k]);
+        cJSON_AddStringToObject(agg, "aggregate_unit", cv ? "percentage" : "time");
+        cJSON_AddItemToArray(cell->rows, agg);
+    }
+    free(v);
+}
+
+/* --------------------------------------------------------- progress -- */
+
+typedef struct progress {
+    int tty;       /* draw a bar on the terminal; else plain lines only */
+    size_t done, total;
+    uint64_t start_ns;
+} progress;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Erase the bar before a table line is printed. */
+static void progress_clear(const progress *pr)
+{
+    if (pr->tty && pr->done > 0)
+        fputs("\r\033[K", stdout);
+}
+
+/* Draw "[#####.....] 12/40 runs, 1:20 left" under the table. */
+static void progress_draw(const progress *pr)
+{
+    if (!pr->tty || pr->total == 0)
+        return;
+    enum { WIDTH = 30 };
+    size_t filled = pr->done * WIDTH / pr->total;
+    double elapsed = (double)(now_ns() - pr->start_ns) / 1e9;
+    double left = pr->done ? elapsed / (double)pr->done * (double)(pr->total - pr->done) : 0;
+    char bar[WIDTH + 1];
+    for (size_t i = 0; i < WIDTH; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[WIDTH] = '\0';
+    printf("[%s] %zu/%zu runs, %d:%02d left", bar, pr->done, pr->total, (int)left / 60,
+           (int)left % 60);
+    fflush(stdout);
+}
+
+/* ------------------------------------------------------------- driver -- */
+
+/* A Fisher-Yates shuffle of order[0..n) from a seeded splitmix64 stream. */
+static void shuffle(size_t *order, size_t n, uint64_t *state)
+{
+    for (size_t i = n; i > 1; i--) {
+        uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        size_t j = (size_t)(z % i);
+        size_t t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+}
+
+/* Run one repetition (or, without interleaving, all of them) of a cell and
+ * keep what it produced. */
+static void run_one(const hl_options *o, plan_cell *cell, size_t index, int64_t rep,
+                    int64_t reps_in_child, cJSON **context, progress *pr)
+{
+    child_outcome out;
+    run_child(o, cell, index, reps_in_child, &out);
+    cJSON *fresh = out.rows != NULL ? out.rows : cJSON_CreateArray();
+    if (out.rows == NULL)
+        cJSON_AddItemToArray(fresh, failed_row(o, cell, &out, rep));
+    cJSON *row;
+    cJSON_ArrayForEach(row, fresh)
+    {
+        if (reps_in_child == 1 && o->repetitions > 1) {
+            /* One repetition of an interleaved series. */
+            cJSON_ReplaceItemInObjectCaseSensitive(row, "repetitions",
+                                                   cJSON_CreateNumber((double)o->repetitions));
+            cJSON_ReplaceItemInObjectCaseSensitive(row, "repetition_index",
+                                                   cJSON_CreateNumber((double)rep));
+        }
+        if (cell->threads > 0)
+            cJSON_ReplaceItemInObjectCaseSensitive(row, "threads",
+                                                   cJSON_CreateNumber((double)cell->threads));
+    }
+    if (*context == NULL)
+        *context = out.context;
+    else
+        cJSON_Delete(out.context);
+    if (cell->samples == NULL)
+        cell->samples = out.samples;
+    else
+        cJSON_Delete(out.samples);
+    cell->runs_failed += !out.ok;
+
+    char status[700];
+    if (out.ok && reps_in_child == 1 && o->repetitions > 1)
+        snprintf(status, sizeof status, "ok (repetition %" PRId64 " of %" PRId64 ")", rep + 1,
+                 o->repetitions);
+    else
+        snprintf(status, sizeof status, "%s%s", out.ok ? "ok" : "FAILED: ", out.ok ? "" : out.error);
+    progress_clear(pr);
+    hl_table_row(fresh, cell->w->name, cell->w->variants[cell->variant].name, cell->a->name,
+                 cell->c->name, status);
+    pr->done++;
+    progress_draw(pr);
+    while ((row = cJSON_DetachItemFromArray(fresh, 0)) != NULL)
+        cJSON_AddItemToArray(cell->rows, row);
+    cJSON_Delete(fresh);
+}
+
 int hl_matrix_main(const hl_options *o, int argc, char **argv)
 {
     char err[1024];
@@ -445,59 +686,78 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         fprintf(stderr, "bench: out of memory\n");
         return 1;
     }
-    cJSON *rows = cJSON_CreateArray(), *skipped = cJSON_CreateArray(), *context = NULL;
-    cJSON *series = cJSON_CreateArray(); /* each cell's samples, for <stem>.samples.csv */
-    size_t failed = 0, ran = 0;
-    printf("heaplab: %zu cell(s), seed %" PRIu64 ", %" PRId64 " repetition(s)%s\n", p.n, o->seed,
-           o->repetitions, o->quick ? ", quick sizes" : "");
+    /* Interleave repetitions (one process each, round-robin over the cells)
+     * when the order is shuffled; otherwise Google Benchmark repeats inside
+     * each cell's process. */
+    int interleave = o->shuffle && o->repetitions > 1;
+    int64_t rounds = interleave ? o->repetitions : 1;
+    size_t *order = calloc(p.n ? p.n : 1, sizeof *order);
+    cJSON *skipped = cJSON_CreateArray(), *context = NULL;
+    size_t runnable = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        p.cells[i].rows = cJSON_CreateArray();
+        runnable += p.cells[i].skip == NULL;
+    }
+    progress pr = {.tty = isatty(STDOUT_FILENO), .total = runnable * (size_t)rounds,
+                   .start_ns = now_ns()};
+    printf("heaplab: %zu cell(s), seed %" PRIu64 ", %" PRId64 " repetition(s)%s%s\n", p.n, o->seed,
+           o->repetitions, interleave ? " interleaved" : "", o->quick ? ", quick sizes" : "");
+    if (o->shuffle)
+        printf("heaplab: cells in random order (--shuffle=%" PRIu64 ")\n", o->shuffle_seed);
     hl_table_header();
     for (size_t i = 0; i < p.n; i++) {
         const plan_cell *cell = &p.cells[i];
-        const char *variant = cell->w->variants[cell->variant].name;
-        if (cell->skip != NULL) {
-            char status[600];
-            snprintf(status, sizeof status, "skipped: %s", cell->skip);
-            hl_table_row(NULL, cell->w->name, variant, cell->a->name, cell->c->name, status);
-            cJSON *s = cJSON_CreateObject();
-            snprintf(status, sizeof status, "%s/%s/%s/%s", cell->w->name, variant, cell->a->name,
-                     cell->c->name);
-            cJSON_AddStringToObject(s, "name", status);
-            cJSON_AddStringToObject(s, "reason", cell->skip);
-            cJSON_AddItemToArray(skipped, s);
+        if (cell->skip == NULL)
             continue;
-        }
-        child_outcome out;
-        run_child(o, cell, i, &out);
-        ran++;
         char status[600];
-        snprintf(status, sizeof status, "%s%s", out.ok ? "ok" : "FAILED: ", out.ok ? "" : out.error);
-        hl_table_row(out.rows, cell->w->name, variant, cell->a->name, cell->c->name, status);
-        if (out.rows != NULL) {
-            cJSON *row;
-            while ((row = cJSON_DetachItemFromArray(out.rows, 0)) != NULL)
-                cJSON_AddItemToArray(rows, row);
-            cJSON_Delete(out.rows);
-        } else {
-            cJSON_AddItemToArray(rows, failed_row(o, cell, &out));
+        snprintf(status, sizeof status, "skipped: %s", cell->skip);
+        hl_table_row(NULL, cell->w->name, cell->w->variants[cell->variant].name, cell->a->name,
+                     cell->c->name, status);
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "name", cell->name);
+        cJSON_AddStringToObject(s, "reason", cell->skip);
+        cJSON_AddItemToArray(skipped, s);
+    }
+    uint64_t shuffle_state = o->shuffle_seed;
+    for (int64_t round = 0; round < rounds && order != NULL; round++) {
+        for (size_t i = 0; i < p.n; i++)
+            order[i] = i;
+        if (o->shuffle)
+            shuffle(order, p.n, &shuffle_state);
+        for (size_t k = 0; k < p.n; k++) {
+            plan_cell *cell = &p.cells[order[k]];
+            if (cell->skip == NULL)
+                run_one(o, cell, order[k], round, interleave ? 1 : o->repetitions, &context, &pr);
         }
-        if (context == NULL)
-            context = out.context;
-        else
-            cJSON_Delete(out.context);
-        if (out.samples != NULL) {
-            char name[256];
-            snprintf(name, sizeof name, "%s/%s/%s/%s", cell->w->name, variant, cell->a->name,
-                     cell->c->name);
+    }
+    progress_clear(&pr);
+    free(order);
+
+    cJSON *rows = cJSON_CreateArray();
+    cJSON *series = cJSON_CreateArray(); /* each cell's samples, for <stem>.samples.csv */
+    size_t failed = 0, ran = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        plan_cell *cell = &p.cells[i];
+        if (cell->skip == NULL) {
+            ran++;
+            failed += cell->runs_failed > 0;
+            if (interleave)
+                add_aggregates(cell);
+        }
+        cJSON *row;
+        while ((row = cJSON_DetachItemFromArray(cell->rows, 0)) != NULL)
+            cJSON_AddItemToArray(rows, row);
+        cJSON_Delete(cell->rows);
+        if (cell->samples != NULL) {
             cJSON *one = cJSON_CreateObject();
-            cJSON_AddStringToObject(one, "name", name);
+            cJSON_AddStringToObject(one, "name", cell->name);
             cJSON_AddStringToObject(one, "workload", cell->w->name);
-            cJSON_AddStringToObject(one, "variant", variant);
+            cJSON_AddStringToObject(one, "variant", cell->w->variants[cell->variant].name);
             cJSON_AddStringToObject(one, "allocator", cell->a->name);
             cJSON_AddStringToObject(one, "collector", cell->c->name);
-            cJSON_AddItemToObject(one, "samples", out.samples);
+            cJSON_AddItemToObject(one, "samples", cell->samples);
             cJSON_AddItemToArray(series, one);
         }
-        failed += !out.ok;
     }
     free(p.cells);
 

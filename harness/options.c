@@ -38,6 +38,8 @@ enum {
     OPT_EXPORT_ACTION,
     OPT_INSTRUCTIONS,
     OPT_DECORATE,
+    OPT_THREADS,
+    OPT_SHUFFLE,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +66,8 @@ static const struct option long_options[] = {
     {"export-action", required_argument, NULL, OPT_EXPORT_ACTION},
     {"instructions", no_argument, NULL, OPT_INSTRUCTIONS},
     {"decorate", required_argument, NULL, OPT_DECORATE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"shuffle", optional_argument, NULL, OPT_SHUFFLE},
     {NULL, 0, NULL, 0},
 };
 
@@ -274,6 +278,28 @@ static int parse_positive(const char *what, const char *text, const char *kind, 
     return 0;
 }
 
+/* "1,2,4": thread counts for threaded workloads. */
+static int parse_threads(hl_options *o, const char *text, char *err, size_t err_len)
+{
+    const char *p = text;
+    o->nthreads = 0;
+    while (1) {
+        size_t len = strcspn(p, ",");
+        char part[32];
+        if (len == 0 || len >= sizeof part || o->nthreads == HL_MAX_SELECTED)
+            return bad(err, err_len, "--threads: '%s' is not a list of thread counts (e.g. "
+                       "1,2,4; each 1 to 1024)", text);
+        memcpy(part, p, len);
+        part[len] = '\0';
+        if (parse_int("--threads", part, 1, 1024, &o->threads[o->nthreads], err, err_len) != 0)
+            return -1;
+        o->nthreads++;
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
 /* "700,10,10": the generational collector's three thresholds. */
 static int parse_thresholds(hl_options *o, const char *text, char *err, size_t err_len)
 {
@@ -398,6 +424,17 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
             rc = parse_positive("--sample-hz", optarg, "samples per second", 10000, &o->sample_hz,
                                 err, err_len);
             break;
+        case OPT_THREADS:
+            rc = parse_threads(o, optarg, err, err_len);
+            break;
+        case OPT_SHUFFLE:
+            o->shuffle = 1;
+            o->shuffle_seed = 1;
+            if (optarg != NULL) {
+                rc = parse_int("--shuffle", optarg, 0, INT64_MAX, &v, err, err_len);
+                o->shuffle_seed = (uint64_t)v;
+            }
+            break;
         case OPT_DECORATE:
             o->decorator = hl_decorator_find(optarg);
             if (o->decorator == NULL)
@@ -510,6 +547,10 @@ void hl_print_help(const char *prog)
            "                      instead of timing it: a deterministic figure for CI gates\n"
            "  --min-time=SECONDS  let Google Benchmark choose the operation count (open-ended\n"
            "                      workloads only; others keep their fixed work)\n"
+           "  --threads=LIST      thread counts to sweep for workloads with a threads parameter\n"
+           "                      (e.g. 1,2,4); single-threaded allocators run at 1 only\n"
+           "  --shuffle[=SEED]    run cells in a seeded random order, and with --repetitions\n"
+           "                      interleave them: one process per repetition, round-robin\n"
            "  --timeout=SECONDS   kill a cell that runs longer (default 900)\n"
            "  --gc-threshold=A,B,C  the cycle collector's generation thresholds (default\n"
            "                      700,10,10 as CPython 3.11/3.12; 0 disables collection)\n"

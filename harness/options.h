@@ -56,6 +56,10 @@ typedef struct hl_options {
     double sample_hz;     /* --sample-hz: memory samples per second */
     int instructions;     /* --instructions: count with Callgrind instead of timing */
     const hl_decorator *decorator; /* --decorate=NAME, or NULL */
+    int64_t threads[HL_MAX_SELECTED]; /* --threads=LIST for threaded workloads */
+    size_t nthreads;                  /* 0: each workload's own default */
+    int shuffle;                      /* --shuffle[=SEED]: random cell order, interleaved reps */
+    uint64_t shuffle_seed;
     const char *paths[2]; /* --compare's BASELINE and CURRENT; --export-action's RESULTS */
     const char *thresholds; /* --thresholds=FILE, or NULL */
     const char *report;     /* --report=FILE (markdown), or NULL */

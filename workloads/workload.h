@@ -77,6 +77,14 @@ enum hl_workload_flags {
     HL_WORKLOAD_OPEN_ENDED = 1u << 0,
 };
 
+/* Threads: a workload that runs several threads declares a parameter named
+ * "threads" (default 1).  `bench --threads=1,2,4` sweeps it as a dimension
+ * of the matrix, and the harness refuses thread counts above 1 for
+ * allocators without HL_ALLOC_THREAD_SAFE and for collectors other than
+ * manual (heaplab's collectors are single-threaded).  What a thread count
+ * means is the workload's to state in its design comment. */
+#define HL_THREADS_PARAM "threads"
+
 typedef struct hl_workload_ops {
     const char *name;
     const char *description;
@@ -87,6 +95,10 @@ typedef struct hl_workload_ops {
     const hl_variant_spec *variants;
     size_t nvariants;
     unsigned flags;
+    /* Operations per step() call; 0 means the harness's default (1024).
+     * Workloads that run their own threads ask for larger batches, so that
+     * handing a batch to the workers costs little against the work. */
+    size_t batch;
 
     /* The number of operations one run performs under `cfg`. */
     uint64_t (*ops)(const hl_workload_config *cfg);
