@@ -161,6 +161,12 @@ typedef struct hl_decorator {
 int hl_slow_wrap(hl_allocator *out, const hl_allocator *inner);
 int hl_leak_wrap(hl_allocator *out, const hl_allocator *inner);
 
+/* The fault injector (fail.c): the fail_nth-th allocation fails (0: off),
+ * and so does any that would take the live requested bytes past mem_limit
+ * (0: off).  Returns 0 or -ENOMEM. */
+int hl_fail_wrap(hl_allocator *out, const hl_allocator *inner, uint64_t fail_nth,
+                 uint64_t mem_limit);
+
 /* The decorator called `name`, or NULL; *all lists every one. */
 const hl_decorator *hl_decorator_find(const char *name);
 const hl_decorator *hl_decorator_registry(size_t *count);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -132,23 +133,44 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
     return rc;
 }
 
-/* Put the --decorate decorator (if any) around `inner` into *out.  Returns 0
- * or -1 with err set.  Close *out before inner. */
-static int cell_decorate(const cell *cl, const hl_allocator *inner, hl_allocator *out,
-                         hl_error *err)
+/* The layers the command line puts around a run's allocator: the
+ * --decorate decorator, then the fault injector (--fail-alloc,
+ * --mem-limit), outermost so its refusals reach the workload directly. */
+typedef struct cell_chain {
+    hl_allocator layer[2];
+    int n;
+} cell_chain;
+
+/* Wrap `inner` in the layers the options ask for.  Returns the allocator the
+ * run uses (inner itself when there are none), or NULL with err set. */
+static const hl_allocator *cell_chain_open(const cell *cl, const hl_allocator *inner,
+                                           cell_chain *ch, hl_error *err)
 {
-    if (cl->o->decorator == NULL) {
-        *out = *inner;
-        out->ops = NULL; /* closing it must not close inner */
-        return 0;
+    const hl_allocator *top = inner;
+    ch->n = 0;
+    if (cl->o->decorator != NULL) {
+        if (cl->o->decorator->wrap(&ch->layer[ch->n], top) != 0) {
+            hl_fail(err, "out of memory");
+            return NULL;
+        }
+        top = &ch->layer[ch->n++];
     }
-    return cl->o->decorator->wrap(out, inner) == 0 ? 0 : hl_fail(err, "out of memory");
+    if (cl->o->fail_alloc != 0 || cl->o->mem_limit != 0) {
+        if (hl_fail_wrap(&ch->layer[ch->n], top, cl->o->fail_alloc, cl->o->mem_limit) != 0) {
+            hl_fail(err, "out of memory");
+            while (ch->n > 0)
+                hl_allocator_close(&ch->layer[--ch->n]);
+            return NULL;
+        }
+        top = &ch->layer[ch->n++];
+    }
+    return top;
 }
 
-/* The allocator a run uses: the decorator when there is one, else inner. */
-static const hl_allocator *cell_top(const hl_allocator *decorated, const hl_allocator *inner)
+static void cell_chain_close(cell_chain *ch)
 {
-    return decorated->ops != NULL ? decorated : inner;
+    while (ch->n > 0)
+        hl_allocator_close(&ch->layer[--ch->n]);
 }
 
 /* The memory pass's allocators, for the hooks below. */
@@ -206,8 +228,9 @@ static int cell_memory_pass(cell *cl, hl_error *err)
         hl_allocator_close(&base);
         return hl_fail(err, "out of memory for the tracker");
     }
-    hl_allocator decorated = {0};
-    if (cell_decorate(cl, &tracked, &decorated, err) != 0) {
+    cell_chain chain;
+    const hl_allocator *top = cell_chain_open(cl, &tracked, &chain, err);
+    if (top == NULL) {
         hl_allocator_close(&tracked);
         hl_allocator_close(&base);
         return -1;
@@ -221,7 +244,7 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     hl_sampler_start(&m->sampler, cl->o->sample_hz,
                      (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked);
     run_hooks hooks = {&m->sampler, cell_snapshot_stats, cell_measure_leak, 0};
-    rc = cell_run_workload(cl, cell_top(&decorated, &tracked), NULL, &hooks, &out, err);
+    rc = cell_run_workload(cl, top, NULL, &hooks, &out, err);
     m->rss_end = hl_rss_now();
     /* The pass's peak is its phases' highest; without per-phase peaks, the
      * process's own peak (an upper bound: it includes start-up). */
@@ -239,7 +262,7 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     m->gc = out.gc;
     if (cl->c->flags & HL_GC_OWN_HEAP)
         m->leaked = out.gc.own_live_bytes;
-    hl_allocator_close(&decorated);
+    cell_chain_close(&chain);
     hl_allocator_close(&tracked);
     hl_allocator_close(&base);
     return rc;
@@ -257,11 +280,10 @@ static void cell_timed_run(hl_bench_state *st, void *user)
     }
     run_outcome out = {0};
     run_hooks hooks = {0};
-    hl_allocator decorated = {0};
-    int rc = cell_decorate(cl, &base, &decorated, &err);
-    if (rc == 0)
-        rc = cell_run_workload(cl, cell_top(&decorated, &base), st, &hooks, &out, &err);
-    hl_allocator_close(&decorated);
+    cell_chain chain;
+    const hl_allocator *top = cell_chain_open(cl, &base, &chain, &err);
+    int rc = top == NULL ? -1 : cell_run_workload(cl, top, st, &hooks, &out, &err);
+    cell_chain_close(&chain);
     hl_allocator_close(&base);
     const hl_workload_result res = out.result;
     if (rc != 0) {
@@ -465,11 +487,10 @@ static int cell_instruction_pass(cell *cl, hl_error *err)
         return hl_fail(err, "allocator %s failed to start", cl->a->name);
     run_outcome out = {0};
     run_hooks hooks = {.count_instructions = 1};
-    hl_allocator decorated = {0};
-    int rc = cell_decorate(cl, &base, &decorated, err);
-    if (rc == 0)
-        rc = cell_run_workload(cl, cell_top(&decorated, &base), NULL, &hooks, &out, err);
-    hl_allocator_close(&decorated);
+    cell_chain chain;
+    const hl_allocator *top = cell_chain_open(cl, &base, &chain, err);
+    int rc = top == NULL ? -1 : cell_run_workload(cl, top, NULL, &hooks, &out, err);
+    cell_chain_close(&chain);
     hl_allocator_close(&base);
     if (rc != 0)
         return -1;
@@ -544,6 +565,13 @@ int hl_cell_main(const hl_options *o)
     snprintf(cl.bench_name, sizeof cl.bench_name, "%s/%s/%s/%s", cl.w->name,
              cl.w->variants[variant].name, cl.a->name, cl.c->name);
     alarm((unsigned)o->timeout_s); /* a hung cell dies by SIGALRM; the driver says so */
+    if (o->rlimit_as != 0) {
+        struct rlimit lim = {(rlim_t)o->rlimit_as, (rlim_t)o->rlimit_as};
+        if (setrlimit(RLIMIT_AS, &lim) != 0) {
+            fprintf(stderr, "heaplab: --rlimit-as: setrlimit failed\n");
+            return 1;
+        }
+    }
 
     char why[256] = "";
     const char *missing = cl.a->unavailable ? cl.a->unavailable() : NULL;

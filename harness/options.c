@@ -40,6 +40,9 @@ enum {
     OPT_DECORATE,
     OPT_THREADS,
     OPT_SHUFFLE,
+    OPT_FAIL_ALLOC,
+    OPT_MEM_LIMIT,
+    OPT_RLIMIT_AS,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +71,9 @@ static const struct option long_options[] = {
     {"decorate", required_argument, NULL, OPT_DECORATE},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"shuffle", optional_argument, NULL, OPT_SHUFFLE},
+    {"fail-alloc", required_argument, NULL, OPT_FAIL_ALLOC},
+    {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
+    {"rlimit-as", required_argument, NULL, OPT_RLIMIT_AS},
     {NULL, 0, NULL, 0},
 };
 
@@ -278,6 +284,26 @@ static int parse_positive(const char *what, const char *text, const char *kind, 
     return 0;
 }
 
+/* A byte count: digits with an optional K, M or G suffix (powers of 1024). */
+static int parse_bytes(const char *what, const char *text, int64_t min, int64_t *out, char *err,
+                       size_t err_len)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = text && *text ? strtoll(text, &end, 10) : -1;
+    int shift = 0;
+    if (end != NULL && *end != '\0' && end[1] == '\0')
+        shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+              : *end == 'G' || *end == 'g' ? 30 : -1;
+    if (text == NULL || *text == '\0' || end == text || errno == ERANGE || shift < 0 ||
+        (shift == 0 && end != NULL && *end != '\0') || v < 0 || v > (INT64_MAX >> shift) ||
+        (v << shift) < min)
+        return bad(err, err_len, "%s: '%s' is not a byte count of at least %" PRId64 " (digits "
+                   "with an optional K, M or G suffix)", what, text ? text : "", min);
+    *out = (int64_t)v << shift;
+    return 0;
+}
+
 /* "1,2,4": thread counts for threaded workloads. */
 static int parse_threads(hl_options *o, const char *text, char *err, size_t err_len)
 {
@@ -424,6 +450,15 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
             rc = parse_positive("--sample-hz", optarg, "samples per second", 10000, &o->sample_hz,
                                 err, err_len);
             break;
+        case OPT_FAIL_ALLOC:
+            rc = parse_int("--fail-alloc", optarg, 1, INT64_MAX, &o->fail_alloc, err, err_len);
+            break;
+        case OPT_MEM_LIMIT:
+            rc = parse_bytes("--mem-limit", optarg, 1, &o->mem_limit, err, err_len);
+            break;
+        case OPT_RLIMIT_AS:
+            rc = parse_bytes("--rlimit-as", optarg, 16 << 20, &o->rlimit_as, err, err_len);
+            break;
         case OPT_THREADS:
             rc = parse_threads(o, optarg, err, err_len);
             break;
@@ -552,6 +587,11 @@ void hl_print_help(const char *prog)
            "  --shuffle[=SEED]    run cells in a seeded random order, and with --repetitions\n"
            "                      interleave them: one process per repetition, round-robin\n"
            "  --timeout=SECONDS   kill a cell that runs longer (default 900)\n"
+           "\n"
+           "Faults:\n"
+           "  --fail-alloc=N      the Nth allocation of each run fails\n"
+           "  --mem-limit=BYTES   allocations past BYTES live fail (K, M, G suffixes)\n"
+           "  --rlimit-as=BYTES   the address-space limit (RLIMIT_AS) of each cell's process\n"
            "  --gc-threshold=A,B,C  the cycle collector's generation thresholds (default\n"
            "                      700,10,10 as CPython 3.11/3.12; 0 disables collection)\n"
            "  --gc-long-lived=on|off  skip full collections while long_lived_pending <\n"
