@@ -8,10 +8,12 @@
 #include "harness/cell.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -36,6 +38,10 @@ typedef struct memory_figures {
     hl_stats alloc_stats;
     hl_gc_stats gc;
     hl_workload_result result;
+    /* --duration (soak): the workload repeated on one allocator instance. */
+    uint64_t soak_cycles;
+    double soak_seconds, soak_from_s; /* slopes are fitted from soak_from_s on */
+    double rss_slope, live_slope;     /* bytes per second; NAN when unknown */
 } memory_figures;
 
 /* What one run of the workload leaves behind, before the collector closes. */
@@ -173,6 +179,34 @@ static void cell_chain_close(cell_chain *ch)
         hl_allocator_close(&ch->layer[--ch->n]);
 }
 
+static uint64_t cell_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Least-squares slope of y over t for the samples from `from_s` on, in
+ * bytes per second; NAN with fewer than 3 usable samples.  `live` picks the
+ * live-bytes series instead of RSS. */
+static double cell_slope(const hl_sampler *s, double from_s, int live)
+{
+    double n = 0, st = 0, sy = 0, stt = 0, sty = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const hl_sample *x = &s->samples[i];
+        long long y = live ? x->live : x->rss;
+        if (x->t_s < from_s || y < 0)
+            continue;
+        n++;
+        st += x->t_s;
+        sy += (double)y;
+        stt += x->t_s * x->t_s;
+        sty += x->t_s * (double)y;
+    }
+    double den = n * stt - st * st;
+    return n < 3 || den <= 0 ? NAN : (n * sty - st * sy) / den;
+}
+
 /* The memory pass's allocators, for the hooks below. */
 static hl_allocator *cell_memory_alloc;   /* untracked */
 static hl_allocator *cell_memory_tracked; /* the tracker over it */
@@ -245,6 +279,18 @@ static int cell_memory_pass(cell *cl, hl_error *err)
                      (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked);
     run_hooks hooks = {&m->sampler, cell_snapshot_stats, cell_measure_leak, 0};
     rc = cell_run_workload(cl, top, NULL, &hooks, &out, err);
+    /* A soak repeats the whole workload on the same allocator until the
+     * duration is spent; the first run is the warm-up the slopes leave out. */
+    uint64_t soak_start = cell_now_ns();
+    m->soak_cycles = 1;
+    m->soak_from_s = m->sampler.n ? m->sampler.samples[m->sampler.n - 1].t_s : 0;
+    while (rc == 0 && cl->o->duration > 0 &&
+           (double)(cell_now_ns() - soak_start) / 1e9 < cl->o->duration) {
+        run_outcome again = {0};
+        rc = cell_run_workload(cl, top, NULL, &hooks, &again, err);
+        m->soak_cycles++;
+    }
+    m->soak_seconds = (double)(cell_now_ns() - soak_start) / 1e9;
     m->rss_end = hl_rss_now();
     /* The pass's peak is its phases' highest; without per-phase peaks, the
      * process's own peak (an upper bound: it includes start-up). */
@@ -509,6 +555,49 @@ static int cell_instruction_pass(cell *cl, hl_error *err)
     return 0;
 }
 
+/* Growth over a soak that live bytes do not explain: bytes, or 0.  Live
+ * growth is allowed SOAK_OVERHEAD of allocator overhead on top (headers,
+ * size-class rounding of the blocks that stay); what is left is flagged when
+ * it exceeds both SOAK_MIN_GROWTH and SOAK_MIN_FRACTION of the RSS the soak
+ * started from. */
+#define SOAK_OVERHEAD 0.25
+#define SOAK_MIN_GROWTH (1 << 20)
+#define SOAK_MIN_FRACTION 0.05
+
+static double cell_unexplained_growth(const cell *cl)
+{
+    const memory_figures *m = &cl->mem;
+    if (isnan(m->rss_slope))
+        return 0;
+    double live = isnan(m->live_slope) || m->live_slope < 0 ? 0 : m->live_slope;
+    double growth = (m->rss_slope - live * (1 + SOAK_OVERHEAD)) * m->soak_seconds;
+    double floor = SOAK_MIN_FRACTION * (double)(m->rss_base > 0 ? m->rss_base : 0);
+    return growth > SOAK_MIN_GROWTH && growth > floor ? growth : 0;
+}
+
+/* The soak's row: memory figures, the cycles run and the two slopes. */
+static void cell_soak_row(cell *cl)
+{
+    memory_figures *m = &cl->mem;
+    m->rss_slope = cell_slope(&m->sampler, m->soak_from_s, 0);
+    m->live_slope = (cl->c->flags & HL_GC_OWN_HEAP) ? NAN : cell_slope(&m->sampler, m->soak_from_s, 1);
+    char name[320];
+    snprintf(name, sizeof name, "%s/iterations:%" PRIu64 "/soak", cl->bench_name, cl->ops);
+    hl_bench_report r = {.name = name, .run_name = name, .repetitions = 1, .threads = 1,
+                         .iterations = (int64_t)cl->ops, .aggregate_name = ""};
+    cell_on_report(&r, cl);
+    cJSON *row = cJSON_GetArrayItem(cl->rows, cJSON_GetArraySize(cl->rows) - 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(row, "real_time");
+    cJSON_DeleteItemFromObjectCaseSensitive(row, "cpu_time");
+    cJSON_AddNumberToObject(row, "soak_cycles", (double)m->soak_cycles);
+    cJSON_AddNumberToObject(row, "soak_seconds", m->soak_seconds);
+    if (!isnan(m->rss_slope))
+        cJSON_AddNumberToObject(row, "rss_slope_bytes_per_s", m->rss_slope);
+    if (!isnan(m->live_slope))
+        cJSON_AddNumberToObject(row, "live_slope_bytes_per_s", m->live_slope);
+    cJSON_AddBoolToObject(row, "soak_unexplained_growth", cell_unexplained_growth(cl) > 0);
+}
+
 /* The memory pass's samples as rows [t_s, phase, rss_bytes, live_bytes],
  * absent figures as null. */
 static cJSON *cell_samples_json(const hl_sampler *s)
@@ -589,10 +678,20 @@ int hl_cell_main(const hl_options *o)
         return 1;
     }
     cl.rows = cJSON_CreateArray();
-    if (cell_memory_pass(&cl, &err) != 0 ||
-        (o->instructions ? cell_instruction_pass(&cl, &err) : cell_timed_passes(&cl, &err)) != 0 ||
-        cell_write(&cl, &err) != 0) {
+    int rc = cell_memory_pass(&cl, &err);
+    if (rc == 0 && o->duration > 0)
+        cell_soak_row(&cl);
+    else if (rc == 0)
+        rc = o->instructions ? cell_instruction_pass(&cl, &err) : cell_timed_passes(&cl, &err);
+    if (rc != 0 || cell_write(&cl, &err) != 0) {
         fprintf(stderr, "heaplab: %s: %s\n", cl.bench_name, err.msg);
+        return 1;
+    }
+    double unexplained = o->duration > 0 ? cell_unexplained_growth(&cl) : 0;
+    if (unexplained > 0) {
+        fprintf(stderr, "heaplab: %s: RSS grew %.0f KiB/s over %.1f s of soak, %.0f KiB more "
+                "than live bytes explain\n", cl.bench_name, cl.mem.rss_slope / 1024,
+                cl.mem.soak_seconds, unexplained / 1024);
         return 1;
     }
     if (cl.first_error[0] != '\0') {

@@ -244,7 +244,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     char cell_out[4096], err_path[4096], workload[128], allocator[128], collector[128];
     char variant[160], seed[64], reps[64], timeout[64], min_time[64], cell_arg[4200];
     char thresholds[128], long_lived[64], sample_hz[64], cg_out[4096], cg_arg[4200];
-    char self[4096], decorate[96], fail_arg[64], limit_arg[64], rlimit_arg[64];
+    char self[4096], decorate[96], fail_arg[64], limit_arg[64], rlimit_arg[64], duration[64];
     char param_args[HL_MAX_PARAMS][160];
     char preload_var[4200];
     char *argv[32 + 2 * HL_MAX_PARAMS];
@@ -319,6 +319,10 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     if (o->mem_limit != 0) {
         snprintf(limit_arg, sizeof limit_arg, "--mem-limit=%" PRId64, o->mem_limit);
         argv[argc++] = limit_arg;
+    }
+    if (o->duration > 0) {
+        snprintf(duration, sizeof duration, "--duration=%g", o->duration);
+        argv[argc++] = duration;
     }
     if (o->rlimit_as != 0) {
         snprintf(rlimit_arg, sizeof rlimit_arg, "--rlimit-as=%" PRId64, o->rlimit_as);

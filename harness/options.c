@@ -43,6 +43,7 @@ enum {
     OPT_FAIL_ALLOC,
     OPT_MEM_LIMIT,
     OPT_RLIMIT_AS,
+    OPT_DURATION,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +75,7 @@ static const struct option long_options[] = {
     {"fail-alloc", required_argument, NULL, OPT_FAIL_ALLOC},
     {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
     {"rlimit-as", required_argument, NULL, OPT_RLIMIT_AS},
+    {"duration", required_argument, NULL, OPT_DURATION},
     {NULL, 0, NULL, 0},
 };
 
@@ -459,6 +461,10 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         case OPT_RLIMIT_AS:
             rc = parse_bytes("--rlimit-as", optarg, 16 << 20, &o->rlimit_as, err, err_len);
             break;
+        case OPT_DURATION:
+            rc = parse_positive("--duration", optarg, "seconds", 7 * 86400, &o->duration, err,
+                                err_len);
+            break;
         case OPT_THREADS:
             rc = parse_threads(o, optarg, err, err_len);
             break;
@@ -545,6 +551,9 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         o->allocators[0] = hl_allocator_find("glibc");
         o->nallocators = 1;
     }
+    if (o->duration > 0 && o->instructions)
+        return bad(err, err_len, "--duration and --instructions do not go together: a soak "
+                   "measures memory over time, not instructions");
     if (o->mode == HL_MODE_CELL && (o->cell_out == NULL || o->nworkloads != 1 ||
                                     o->nallocators != 1 || o->ncollectors != 1))
         return bad(err, err_len, "--run-cell needs --cell-out and exactly one workload, allocator "
@@ -587,6 +596,11 @@ void hl_print_help(const char *prog)
            "  --shuffle[=SEED]    run cells in a seeded random order, and with --repetitions\n"
            "                      interleave them: one process per repetition, round-robin\n"
            "  --timeout=SECONDS   kill a cell that runs longer (default 900)\n"
+           "\n"
+           "Soak:\n"
+           "  --duration=SECONDS  repeat each cell's workload on one allocator for SECONDS,\n"
+           "                      sampling RSS and live bytes; report both slopes and fail a\n"
+           "                      cell whose RSS grows more than its live bytes explain\n"
            "\n"
            "Faults:\n"
            "  --fail-alloc=N      the Nth allocation of each run fails\n"

@@ -60,8 +60,15 @@ void hl_sampler_tick(hl_sampler *s)
 /* The peak of the phase that is ending: VmHWM since its start. */
 static void sampler_close_phase(hl_sampler *s)
 {
-    if (s->phase >= 0)
-        s->phase_peak[s->phase] = s->isolated ? hl_rss_peak() : -1;
+    if (s->phase < 0)
+        return;
+    /* A phase may come round again (a soak repeats the workload): keep its
+     * highest peak. */
+    long long peak = s->isolated ? hl_rss_peak() : -1;
+    if (peak < 0)
+        s->phase_peak[s->phase] = -1;
+    else if (peak > s->phase_peak[s->phase])
+        s->phase_peak[s->phase] = peak;
 }
 
 void hl_sampler_phase(hl_sampler *s, hl_phase phase)

@@ -92,6 +92,8 @@ typedef struct gnode {
     uint8_t fate;           /* enum fate */
     uint8_t freed;          /* manual: freed by the fuzzer */
     /* Weak references only. */
+    uint32_t died_at;       /* the operation that made it DEAD */
+    /* Weak references only. */
     uint8_t is_weak, has_cb;
     int16_t target;
     uint32_t callbacks;
@@ -99,6 +101,8 @@ typedef struct gnode {
 
 typedef struct fuzz_gc {
     int which; /* enum which_collector */
+    uint32_t opno; /* operations so far (1-based while one runs) */
+    int in_full_collect; /* inside hl_collect of everything (cycle) */
     hl_allocator base, tracked;
     hl_gc gc;
     gnode node[MAX_NODES];
@@ -265,6 +269,8 @@ static void settle(fuzz_gc *f, int full)
                 g->fate = full ? FATE_DEAD : FATE_MAYBE;
                 break;
             }
+            if (g->fate == FATE_DEAD)
+                g->died_at = f->opno;
         }
         if (g->reach)
             f->reachable[f->nreachable++] = (int16_t)i;
@@ -286,14 +292,17 @@ static void weak_callback(hl_object *w, void *arg)
     fuzz_gc *f = current;
     FUZZ_CHECK(f != NULL && g >= f->node && g < f->node + f->n);
     FUZZ_CHECK(g->is_weak && g->obj == w && g->has_cb);
-    FUZZ_CHECK(g->fate != FATE_DEAD); /* a freed reference gets no callback */
+    /* A freed reference gets no callback; one that dies in the same
+     * cascade as its target (both held by one object just released, say)
+     * may get it first. */
+    FUZZ_CHECK(g->fate != FATE_DEAD || g->died_at == f->opno);
     FUZZ_CHECK(g->callbacks == 0);
     g->callbacks++;
     FUZZ_CHECK(!f->node[g->target].reach); /* its target died */
     FUZZ_CHECK(hl_weak_get(&f->gc, w) == NULL); /* cleared before any callback */
-    /* marksweep: a garbage reference dies in the same collection as its
-     * target, and gets none. */
-    if (f->which == GC_MARKSWEEP)
+    /* marksweep, and cycle's full collections: a garbage reference dies
+     * in the same collection as its target, and gets none. */
+    if (f->which == GC_MARKSWEEP || f->in_full_collect)
         FUZZ_CHECK(g->reach);
 }
 
@@ -557,8 +566,10 @@ static void op_weak_get(fuzz_gc *f, fuzz_input *in)
 static void op_collect(fuzz_gc *f, fuzz_input *in)
 {
     int gen = (int)(fuzz_u8(in) % 4) - 1;
-    hl_collect(&f->gc, gen);
     int full = f->which == GC_MARKSWEEP || (f->which == GC_CYCLE && (gen < 0 || gen == 2));
+    f->in_full_collect = full;
+    hl_collect(&f->gc, gen);
+    f->in_full_collect = 0;
     settle(f, full);
     checkpoint(f);
 }
@@ -581,6 +592,7 @@ static hl_gc_config read_config(fuzz_input *in)
  * cyclic garbage only), close. */
 static void finish(fuzz_gc *f, const char *alloc_name)
 {
+    f->opno++; /* one operation: everything dies in it */
     settle(f, 0);
     checkpoint(f);
     if (f->which == GC_MANUAL) {
@@ -601,7 +613,9 @@ static void finish(fuzz_gc *f, const char *alloc_name)
             if (f->node[i].roots > 0 && f->node[i].fate == FATE_LIVE)
                 drop_roots(f, i, 0);
     }
+    f->in_full_collect = f->which == GC_CYCLE;
     hl_collect(&f->gc, -1);
+    f->in_full_collect = 0;
     settle(f, 1);
     FUZZ_CHECK(f->nreachable == 0 && f->nmaybe == 0);
     checkpoint(f);
@@ -626,6 +640,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     open_env(f, which, alloc_name, &cfg);
     settle(f, 0);
     for (int op = 0; op < MAX_OPS && !fuzz_input_done(&in); op++) {
+        f->opno++;
         switch (fuzz_u8(&in) % 10) {
         case 0:
         case 1:

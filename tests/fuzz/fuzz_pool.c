@@ -27,10 +27,10 @@
  *   6     inspect      (hl_pool_inspect against the shadow)
  *   7     check every live block's pattern
  * SIZE is a selector byte (mod 8) and a u16: 0 bytes; 1..512 (pool sizes,
- * four selectors); a class boundary 16k-1..16k+1; 513..4608 or 0..65535
+ * four selectors); a class boundary 16k-1..16k+1; 513..4608 or 0..16384
  * (the malloc fallback).
- * Work per input is bounded by POOL_FUZZ_MAX_OPS, _MAX_BLOCKS and
- * _MAX_LIVE_BYTES; operations beyond them are skipped.
+ * Work per input is bounded by POOL_FUZZ_MAX_OPS, _MAX_BLOCKS,
+ * _MAX_LIVE_BYTES and _WORK_BUDGET; operations beyond them are skipped.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,7 +43,10 @@
 #define POOL_FUZZ_MAX_OPS 4096
 /* Enough 512-byte blocks to need a second arena (31 per pool, 63 pools). */
 #define POOL_FUZZ_MAX_BLOCKS 4096
-#define POOL_FUZZ_MAX_LIVE_BYTES ((uint64_t)16 << 20)
+#define POOL_FUZZ_MAX_LIVE_BYTES ((uint64_t)4 << 20)
+/* Bytes filled or checked per run: past it the remaining operations are
+ * skipped (the final check and free still run). */
+#define POOL_FUZZ_WORK_BUDGET ((uint64_t)48 << 20)
 
 typedef struct shadow_block {
     unsigned char *p;
@@ -62,6 +65,7 @@ typedef struct pool_run {
     size_t n;
     uint64_t live_bytes;
     uint32_t next_seed;
+    uint64_t work; /* bytes filled and checked so far */
 } pool_run;
 
 static pool_run run_state;
@@ -83,15 +87,17 @@ static unsigned char pattern_byte(uint32_t h, size_t j)
     return (unsigned char)((h >> (8 * (j & 3))) + (j >> 2));
 }
 
-static void pattern_fill(const shadow_block *b, size_t from, size_t to)
+static void pattern_fill(pool_run *r, const shadow_block *b, size_t from, size_t to)
 {
+    r->work += to - from;
     uint32_t h = hash32(b->seed);
     for (size_t j = from; j < to; j++)
         b->p[j] = pattern_byte(h, j);
 }
 
-static void pattern_check(const shadow_block *b, size_t upto)
+static void pattern_check(pool_run *r, const shadow_block *b, size_t upto)
 {
+    r->work += upto;
     uint32_t h = hash32(b->seed);
     for (size_t j = 0; j < upto; j++)
         FUZZ_CHECK(b->p[j] == pattern_byte(h, j));
@@ -116,7 +122,7 @@ static size_t read_size(fuzz_input *in)
     case 6:
         return HL_POOL_SMALL_MAX + 1 + v % 4096;
     case 7:
-        return v;
+        return v % 16385;
     default:
         return 1 + v % HL_POOL_SMALL_MAX;
     }
@@ -148,7 +154,7 @@ static void op_alloc(pool_run *r, size_t size)
     check_alignment(b->p, size);
     b->size = size;
     b->seed = r->next_seed++;
-    pattern_fill(b, 0, size);
+    pattern_fill(r, b, 0, size);
     r->n++;
     r->live_bytes += size;
 }
@@ -158,7 +164,7 @@ static void op_free(pool_run *r, size_t slot)
     if (r->n == 0)
         return;
     shadow_block *b = &r->blk[slot % r->n];
-    pattern_check(b, b->size);
+    pattern_check(r, b, b->size);
     hl_free(r->a, b->p, b->size);
     r->live_bytes -= b->size;
     *b = r->blk[--r->n];
@@ -171,21 +177,21 @@ static void op_realloc(pool_run *r, size_t slot, size_t size)
     shadow_block *b = &r->blk[slot % r->n];
     if (size > b->size && r->live_bytes + (size - b->size) > POOL_FUZZ_MAX_LIVE_BYTES)
         return;
-    pattern_check(b, b->size);
+    pattern_check(r, b, b->size);
     unsigned char *q = hl_realloc(r->a, b->p, b->size, size);
     check_alignment(q, size);
     size_t kept = b->size < size ? b->size : size;
     b->p = q;
-    pattern_check(b, kept);
-    pattern_fill(b, kept, size);
+    pattern_check(r, b, kept);
+    pattern_fill(r, b, kept, size);
     r->live_bytes = r->live_bytes - b->size + size;
     b->size = size;
 }
 
-static void check_all(const pool_run *r)
+static void check_all(pool_run *r)
 {
     for (size_t i = 0; i < r->n; i++)
-        pattern_check(&r->blk[i], r->blk[i].size);
+        pattern_check(r, &r->blk[i], r->blk[i].size);
 }
 
 /* hl_pool_inspect against the shadow.  A block resized in place keeps its
@@ -264,7 +270,9 @@ static void run_sequence(const uint8_t *data, size_t size, int use_tracker)
     pool_run *r = &run_state;
     run_open(r, use_tracker);
     fuzz_input in = fuzz_input_of(data, size);
-    for (int op = 0; op < POOL_FUZZ_MAX_OPS && !fuzz_input_done(&in); op++) {
+    for (int op = 0; op < POOL_FUZZ_MAX_OPS && !fuzz_input_done(&in) &&
+                    r->work < POOL_FUZZ_WORK_BUDGET;
+         op++) {
         switch (fuzz_u8(&in) % 8) {
         case 0:
         case 1:
