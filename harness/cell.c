@@ -521,6 +521,23 @@ static int cell_timed_passes(cell *cl, hl_error *err)
     return 0;
 }
 
+/* A row for a pass that measured no time (instruction counts, soaks): the
+ * memory pass's figures under the name <cell>/iterations:<ops>/<kind>, with
+ * no real_time or cpu_time rather than zeros. */
+static cJSON *cell_untimed_row(cell *cl, const char *kind)
+{
+    char name[320];
+    snprintf(name, sizeof name, "%s/iterations:%" PRIu64 "/%s", cl->bench_name, cl->ops, kind);
+    hl_bench_report r = {.name = name, .run_name = name, .repetitions = 1, .threads = 1,
+                         .iterations = (int64_t)cl->ops, .aggregate_name = ""};
+    cell_on_report(&r, cl);
+    cJSON *row = cJSON_GetArrayItem(cl->rows, cJSON_GetArraySize(cl->rows) - 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(row, "real_time");
+    cJSON_DeleteItemFromObjectCaseSensitive(row, "cpu_time");
+    cJSON_AddNumberToObject(row, "ops", (double)cl->ops);
+    return row;
+}
+
 /* The instruction pass: one untracked run whose steps alone Callgrind
  * counts (the driver runs this process under `valgrind --tool=callgrind
  * --collect-atstart=no` and reads the total).  It writes one row with the
@@ -542,16 +559,7 @@ static int cell_instruction_pass(cell *cl, hl_error *err)
         return -1;
     if (out.result.checksum != cl->mem.result.checksum)
         return hl_fail(err, "checksum differs from the memory pass's for the same work");
-    char name[320];
-    snprintf(name, sizeof name, "%s/iterations:%" PRIu64 "/instructions", cl->bench_name, cl->ops);
-    hl_bench_report r = {.name = name, .run_name = name, .repetitions = 1, .threads = 1,
-                         .iterations = (int64_t)cl->ops, .aggregate_name = ""};
-    cell_on_report(&r, cl);
-    /* No time was measured: drop what the report filled in as zeros. */
-    cJSON *row = cJSON_GetArrayItem(cl->rows, cJSON_GetArraySize(cl->rows) - 1);
-    cJSON_DeleteItemFromObjectCaseSensitive(row, "real_time");
-    cJSON_DeleteItemFromObjectCaseSensitive(row, "cpu_time");
-    cJSON_AddNumberToObject(row, "ops", (double)cl->ops);
+    cell_untimed_row(cl, "instructions");
     return 0;
 }
 
@@ -581,14 +589,7 @@ static void cell_soak_row(cell *cl)
     memory_figures *m = &cl->mem;
     m->rss_slope = cell_slope(&m->sampler, m->soak_from_s, 0);
     m->live_slope = (cl->c->flags & HL_GC_OWN_HEAP) ? NAN : cell_slope(&m->sampler, m->soak_from_s, 1);
-    char name[320];
-    snprintf(name, sizeof name, "%s/iterations:%" PRIu64 "/soak", cl->bench_name, cl->ops);
-    hl_bench_report r = {.name = name, .run_name = name, .repetitions = 1, .threads = 1,
-                         .iterations = (int64_t)cl->ops, .aggregate_name = ""};
-    cell_on_report(&r, cl);
-    cJSON *row = cJSON_GetArrayItem(cl->rows, cJSON_GetArraySize(cl->rows) - 1);
-    cJSON_DeleteItemFromObjectCaseSensitive(row, "real_time");
-    cJSON_DeleteItemFromObjectCaseSensitive(row, "cpu_time");
+    cJSON *row = cell_untimed_row(cl, "soak");
     cJSON_AddNumberToObject(row, "soak_cycles", (double)m->soak_cycles);
     cJSON_AddNumberToObject(row, "soak_seconds", m->soak_seconds);
     if (!isnan(m->rss_slope))

@@ -809,7 +809,7 @@ def compare_main(args, argv):
             ratio = h["ns"] / p["ns"] if p["ns"] > 0 else float("inf")
             met = ratio <= target
             met_all = met_all and (met or variant != "pairs")
-            if p["params"] != params:
+            if sorted(p["params"].split(",")) != sorted(params.split(",")):
                 notes.add("sizes differ: heaplab %s, CPython %s" % (params, p["params"]))
             print(fmt % ("cycle on " + alloc, params, h["objects"] if h["objects"] is not None
                          else "-", "%.1f" % h["ns"], variant,

@@ -76,5 +76,35 @@ done <<'TABLE'
 -x                              | unknown option '-x'
 stray                           | unexpected argument 'stray'
 --run-cell                      | --run-cell needs --cell-out
+--repetitions=99999999999999999999 | --repetitions: 99999999999999999999 is out of range
+--repetitions=-3                | --repetitions: -3 is out of range
+--timeout=                      | --timeout: missing value
+--threads=                      | --threads: '' is not a list of thread counts
+--threads=0                     | --threads: 0 is out of range
+--threads=1,,2                  | --threads: '1,,2' is not a list of thread counts
+--threads=two                   | --threads: 'two' is not a whole number
+--threads=5000                  | --threads: 5000 is out of range
+--shuffle=x                     | --shuffle: 'x' is not a whole number
+--fail-alloc=0                  | --fail-alloc: 0 is out of range
+--fail-alloc=-1                 | --fail-alloc: -1 is out of range
+--fail-alloc=many               | --fail-alloc: 'many' is not a whole number
+--mem-limit=                    | --mem-limit: '' is not a byte count
+--mem-limit=10X                 | --mem-limit: '10X' is not a byte count
+--mem-limit=-1                  | --mem-limit: '-1' is not a byte count
+--mem-limit=99999999999G        | --mem-limit: '99999999999G' is not a byte count
+--rlimit-as=1K                  | --rlimit-as: '1K' is not a byte count of at least 16777216
+--duration=0                    | --duration: '0' is not a valid number of seconds
+--duration=soon                 | --duration: 'soon' is not a valid number of seconds
+--duration=5 --instructions     | --duration and --instructions do not go together
+--decorate=fast                 | --decorate: unknown decorator 'fast'
+--decorate=                     | --decorate: unknown decorator ''
+--thresholds=                   | --thresholds: missing file name
+--report=                       | --report: missing file name
+--export-action=                | --export-action: missing file name
+--compare                       | --compare needs two paths
+--compare a b c                 | --compare needs two paths
+--compare /nonexistent/a /nonexistent/b | cannot read /nonexistent/a
+--out=/etc/passwd               | --out: cannot write results to /etc/passwd
+--param ops=1 --param ops=x     | --param ops: 'x' is not a whole number
 TABLE
 exit $fail
