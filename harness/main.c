@@ -10,6 +10,7 @@
 #include "harness/compare.h"
 #include "harness/matrix.h"
 #include "harness/options.h"
+#include "harness/program.h"
 
 int main(int argc, char **argv)
 {
@@ -36,6 +37,10 @@ int main(int argc, char **argv)
     }
     case HL_MODE_EXPORT:
         return hl_export_action_main(o.paths[0], o.export_out);
+    case HL_MODE_PROGRAM:
+        return hl_program_main(&o, argc, argv);
+    case HL_MODE_IDENTIFY:
+        return hl_program_identify(&o);
     case HL_MODE_RUN:
         break;
     }

@@ -398,7 +398,7 @@ static cJSON *failed_row(const hl_options *o, const plan_cell *cell, const child
 /* ---------------------------------------------------------- context -- */
 
 /* Google Benchmark's context (from the first cell) plus the environment. */
-static cJSON *make_context(cJSON *from_cell, int argc, char **argv)
+cJSON *hl_results_context(cJSON *from_cell, int argc, char **argv)
 {
     cJSON *c = from_cell ? from_cell : cJSON_CreateObject();
     char buf[512];
@@ -778,7 +778,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     free(p.cells);
 
     cJSON *doc = cJSON_CreateObject();
-    cJSON_AddItemToObject(doc, "context", make_context(context, argc, argv));
+    cJSON_AddItemToObject(doc, "context", hl_results_context(context, argc, argv));
     cJSON_AddItemToObject(doc, "benchmarks", rows);
     cJSON_AddItemToObject(doc, "skipped", skipped);
     char stem[512];

@@ -5,11 +5,17 @@
 #ifndef HEAPLAB_MATRIX_H
 #define HEAPLAB_MATRIX_H
 
+#include <cjson/cJSON.h>
+
 #include "harness/options.h"
 
 /* Run the matrix o selects.  argv is recorded in the results' context.
  * Returns the exit status: 0 every cell ran, 1 a cell failed (the others are
  * still written), 2 the output directory cannot be written. */
 int hl_matrix_main(const hl_options *o, int argc, char **argv);
+
+/* A results document's context: from_cell (or a new object) plus the date,
+ * load, heaplab's version and build, kernel, CPU, THP mode and argv. */
+cJSON *hl_results_context(cJSON *from_cell, int argc, char **argv);
 
 #endif

@@ -44,6 +44,7 @@ enum {
     OPT_MEM_LIMIT,
     OPT_RLIMIT_AS,
     OPT_DURATION,
+    OPT_IDENTIFY,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +71,7 @@ static const struct option long_options[] = {
     {"export-action", required_argument, NULL, OPT_EXPORT_ACTION},
     {"instructions", no_argument, NULL, OPT_INSTRUCTIONS},
     {"decorate", required_argument, NULL, OPT_DECORATE},
+    {"identify", no_argument, NULL, OPT_IDENTIFY},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"shuffle", optional_argument, NULL, OPT_SHUFFLE},
     {"fail-alloc", required_argument, NULL, OPT_FAIL_ALLOC},
@@ -396,6 +398,15 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     int given_workload = 0, given_allocator = 0;
     int64_t v;
 
+    for (int i = 1; i < argc; i++) { /* getopt sees only what precedes "--" */
+        if (strcmp(argv[i], "--") == 0) {
+            o->mode = HL_MODE_PROGRAM;
+            o->program = argv + i + 1;
+            o->nprogram = argc - i - 1;
+            argc = i;
+            break;
+        }
+    }
     opterr = 0; /* our own messages, one line each */
     optind = 1;
     int c;
@@ -485,6 +496,9 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         case OPT_INSTRUCTIONS:
             o->instructions = 1;
             break;
+        case OPT_IDENTIFY:
+            o->mode = HL_MODE_IDENTIFY;
+            break;
         case OPT_COMPARE:
             o->mode = HL_MODE_COMPARE;
             break;
@@ -542,6 +556,9 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     if (o->mode == HL_MODE_HELP || o->mode == HL_MODE_LIST)
         return 0;
 
+    if (o->mode == HL_MODE_PROGRAM && (given_workload || o->nparams || o->variant))
+        return bad(err, err_len, "--workload and --param do not apply to -- PROGRAM: the program "
+                   "is the workload");
     if (!given_workload) {
         size_t count;
         o->workloads[0] = hl_workload_registry(&count)[0];
@@ -615,6 +632,9 @@ void hl_print_help(const char *prog)
            "  --list              every allocator, collector and workload, with availability\n"
            "  --decorate=NAME     wrap the allocator in a test-only decorator (slow, leak) to\n"
            "                      prove that the regression check catches what it should\n"
+           "  -- PROGRAM ARGS...  run PROGRAM under each system allocator (LD_PRELOAD) instead\n"
+           "                      of a workload: time, peak RSS, faults, RSS over time\n"
+           "                      (docs/program.md)\n"
            "\n"
            "Regression check:\n"
            "  --compare BASELINE CURRENT   compare two results files or directories; exit 1 on\n"

@@ -25,6 +25,8 @@ typedef enum hl_mode {
     HL_MODE_CELL, /* --run-cell: one cell in this process (internal) */
     HL_MODE_COMPARE, /* --compare BASELINE CURRENT */
     HL_MODE_EXPORT,  /* --export-action=OUT RESULTS */
+    HL_MODE_PROGRAM, /* -- PROGRAM ARGS...: a program under each allocator */
+    HL_MODE_IDENTIFY, /* --identify: print the allocator's version (internal) */
 } hl_mode;
 
 typedef struct hl_param_setting {
@@ -68,6 +70,8 @@ typedef struct hl_options {
     const char *thresholds; /* --thresholds=FILE, or NULL */
     const char *report;     /* --report=FILE (markdown), or NULL */
     const char *export_out; /* --export-action=FILE */
+    char **program;         /* after "--": the program and its arguments */
+    int nprogram;
 } hl_options;
 
 /* Parse argv into o.  Returns 0, or -1 with one line in err. */

@@ -176,6 +176,24 @@ static void sb_field(strbuf *b, const cJSON *v)
     sb_str(b, "\"");
 }
 
+/* Keys that have a fixed column, or that only Google Benchmark's own tools
+ * need (its bookkeeping repeats what the fixed columns say). */
+static int csv_is_core(const char *key)
+{
+    static const char *const gb_only[] = {
+        "name", "run_name", "run_type", "family_index", "per_family_instance_index",
+        "repetitions", "iterations", "real_time", "cpu_time", "time_unit", "aggregate_name",
+        "aggregate_unit", "error_occurred", "items_per_second", "label",
+    };
+    for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)
+        if (strcmp(key, csv_columns[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < sizeof gb_only / sizeof gb_only[0]; i++)
+        if (strcmp(key, gb_only[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static int is_csv_row(const cJSON *row)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(row, "run_type");
@@ -186,13 +204,15 @@ char *hl_results_csv(const cJSON *doc)
 {
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive(doc, "benchmarks");
     const size_t ncore = sizeof csv_columns / sizeof csv_columns[0];
-    /* The allocators' own figures: the union of alloc_* keys, in order seen. */
+    /* Every other figure any row has (allocator statistics, collections,
+     * phases, workload figures ...): the union of their keys, in the order
+     * first seen, after the fixed columns. */
     const char *extra[256];
     size_t nextra = 0;
     const cJSON *row, *kv;
     cJSON_ArrayForEach(row, rows) cJSON_ArrayForEach(kv, row)
     {
-        if (strncmp(kv->string, "alloc_", 6) != 0 || nextra == 256)
+        if (nextra == 256 || cJSON_IsObject(kv) || cJSON_IsArray(kv) || csv_is_core(kv->string))
             continue;
         size_t k = 0;
         while (k < nextra && strcmp(extra[k], kv->string) != 0)

@@ -1,0 +1,377 @@
+/*
+ * test_workloads_classic.c - the classic allocator benchmarks (larson,
+ * xmalloc, falseshare, fragadv, mlarge) do the work they claim.
+ *
+ * Each workload runs through the workload interface as the harness runs it
+ * - the manual collector opened over the allocator, setup, step in batches
+ * until ops() operations are done, finish - at --quick sizes (some shrunk
+ * further).  Checked:
+ *   - single-threaded, under pool, arena and glibc wrapped in the tracker:
+ *     the same checksum under every allocator, ops performed = ops(),
+ *     nothing leaked (live bytes 0 and frees = allocations at the end), and
+ *     the allocations the design implies;
+ *   - the checksum does not depend on how the run is cut into steps;
+ *   - the threaded workloads at 1, 2 and 4 threads under glibc (thread-safe)
+ *     give the same checksum and ops as at 1 thread.  These runs are not
+ *     tracked: the tracker's counters are plain integers;
+ *   - larson frees remotely only with more than one thread; falseshare's
+ *     scratch and thrash variants do the same work;
+ *   - fragadv's tracked live peak is exactly the design's formula;
+ *   - a block corrupted behind a workload's back is reported.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "tests/check.h"
+#include "workloads/workload.h"
+
+static const char *const test_allocators[] = {"pool", "arena", "glibc"};
+#define NALLOCATORS (sizeof test_allocators / sizeof test_allocators[0])
+
+typedef struct outcome {
+    int rc;
+    char error[256];
+    uint64_t ops; /* what ops() promised */
+    hl_workload_result res;
+    hl_tracker_counts counts; /* after finish (tracked runs only) */
+} outcome;
+
+typedef struct setting {
+    const char *name;
+    int64_t value;
+} setting;
+
+/* A test-only decorator that corrupts memory it handed out: the
+ * `victim_at`-th allocation has a byte of its first word flipped at the
+ * next allocation, while it is still live (or the next block's, if it was
+ * freed first), as test_churn.c's corrupter does. */
+typedef struct corrupter {
+    hl_allocator inner;
+    uint64_t allocs, victim_at;
+    unsigned char *victim;
+    int done;
+} corrupter;
+
+static void *corrupter_alloc(void *ctx, size_t size)
+{
+    corrupter *c = ctx;
+    if (!c->done && c->victim != NULL) {
+        c->victim[0] ^= 0x40;
+        c->done = 1;
+    }
+    unsigned char *p = hl_alloc(&c->inner, size);
+    if (++c->allocs == c->victim_at)
+        c->victim = p;
+    return p;
+}
+
+static void corrupter_free(void *ctx, void *p, size_t size)
+{
+    corrupter *c = ctx;
+    if (p == c->victim && !c->done)
+        c->victim = NULL, c->victim_at = c->allocs + 1; /* pick the next block */
+    hl_free(&c->inner, p, size);
+}
+
+static void *corrupter_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
+{
+    corrupter *c = ctx;
+    return hl_realloc(&c->inner, p, old_size, new_size);
+}
+
+static void corrupter_fini(void *ctx)
+{
+    (void)ctx;
+}
+
+static const hl_allocator_ops corrupter_ops = {
+    .name = "corrupter",
+    .description = "test decorator: corrupts one live block",
+    .fini = corrupter_fini,
+    .alloc = corrupter_alloc,
+    .free = corrupter_free,
+    .realloc = corrupter_realloc,
+};
+
+/* w's parameters: --quick values, then `over` (terminated by a NULL name). */
+static void make_params(const hl_workload_ops *w, const setting *over, int64_t *params)
+{
+    for (size_t i = 0; i < w->nparams; i++)
+        params[i] = w->params[i].quick;
+    for (; over != NULL && over->name != NULL; over++) {
+        int i = hl_workload_param_index(w, over->name);
+        CHECK(i >= 0, "%s has no parameter %s", w->name, over->name);
+        if (i >= 0)
+            params[i] = over->value;
+    }
+}
+
+typedef struct run_spec {
+    const char *alloc_name;
+    int tracked;
+    uint64_t corrupt_at; /* > 0: corrupt a live block after this many allocations */
+    uint64_t batch;      /* 0: the workload's own batch, as the harness uses it */
+} run_spec;
+
+/* One run of w (variant, over, seed) as the harness's passes run it. */
+static outcome run_one(const hl_workload_ops *w, const char *variant, const setting *over,
+                       uint64_t seed, run_spec spec)
+{
+    outcome out = {0};
+    int64_t params[16];
+    make_params(w, over, params);
+    hl_allocator base = {0}, tracked = {0};
+    corrupter bad = {0};
+    hl_allocator corrupting = {&corrupter_ops, &bad};
+    hl_gc gc = {0};
+    if (hl_allocator_open(&base, hl_allocator_find(spec.alloc_name)) != 0) {
+        out.rc = -1;
+        snprintf(out.error, sizeof out.error, "could not open %s", spec.alloc_name);
+        return out;
+    }
+    bad.inner = base;
+    bad.victim_at = spec.corrupt_at;
+    const hl_allocator *under = spec.corrupt_at ? &corrupting : &base;
+    const hl_allocator *top = under;
+    if (spec.tracked) {
+        if (hl_tracker_wrap(&tracked, under) != 0) {
+            hl_allocator_close(&base);
+            out.rc = -1;
+            snprintf(out.error, sizeof out.error, "could not open the tracker");
+            return out;
+        }
+        top = &tracked;
+    }
+    if (hl_gc_open(&gc, hl_manual_collector(), top, NULL) != 0) {
+        hl_allocator_close(&tracked);
+        hl_allocator_close(&base);
+        out.rc = -1;
+        snprintf(out.error, sizeof out.error, "could not open the manual collector");
+        return out;
+    }
+    int v = hl_workload_variant_index(w, variant);
+    CHECK(v >= 0, "%s has no variant %s", w->name, variant);
+    hl_workload_config cfg = {top, &gc, params, (size_t)(v < 0 ? 0 : v), seed};
+    out.ops = w->ops(&cfg);
+    uint64_t batch = spec.batch ? spec.batch : (w->batch ? w->batch : 1024);
+    hl_error err = {{0}};
+    void *state = NULL;
+    out.rc = w->setup(&cfg, &state, &err);
+    for (uint64_t done = 0; out.rc == 0 && done < out.ops; done += batch)
+        out.rc = w->step(state, out.ops - done < batch ? out.ops - done : batch, &err);
+    if (state != NULL) {
+        hl_error fin = {{0}};
+        int rc = w->finish(state, &out.res, &fin);
+        if (out.rc == 0 && rc != 0) {
+            out.rc = rc;
+            err = fin;
+        }
+    }
+    snprintf(out.error, sizeof out.error, "%s", err.msg);
+    hl_gc_close(&gc);
+    if (spec.tracked)
+        out.counts = hl_tracker_read(&tracked);
+    hl_allocator_close(&tracked);
+    hl_allocator_close(&base);
+    return out;
+}
+
+/* The run under pool, tracked: every allocator must match it. */
+static outcome check_allocators(const hl_workload_ops *w, const char *variant,
+                                const setting *over, uint64_t expected_allocs)
+{
+    outcome first = {0};
+    for (size_t a = 0; a < NALLOCATORS; a++) {
+        const char *name = test_allocators[a];
+        outcome o = run_one(w, variant, over, 42, (run_spec){name, 1, 0, 0});
+        CHECK(o.rc == 0, "%s/%s under %s failed: %s", w->name, variant, name, o.error);
+        CHECK(o.res.ops == o.ops, "%s/%s under %s: %" PRIu64 " ops done, ops() says %" PRIu64,
+              w->name, variant, name, o.res.ops, o.ops);
+        CHECK(o.counts.live_bytes == 0 && o.counts.live_blocks == 0,
+              "%s/%s under %s: %" PRIu64 " bytes in %" PRIu64 " blocks leaked", w->name, variant,
+              name, o.counts.live_bytes, o.counts.live_blocks);
+        CHECK(o.counts.frees == o.counts.allocs, "%s/%s under %s: %" PRIu64 " frees, %" PRIu64
+              " allocations", w->name, variant, name, o.counts.frees, o.counts.allocs);
+        if (expected_allocs != 0)
+            CHECK(o.counts.allocs == expected_allocs, "%s/%s under %s: %" PRIu64 " allocations,"
+                  " the design says %" PRIu64, w->name, variant, name, o.counts.allocs,
+                  expected_allocs);
+        if (a == 0)
+            first = o;
+        else
+            CHECK(o.res.checksum == first.res.checksum, "%s/%s: checksum under %s %016" PRIx64
+                  " != under %s %016" PRIx64, w->name, variant, name, o.res.checksum,
+                  test_allocators[0], first.res.checksum);
+    }
+    /* Cutting the run into other steps changes nothing. */
+    outcome cut = run_one(w, variant, over, 42, (run_spec){"pool", 0, 0, 777});
+    CHECK(cut.rc == 0 && cut.res.checksum == first.res.checksum,
+          "%s/%s: steps of 777 give checksum %016" PRIx64 " (rc %d: %s), not %016" PRIx64,
+          w->name, variant, cut.res.checksum, cut.rc, cut.error, first.res.checksum);
+    outcome other = run_one(w, variant, over, 43, (run_spec){"pool", 0, 0, 0});
+    CHECK(other.res.checksum != first.res.checksum, "%s/%s: the seed does not change the checksum",
+          w->name, variant);
+    return first;
+}
+
+/* `threads` = 1, 2, 4 under glibc (untracked) give base's checksum and ops. */
+static void check_threads(const hl_workload_ops *w, const char *variant, const setting *over,
+                          const outcome *base)
+{
+    static const int64_t counts[] = {1, 2, 4};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        setting with[8];
+        size_t n = 0;
+        for (; over != NULL && over[n].name != NULL && n < 6; n++)
+            with[n] = over[n];
+        with[n++] = (setting){"threads", counts[k]};
+        with[n] = (setting){NULL, 0};
+        outcome o = run_one(w, variant, with, 42, (run_spec){"glibc", 0, 0, 0});
+        CHECK(o.rc == 0, "%s/%s at %" PRId64 " threads failed: %s", w->name, variant, counts[k],
+              o.error);
+        CHECK(o.res.ops == base->res.ops && o.res.checksum == base->res.checksum,
+              "%s/%s at %" PRId64 " threads: %" PRIu64 " ops, checksum %016" PRIx64
+              "; 1 thread: %" PRIu64 ", %016" PRIx64, w->name, variant, counts[k], o.res.ops,
+              o.res.checksum, base->res.ops, base->res.checksum);
+        if (strcmp(w->name, "larson") == 0) {
+            double remote = hl_stats_get(&o.res.figures, "remote_frees", -1);
+            CHECK(counts[k] == 1 ? remote == 0 : remote > 0,
+                  "larson at %" PRId64 " threads: %.0f remote frees", counts[k], remote);
+        }
+        /* Cut differently, threaded: still the same. */
+        outcome cut = run_one(w, variant, with, 42, (run_spec){"glibc", 0, 0, 999});
+        CHECK(cut.rc == 0 && cut.res.checksum == base->res.checksum,
+              "%s/%s at %" PRId64 " threads in steps of 999: checksum %016" PRIx64 " (%s)",
+              w->name, variant, counts[k], cut.res.checksum, cut.error);
+    }
+}
+
+/* A corrupted live block must be reported as such. */
+static void check_corruption(const hl_workload_ops *w, const char *variant, const setting *over,
+                             uint64_t after)
+{
+    outcome o = run_one(w, variant, over, 42, (run_spec){"pool", 1, after, 0});
+    CHECK(o.rc != 0 && strstr(o.error, "corrupted") != NULL,
+          "%s/%s: a corrupted block went unnoticed (rc %d, '%s')", w->name, variant, o.rc,
+          o.error);
+    CHECK(o.counts.live_bytes == 0, "%s/%s: a failed run leaked %" PRIu64 " bytes", w->name,
+          variant, o.counts.live_bytes);
+}
+
+static void test_larson(void)
+{
+    const hl_workload_ops *w = hl_larson_workload();
+    /* 500 slots a thread, rounds of 5000: at 4 threads each does 10 rounds. */
+    const setting over[] = {{"ops", 100000}, {NULL, 0}};
+    outcome base = check_allocators(w, "default", over, 500 + 100000);
+    CHECK(hl_stats_get(&base.res.figures, "remote_frees", -1) == 0,
+          "larson at 1 thread freed remotely");
+    check_threads(w, "default", over, &base);
+    check_corruption(w, "default", over, 20000);
+}
+
+static void test_xmalloc(void)
+{
+    const hl_workload_ops *w = hl_xmalloc_workload();
+    const setting over[] = {{"ops", 50000}, {"min", 8}, {"max", 300}, {NULL, 0}};
+    outcome base = check_allocators(w, "default", over, 50000);
+    check_threads(w, "default", over, &base);
+    const setting tiny_queue[] = {{"ops", 50000}, {"min", 8}, {"max", 300}, {"batch", 3},
+                                  {"queue", 1}, {"threads", 4}, {NULL, 0}};
+    outcome q = run_one(w, "default", tiny_queue, 42, (run_spec){"glibc", 0, 0, 0});
+    CHECK(q.rc == 0 && q.res.checksum == base.res.checksum,
+          "xmalloc with batches of 3 and a queue of 1: checksum %016" PRIx64 " (%s)",
+          q.res.checksum, q.error);
+    check_corruption(w, "default", over, 1000);
+}
+
+static void test_falseshare(void)
+{
+    const hl_workload_ops *w = hl_falseshare_workload();
+    const setting over[] = {{"ops", 200}, {"writes", 300}, {"size", 24}, {NULL, 0}};
+    outcome thrash = check_allocators(w, "thrash", over, 200);
+    outcome scratch = check_allocators(w, "scratch", over, 200 + 1);
+    CHECK(thrash.res.checksum == scratch.res.checksum,
+          "falseshare: scratch and thrash do different work (%016" PRIx64 " vs %016" PRIx64 ")",
+          scratch.res.checksum, thrash.res.checksum);
+    check_threads(w, "thrash", over, &thrash);
+    check_threads(w, "scratch", over, &scratch);
+    const setting one_byte[] = {{"ops", 100}, {"writes", 1000}, {"size", 1}, {NULL, 0}};
+    check_allocators(w, "scratch", one_byte, 100 + 1);
+}
+
+/* fragadv's live peak, from the design comment's formula. */
+static uint64_t fragadv_expected_peak(int64_t phases, int64_t count, int64_t small, int64_t spacing,
+                                      int64_t large)
+{
+    uint64_t groups = (uint64_t)((count + spacing - 1) / spacing);
+    uint64_t survivors = 0, prev_large = 0, peak = 0;
+    for (int64_t p = 0; p < phases; p++) {
+        uint64_t s = (uint64_t)(small * (p + 1));
+        if (survivors + prev_large + (uint64_t)count * s > peak)
+            peak = survivors + prev_large + (uint64_t)count * s;
+        survivors += groups * s;
+        prev_large = ((uint64_t)count - groups) * s / (uint64_t)large * (uint64_t)large;
+    }
+    return peak;
+}
+
+static void test_fragadv(void)
+{
+    const hl_workload_ops *w = hl_fragadv_workload();
+    /* A count that is no multiple of the spacing: the last group is short. */
+    const setting over[] = {{"count", 3001}, {NULL, 0}};
+    int64_t params[16];
+    make_params(w, over, params);
+    int64_t phases = params[hl_workload_param_index(w, "phases")];
+    int64_t count = params[hl_workload_param_index(w, "count")];
+    int64_t small = params[hl_workload_param_index(w, "small")];
+    int64_t spacing = params[hl_workload_param_index(w, "spacing")];
+    int64_t large = params[hl_workload_param_index(w, "large")];
+    uint64_t groups = (uint64_t)((count + spacing - 1) / spacing), larges = 0;
+    for (int64_t p = 0; p < phases; p++)
+        larges += ((uint64_t)count - groups) * (uint64_t)(small * (p + 1)) / (uint64_t)large;
+    outcome base = check_allocators(w, "default", over, (uint64_t)(phases * count) + larges);
+    uint64_t want = fragadv_expected_peak(phases, count, small, spacing, large);
+    for (size_t a = 0; a < NALLOCATORS; a++) {
+        outcome o = run_one(w, "default", over, 42, (run_spec){test_allocators[a], 1, 0, 0});
+        CHECK(o.counts.live_peak == want, "fragadv under %s: live peak %" PRIu64 ", the design "
+              "says %" PRIu64, test_allocators[a], o.counts.live_peak, want);
+    }
+    CHECK(hl_stats_get(&base.res.figures, "live_peak_design", -1) == (double)want,
+          "fragadv's own live_peak_design %.0f != %" PRIu64,
+          hl_stats_get(&base.res.figures, "live_peak_design", -1), want);
+    CHECK(hl_stats_get(&base.res.figures, "survivors", -1) == (double)(groups * (uint64_t)phases),
+          "fragadv: %.0f survivors", hl_stats_get(&base.res.figures, "survivors", -1));
+    CHECK(hl_stats_get(&base.res.figures, "holes", -1) ==
+              (double)(((uint64_t)count - groups) * (uint64_t)phases),
+          "fragadv: %.0f holes", hl_stats_get(&base.res.figures, "holes", -1));
+    /* Survivors of a pool cannot be packed better than their bytes allow. */
+    CHECK(hl_stats_get(&base.res.figures, "survivor_pages", 0) >=
+              hl_stats_get(&base.res.figures, "survivor_pages_min", 1),
+          "fragadv: survivor pages below the packed minimum");
+    check_corruption(w, "default", over, 5000);
+}
+
+static void test_mlarge(void)
+{
+    const hl_workload_ops *w = hl_mlarge_workload();
+    const setting over[] = {{"min_kib", 64}, {"max_kib", 200}, {"ops", 60}, {NULL, 0}};
+    check_allocators(w, "default", over, 4 + 60);
+    const setting big[] = {{"ops", 20}, {"touches", 0}, {NULL, 0}};
+    check_allocators(w, "default", big, 4 + 20);
+    check_corruption(w, "default", over, 10);
+    const setting crowded[] = {{"min_kib", 1}, {"max_kib", 1}, {"touches", 200}, {NULL, 0}};
+    outcome o = run_one(w, "default", crowded, 42, (run_spec){"pool", 0, 0, 0});
+    CHECK(o.rc != 0, "mlarge accepted 200 touches in 1 KiB blocks");
+}
+
+int main(void)
+{
+    test_larson();
+    test_xmalloc();
+    test_falseshare();
+    test_fragadv();
+    test_mlarge();
+    return check_status("test_workloads_classic");
+}
