@@ -150,8 +150,9 @@ void hl_allocator_close(hl_allocator *a);
 
 /* Decorators chosen on the command line (--decorate=NAME), applied outside
  * the tracker so that what they do shows in its counts.  The test-only ones
- * exist to prove the regression check: `slow` adds about a dozen
- * instructions per allocation, `leak` drops every 100th free. */
+ * exist to prove the checks: `slow` adds about a dozen instructions per
+ * allocation and `leak` drops every 100th free (the regression check);
+ * `corrupt` flips a byte of a live block now and then (the stress test). */
 typedef struct hl_decorator {
     const char *name;
     const char *description;
@@ -160,6 +161,7 @@ typedef struct hl_decorator {
 
 int hl_slow_wrap(hl_allocator *out, const hl_allocator *inner);
 int hl_leak_wrap(hl_allocator *out, const hl_allocator *inner);
+int hl_corrupt_wrap(hl_allocator *out, const hl_allocator *inner);
 
 /* The fault injector (fail.c): the fail_nth-th allocation fails (0: off),
  * and so does any that would take the live requested bytes past mem_limit

@@ -41,6 +41,8 @@ const hl_decorator *hl_decorator_registry(size_t *count)
     static const hl_decorator table[] = {
         {"slow", "test only: about a dozen extra instructions per allocation", hl_slow_wrap},
         {"leak", "test only: drops every 100th free", hl_leak_wrap},
+        {"corrupt", "test only: flips a byte of a live block every 50,000 allocations",
+         hl_corrupt_wrap},
     };
     *count = sizeof table / sizeof table[0];
     return table;

@@ -97,17 +97,18 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
         hl_sampler_phase(sampler, HL_PHASE_SETUP);
     rc = cl->w->setup(&cfg, &state, err);
     if (rc == 0) {
+        size_t batch = cl->w->batch ? cl->w->batch : CELL_BATCH;
         if (st != NULL) {
             size_t n;
-            while (rc == 0 && (n = hl_bench_keep_running_batch(st, CELL_BATCH)) > 0)
+            while (rc == 0 && (n = hl_bench_keep_running_batch(st, batch)) > 0)
                 rc = cl->w->step(state, n, err);
         } else {
             if (sampler != NULL)
                 hl_sampler_phase(sampler, HL_PHASE_RUN);
             if (hooks->count_instructions)
                 CALLGRIND_TOGGLE_COLLECT;
-            for (uint64_t done = 0; rc == 0 && done < cl->ops; done += CELL_BATCH) {
-                uint64_t n = cl->ops - done < CELL_BATCH ? cl->ops - done : CELL_BATCH;
+            for (uint64_t done = 0; rc == 0 && done < cl->ops; done += batch) {
+                uint64_t n = cl->ops - done < batch ? cl->ops - done : batch;
                 rc = cl->w->step(state, n, err);
                 if (sampler != NULL)
                     hl_sampler_tick(sampler);

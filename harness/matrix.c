@@ -447,6 +447,10 @@ static void stem_part(char *buf, size_t len, const char *const *names, size_t n,
         snprintf(buf, len, "all");
         return;
     }
+    if (n > 3) { /* keep file names short: "churn+11more" */
+        snprintf(buf, len, "%s+%zumore", names[0], n - 1);
+        return;
+    }
     for (size_t i = 0; i < n && used + 1 < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "+" : "", names[i]);
 }

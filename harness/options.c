@@ -44,6 +44,7 @@ enum {
     OPT_MEM_LIMIT,
     OPT_RLIMIT_AS,
     OPT_DURATION,
+    OPT_STRESS,
     OPT_IDENTIFY,
 };
 
@@ -78,6 +79,7 @@ static const struct option long_options[] = {
     {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
     {"rlimit-as", required_argument, NULL, OPT_RLIMIT_AS},
     {"duration", required_argument, NULL, OPT_DURATION},
+    {"stress", no_argument, NULL, OPT_STRESS},
     {NULL, 0, NULL, 0},
 };
 
@@ -395,7 +397,7 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     o->out_dir = "results";
     o->gc = hl_gc_default_config();
     o->sample_hz = 100;
-    int given_workload = 0, given_allocator = 0;
+    int given_workload = 0, given_allocator = 0, stress = 0;
     int64_t v;
 
     for (int i = 1; i < argc; i++) { /* getopt sees only what precedes "--" */
@@ -472,6 +474,11 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         case OPT_RLIMIT_AS:
             rc = parse_bytes("--rlimit-as", optarg, 16 << 20, &o->rlimit_as, err, err_len);
             break;
+        case OPT_STRESS:
+            /* The stress workload under every strategy; a later --allocator,
+             * --collector or --workload narrows it. */
+            stress = 1;
+            break;
         case OPT_DURATION:
             rc = parse_positive("--duration", optarg, "seconds", 7 * 86400, &o->duration, err,
                                 err_len);
@@ -490,8 +497,8 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         case OPT_DECORATE:
             o->decorator = hl_decorator_find(optarg);
             if (o->decorator == NULL)
-                rc = bad(err, err_len, "--decorate: unknown decorator '%s'; valid: slow, leak "
-                         "(test-only)", optarg);
+                rc = bad(err, err_len, "--decorate: unknown decorator '%s'; valid: slow, leak, "
+                         "corrupt (test-only)", optarg);
             break;
         case OPT_INSTRUCTIONS:
             o->instructions = 1;
@@ -559,6 +566,28 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     if (o->mode == HL_MODE_PROGRAM && (given_workload || o->nparams || o->variant))
         return bad(err, err_len, "--workload and --param do not apply to -- PROGRAM: the program "
                    "is the workload");
+    if (stress && !given_workload) {
+        o->workloads[0] = hl_workload_find("stress");
+        o->nworkloads = 1;
+        given_workload = 1;
+    }
+    if (stress && !given_allocator) {
+        size_t count;
+        const hl_allocator_ops *const *all = hl_allocator_registry(&count);
+        for (size_t i = 0; i < count && i < HL_MAX_SELECTED; i++)
+            o->allocators[i] = all[i];
+        o->nallocators = count;
+        o->allocators_all = 1;
+        given_allocator = 1;
+    }
+    if (stress && o->ncollectors == 0) {
+        size_t count;
+        const hl_collector_ops *const *all = hl_collector_registry(&count);
+        for (size_t i = 0; i < count && i < HL_MAX_SELECTED; i++)
+            o->collectors[i] = all[i];
+        o->ncollectors = count;
+        o->collectors_all = 1;
+    }
     if (!given_workload) {
         size_t count;
         o->workloads[0] = hl_workload_registry(&count)[0];
@@ -613,6 +642,11 @@ void hl_print_help(const char *prog)
            "  --shuffle[=SEED]    run cells in a seeded random order, and with --repetitions\n"
            "                      interleave them: one process per repetition, round-robin\n"
            "  --timeout=SECONDS   kill a cell that runs longer (default 900)\n"
+           "\n"
+           "Stress:\n"
+           "  --stress            the stress workload (long seeded random sequences, every\n"
+           "                      block and object checked) under every allocator and\n"
+           "                      collector; exits 1 on any corruption (see docs/stress.md)\n"
            "\n"
            "Soak:\n"
            "  --duration=SECONDS  repeat each cell's workload on one allocator for SECONDS,\n"

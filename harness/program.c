@@ -322,9 +322,9 @@ static void probe_version(const char *self, program_allocator *pa)
     if (strncmp(last, "bench: ", 7) == 0)
         last += 7;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && len > 0 && last == out)
-        snprintf(pa->version, sizeof pa->version, "%s", out);
+        snprintf(pa->version, sizeof pa->version, "%.255s", out);
     else
-        snprintf(pa->version_error, sizeof pa->version_error, "%s", last[0] ? last
+        snprintf(pa->version_error, sizeof pa->version_error, "%.511s", last[0] ? last
                  : WIFSIGNALED(status) ? "--identify crashed" : "--identify printed nothing");
 }
 

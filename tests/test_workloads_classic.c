@@ -11,9 +11,9 @@
  *     nothing leaked (live bytes 0 and frees = allocations at the end), and
  *     the allocations the design implies;
  *   - the checksum does not depend on how the run is cut into steps;
- *   - the threaded workloads at 1, 2 and 4 threads under glibc (thread-safe)
- *     give the same checksum and ops as at 1 thread.  These runs are not
- *     tracked: the tracker's counters are plain integers;
+ *   - the threaded workloads at 1, 2 and 4 threads under glibc (thread-safe),
+ *     tracked (the tracker's counters are atomic), give the same checksum
+ *     and ops as at 1 thread and leak nothing;
  *   - larson frees remotely only with more than one thread; falseshare's
  *     scratch and thrash variants do the same work;
  *   - fragadv's tracked live peak is exactly the design's formula;
@@ -214,7 +214,8 @@ static outcome check_allocators(const hl_workload_ops *w, const char *variant,
     return first;
 }
 
-/* `threads` = 1, 2, 4 under glibc (untracked) give base's checksum and ops. */
+/* `threads` = 1, 2, 4 under glibc, tracked, give base's checksum and ops
+ * and leave nothing live. */
 static void check_threads(const hl_workload_ops *w, const char *variant, const setting *over,
                           const outcome *base)
 {
@@ -226,9 +227,13 @@ static void check_threads(const hl_workload_ops *w, const char *variant, const s
             with[n] = over[n];
         with[n++] = (setting){"threads", counts[k]};
         with[n] = (setting){NULL, 0};
-        outcome o = run_one(w, variant, with, 42, (run_spec){"glibc", 0, 0, 0});
+        outcome o = run_one(w, variant, with, 42, (run_spec){"glibc", 1, 0, 0});
         CHECK(o.rc == 0, "%s/%s at %" PRId64 " threads failed: %s", w->name, variant, counts[k],
               o.error);
+        CHECK(o.counts.live_bytes == 0 && o.counts.frees == o.counts.allocs,
+              "%s/%s at %" PRId64 " threads: %" PRIu64 " bytes leaked, %" PRIu64 " frees of %"
+              PRIu64 " allocations", w->name, variant, counts[k], o.counts.live_bytes,
+              o.counts.frees, o.counts.allocs);
         CHECK(o.res.ops == base->res.ops && o.res.checksum == base->res.checksum,
               "%s/%s at %" PRId64 " threads: %" PRIu64 " ops, checksum %016" PRIx64
               "; 1 thread: %" PRIu64 ", %016" PRIx64, w->name, variant, counts[k], o.res.ops,

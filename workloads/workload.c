@@ -12,7 +12,7 @@
 
 const hl_workload_ops *const *hl_workload_registry(size_t *count)
 {
-    static const hl_workload_ops *table[7];
+    static const hl_workload_ops *table[13];
     if (table[0] == NULL) {
         table[0] = hl_churn_workload();
         table[1] = hl_cycles_workload();
@@ -21,6 +21,12 @@ const hl_workload_ops *const *hl_workload_registry(size_t *count)
         table[4] = hl_ring_workload();
         table[5] = hl_slots_workload();
         table[6] = hl_trees_workload();
+        table[7] = hl_larson_workload();
+        table[8] = hl_xmalloc_workload();
+        table[9] = hl_falseshare_workload();
+        table[10] = hl_fragadv_workload();
+        table[11] = hl_mlarge_workload();
+        table[12] = hl_stress_workload();
     }
     *count = sizeof table / sizeof table[0];
     return table;

@@ -119,6 +119,12 @@ const hl_workload_ops *hl_genlist_workload(void);
 const hl_workload_ops *hl_ring_workload(void);
 const hl_workload_ops *hl_slots_workload(void);
 const hl_workload_ops *hl_trees_workload(void);
+const hl_workload_ops *hl_stress_workload(void);
+const hl_workload_ops *hl_larson_workload(void);
+const hl_workload_ops *hl_xmalloc_workload(void);
+const hl_workload_ops *hl_falseshare_workload(void);
+const hl_workload_ops *hl_fragadv_workload(void);
+const hl_workload_ops *hl_mlarge_workload(void);
 
 const hl_workload_ops *const *hl_workload_registry(size_t *count);
 const hl_workload_ops *hl_workload_find(const char *name);

@@ -43,6 +43,8 @@
 #define POOL_FUZZ_MAX_OPS 4096
 /* Enough 512-byte blocks to need a second arena (31 per pool, 63 pools). */
 #define POOL_FUZZ_MAX_BLOCKS 4096
+/* Blocks whose arena check_inspect() looks up, at most. */
+#define INSPECT_ARENA_SAMPLES 32
 #define POOL_FUZZ_MAX_LIVE_BYTES ((uint64_t)4 << 20)
 /* Bytes filled or checked per run: past it the remaining operations are
  * skipped (the final check and free still run). */
@@ -225,10 +227,17 @@ static void check_inspect(const pool_run *r)
             fallback_blocks++;
             fallback_bytes += b->size;
         }
+    }
+    /* Which blocks lie in an arena: a sample, as each lookup walks every
+     * arena descriptor. */
+    size_t stride = r->n / INSPECT_ARENA_SAMPLES + 1;
+    for (size_t i = 0; i < r->n; i += stride) {
+        const shadow_block *b = &r->blk[i];
         size_t arena;
         unsigned nfree;
         int found = hl_pool_arena_of(r->pool.ctx, b->p, &arena, &nfree) == 0;
         FUZZ_CHECK(found == is_pool_size(b->size));
+        FUZZ_CHECK(!found || nfree < HL_POOL_MAX_POOLS_PER_ARENA);
     }
     for (unsigned k = 0; k < HL_POOL_NCLASSES; k++) {
         FUZZ_CHECK(s.used_blocks[k] <= s.carved_blocks[k]);
