@@ -397,6 +397,51 @@ static cJSON *failed_row(const hl_options *o, const plan_cell *cell, const child
 
 /* ---------------------------------------------------------- context -- */
 
+/* The CPU topology from sysfs: logical CPUs, physical cores, packages and
+ * NUMA nodes, so that a thread count can be read against the machine. */
+static void add_topology(cJSON *c)
+{
+    int cpus = 0, cores = 0, packages = 0, nodes = 0;
+    long seen_core[4096], seen_package[256];
+    for (int cpu = 0; cpu < 4096; cpu++) {
+        char path[128], line[64];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
+        if (hl_read_line(path, line, sizeof line) == NULL)
+            continue;
+        long core = atol(line), package = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/physical_package_id",
+                 cpu);
+        if (hl_read_line(path, line, sizeof line) != NULL)
+            package = atol(line);
+        cpus++;
+        long key = package * 65536 + core;
+        int known = 0;
+        for (int i = 0; i < cores && !known; i++)
+            known = seen_core[i] == key;
+        if (!known && cores < 4096)
+            seen_core[cores++] = key;
+        known = 0;
+        for (int i = 0; i < packages && !known; i++)
+            known = seen_package[i] == package;
+        if (!known && packages < 256)
+            seen_package[packages++] = package;
+    }
+    for (int node = 0; node < 1024; node++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/node/node%d", node);
+        nodes += access(path, F_OK) == 0;
+    }
+    if (cpus == 0)
+        return; /* sysfs says nothing: leave the topology out */
+    cJSON *t = cJSON_AddObjectToObject(c, "cpu_topology");
+    cJSON_AddNumberToObject(t, "logical_cpus", cpus);
+    cJSON_AddNumberToObject(t, "physical_cores", cores);
+    cJSON_AddNumberToObject(t, "packages", packages);
+    if (nodes > 0)
+        cJSON_AddNumberToObject(t, "numa_nodes", nodes);
+    cJSON_AddNumberToObject(t, "online_cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+}
+
 /* Google Benchmark's context (from the first cell) plus the environment. */
 cJSON *hl_results_context(cJSON *from_cell, int argc, char **argv)
 {
@@ -432,6 +477,7 @@ cJSON *hl_results_context(cJSON *from_cell, int argc, char **argv)
         cJSON_AddStringToObject(c, "cpu_model", buf);
     if (hl_thp_mode(buf, sizeof buf) != NULL)
         cJSON_AddStringToObject(c, "transparent_hugepages", buf);
+    add_topology(c);
     cJSON *cmd = cJSON_AddArrayToObject(c, "command_line");
     for (int i = 0; i < argc; i++)
         cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
@@ -685,8 +731,12 @@ static void run_one(const hl_options *o, plan_cell *cell, size_t index, int64_t 
     else
         snprintf(status, sizeof status, "%s%s", out.ok ? "ok" : "FAILED: ", out.ok ? "" : out.error);
     progress_clear(pr);
-    hl_table_row(fresh, cell->w->name, cell->w->variants[cell->variant].name, cell->a->name,
-                 cell->c->name, status);
+    char variant[96]; /* the variant, with its thread count in a sweep */
+    snprintf(variant, sizeof variant, "%s", cell->w->variants[cell->variant].name);
+    if (o->nthreads && cell->threads > 0)
+        snprintf(variant, sizeof variant, "%.60s/t%" PRId64, cell->w->variants[cell->variant].name,
+                 cell->threads);
+    hl_table_row(fresh, cell->w->name, variant, cell->a->name, cell->c->name, status);
     pr->done++;
     progress_draw(pr);
     while ((row = cJSON_DetachItemFromArray(fresh, 0)) != NULL)

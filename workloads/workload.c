@@ -12,7 +12,7 @@
 
 const hl_workload_ops *const *hl_workload_registry(size_t *count)
 {
-    static const hl_workload_ops *table[13];
+    static const hl_workload_ops *table[14];
     if (table[0] == NULL) {
         table[0] = hl_churn_workload();
         table[1] = hl_cycles_workload();
@@ -27,6 +27,7 @@ const hl_workload_ops *const *hl_workload_registry(size_t *count)
         table[10] = hl_fragadv_workload();
         table[11] = hl_mlarge_workload();
         table[12] = hl_stress_workload();
+        table[13] = hl_empty_workload();
     }
     *count = sizeof table / sizeof table[0];
     return table;

@@ -120,6 +120,7 @@ const hl_workload_ops *hl_ring_workload(void);
 const hl_workload_ops *hl_slots_workload(void);
 const hl_workload_ops *hl_trees_workload(void);
 const hl_workload_ops *hl_stress_workload(void);
+const hl_workload_ops *hl_empty_workload(void);
 const hl_workload_ops *hl_larson_workload(void);
 const hl_workload_ops *hl_xmalloc_workload(void);
 const hl_workload_ops *hl_falseshare_workload(void);
