@@ -24,7 +24,7 @@
  * books); its flip is, by design, a race with whoever owns the block.
  * Its stats add corrupt_flips (bytes flipped) to the wrapped allocator's.
  */
-#include "allocators/allocator.h"
+#include "allocators/decorator.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -39,7 +39,7 @@ typedef struct corrupt_block {
 } corrupt_block;
 
 typedef struct corrupt {
-    hl_allocator inner;
+    hl_decorated base; /* first: the wrapped allocator */
     pthread_mutex_t lock;
     uint64_t allocations; /* alloc and realloc calls that returned a block */
     uint64_t flips;
@@ -87,7 +87,7 @@ static void corrupt_returned(corrupt *c, void *p, size_t size)
 static void *corrupt_alloc(void *ctx, size_t size)
 {
     corrupt *c = ctx;
-    void *p = hl_alloc(&c->inner, size);
+    void *p = hl_pass_alloc(c, size);
     if (p != NULL)
         corrupt_returned(c, p, size);
     return p;
@@ -101,7 +101,7 @@ static void corrupt_free(void *ctx, void *p, size_t size)
         corrupt_forget(c, p);
         pthread_mutex_unlock(&c->lock);
     }
-    hl_free(&c->inner, p, size);
+    hl_pass_free(c, p, size);
 }
 
 static void *corrupt_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
@@ -112,7 +112,7 @@ static void *corrupt_realloc(void *ctx, void *p, size_t old_size, size_t new_siz
         corrupt_forget(c, p);
         pthread_mutex_unlock(&c->lock);
     }
-    void *q = hl_realloc(&c->inner, p, old_size, new_size);
+    void *q = hl_pass_realloc(c, p, old_size, new_size);
     if (q != NULL)
         corrupt_returned(c, q, new_size);
     return q;
@@ -121,8 +121,7 @@ static void *corrupt_realloc(void *ctx, void *p, size_t old_size, size_t new_siz
 static void corrupt_stats(void *ctx, hl_stats *out)
 {
     corrupt *c = ctx;
-    if (c->inner.ops->stats != NULL)
-        c->inner.ops->stats(c->inner.ctx, out);
+    hl_pass_stats(c, out);
     pthread_mutex_lock(&c->lock);
     double flips = (double)c->flips;
     pthread_mutex_unlock(&c->lock);
@@ -133,7 +132,7 @@ static void corrupt_fini(void *ctx)
 {
     corrupt *c = ctx;
     pthread_mutex_destroy(&c->lock);
-    free(c);
+    hl_pass_fini(c);
 }
 
 static const hl_allocator_ops corrupt_ops = {
@@ -148,15 +147,12 @@ static const hl_allocator_ops corrupt_ops = {
 
 int hl_corrupt_wrap(hl_allocator *out, const hl_allocator *inner)
 {
-    corrupt *c = calloc(1, sizeof *c);
+    corrupt *c = hl_decorator_new(sizeof(corrupt), &corrupt_ops, inner, out);
     if (c == NULL)
         return -ENOMEM;
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
-        free(c);
+        hl_pass_fini(c);
         return -ENOMEM;
     }
-    c->inner = *inner;
-    out->ops = &corrupt_ops;
-    out->ctx = c;
     return 0;
 }

@@ -13,13 +13,12 @@
  * the limit follows frees as well.  Like SQLite's test_malloc.c, fault
  * injection is a wrapper around any allocator, never code inside one.
  */
-#include "allocators/allocator.h"
+#include "allocators/decorator.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
 typedef struct fail {
-    hl_allocator inner;
+    hl_decorated base; /* first: the wrapped allocator */
     uint64_t fail_nth;  /* 0: off */
     uint64_t mem_limit; /* 0: off */
     uint64_t attempts;  /* allocations asked for so far */
@@ -44,7 +43,7 @@ static void *fail_alloc(void *ctx, size_t size)
     fail *f = ctx;
     if (fail_refuse(f, size))
         return NULL;
-    void *p = hl_alloc(&f->inner, size);
+    void *p = hl_pass_alloc(f, size);
     if (p != NULL)
         f->live += size;
     return p;
@@ -55,7 +54,7 @@ static void fail_free(void *ctx, void *p, size_t size)
     fail *f = ctx;
     if (p != NULL)
         f->live -= size;
-    hl_free(&f->inner, p, size);
+    hl_pass_free(f, p, size);
 }
 
 static void *fail_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
@@ -65,7 +64,7 @@ static void *fail_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
         return fail_alloc(ctx, new_size);
     if (new_size > old_size && fail_refuse(f, new_size - old_size))
         return NULL;
-    void *q = hl_realloc(&f->inner, p, old_size, new_size);
+    void *q = hl_pass_realloc(f, p, old_size, new_size);
     if (q != NULL)
         f->live = f->live - old_size + new_size;
     return q;
@@ -74,20 +73,14 @@ static void *fail_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
 static void fail_stats(void *ctx, hl_stats *out)
 {
     fail *f = ctx;
-    if (f->inner.ops->stats != NULL)
-        f->inner.ops->stats(f->inner.ctx, out);
+    hl_pass_stats(f, out);
     hl_stats_add(out, "injected_failures", "count", (double)f->failed);
-}
-
-static void fail_fini(void *ctx)
-{
-    free(ctx);
 }
 
 static const hl_allocator_ops fail_ops = {
     .name = "fail",
     .description = "fault injector: fails the Nth allocation or those past a byte limit",
-    .fini = fail_fini,
+    .fini = hl_pass_fini,
     .alloc = fail_alloc,
     .free = fail_free,
     .realloc = fail_realloc,
@@ -97,13 +90,10 @@ static const hl_allocator_ops fail_ops = {
 int hl_fail_wrap(hl_allocator *out, const hl_allocator *inner, uint64_t fail_nth,
                  uint64_t mem_limit)
 {
-    fail *f = calloc(1, sizeof *f);
+    fail *f = hl_decorator_new(sizeof(fail), &fail_ops, inner, out);
     if (f == NULL)
         return -ENOMEM;
-    f->inner = *inner;
     f->fail_nth = fail_nth;
     f->mem_limit = mem_limit;
-    out->ops = &fail_ops;
-    out->ctx = f;
     return 0;
 }

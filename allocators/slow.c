@@ -8,15 +8,14 @@
  * The allocations themselves are untouched.  Selected with --decorate=slow;
  * never part of a real measurement.
  */
-#include "allocators/allocator.h"
+#include "allocators/decorator.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
 #define SLOW_ROUNDS 3 /* multiply-add rounds per allocation */
 
 typedef struct slow {
-    hl_allocator inner;
+    hl_decorated base; /* first: the wrapped allocator */
     uint64_t sink; /* keeps the extra work from being optimised away */
 } slow;
 
@@ -35,51 +34,27 @@ static void *slow_alloc(void *ctx, size_t size)
 {
     slow *s = ctx;
     slow_burn(s, size);
-    return hl_alloc(&s->inner, size);
-}
-
-static void slow_free(void *ctx, void *p, size_t size)
-{
-    slow *s = ctx;
-    hl_free(&s->inner, p, size);
+    return hl_pass_alloc(s, size);
 }
 
 static void *slow_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
 {
     slow *s = ctx;
     slow_burn(s, new_size);
-    return hl_realloc(&s->inner, p, old_size, new_size);
-}
-
-static void slow_stats(void *ctx, hl_stats *out)
-{
-    slow *s = ctx;
-    if (s->inner.ops->stats != NULL)
-        s->inner.ops->stats(s->inner.ctx, out);
-}
-
-static void slow_fini(void *ctx)
-{
-    free(ctx);
+    return hl_pass_realloc(s, p, old_size, new_size);
 }
 
 static const hl_allocator_ops slow_ops = {
     .name = "slow",
     .description = "test decorator: about a dozen extra instructions per allocation",
-    .fini = slow_fini,
+    .fini = hl_pass_fini,
     .alloc = slow_alloc,
-    .free = slow_free,
+    .free = hl_pass_free,
     .realloc = slow_realloc,
-    .stats = slow_stats,
+    .stats = hl_pass_stats,
 };
 
 int hl_slow_wrap(hl_allocator *out, const hl_allocator *inner)
 {
-    slow *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return -ENOMEM;
-    s->inner = *inner;
-    out->ops = &slow_ops;
-    out->ctx = s;
-    return 0;
+    return hl_decorator_new(sizeof(slow), &slow_ops, inner, out) ? 0 : -ENOMEM;
 }

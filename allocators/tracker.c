@@ -15,13 +15,12 @@
  * in a separate, untimed pass, so its cost never shows in a throughput
  * figure.
  */
-#include "allocators/allocator.h"
+#include "allocators/decorator.h"
 
 #include <errno.h>
-#include <stdlib.h>
 
 typedef struct tracker {
-    hl_allocator inner;
+    hl_decorated base; /* first: the wrapped allocator */
     hl_tracker_counts counts;
 } tracker;
 
@@ -55,7 +54,7 @@ static void tracker_note_free(tracker *t, size_t size)
 static void *tracker_alloc(void *ctx, size_t size)
 {
     tracker *t = ctx;
-    void *p = hl_alloc(&t->inner, size);
+    void *p = hl_pass_alloc(t, size);
     if (p == NULL)
         TRACK_ADD(t->counts.failures, 1);
     else
@@ -69,7 +68,7 @@ static void tracker_free(void *ctx, void *p, size_t size)
     if (p == NULL)
         return;
     tracker_note_free(t, size);
-    hl_free(&t->inner, p, size);
+    hl_pass_free(t, p, size);
 }
 
 static void *tracker_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
@@ -77,7 +76,7 @@ static void *tracker_realloc(void *ctx, void *p, size_t old_size, size_t new_siz
     tracker *t = ctx;
     if (p == NULL)
         return tracker_alloc(ctx, new_size);
-    void *q = hl_realloc(&t->inner, p, old_size, new_size);
+    void *q = hl_pass_realloc(t, p, old_size, new_size);
     if (q == NULL) {
         TRACK_ADD(t->counts.failures, 1);
         return NULL;
@@ -93,13 +92,6 @@ static void *tracker_realloc(void *ctx, void *p, size_t old_size, size_t new_siz
     return q;
 }
 
-static void tracker_stats(void *ctx, hl_stats *out)
-{
-    tracker *t = ctx;
-    if (t->inner.ops->stats != NULL)
-        t->inner.ops->stats(t->inner.ctx, out);
-}
-
 /* The tracker is built by hl_tracker_wrap, never through init. */
 static int tracker_init(void **ctx)
 {
@@ -107,34 +99,23 @@ static int tracker_init(void **ctx)
     return -EINVAL;
 }
 
-static void tracker_fini(void *ctx)
-{
-    free(ctx);
-}
-
 static const hl_allocator_ops tracker_ops = {
     .name = "tracker",
     .description = "decorator: counts allocations, frees and live bytes of the allocator it wraps",
     .flags = 0,
     .init = tracker_init,
-    .fini = tracker_fini,
+    .fini = hl_pass_fini,
     .alloc = tracker_alloc,
     .free = tracker_free,
     .realloc = tracker_realloc,
-    .stats = tracker_stats,
+    .stats = hl_pass_stats,
 };
 
 int hl_tracker_wrap(hl_allocator *out, const hl_allocator *inner)
 {
     /* The tracker's own few bytes come from the C library: they are outside
      * whatever the inner allocator measures. */
-    tracker *t = calloc(1, sizeof *t);
-    if (t == NULL)
-        return -ENOMEM;
-    t->inner = *inner;
-    out->ops = &tracker_ops;
-    out->ctx = t;
-    return 0;
+    return hl_decorator_new(sizeof(tracker), &tracker_ops, inner, out) ? 0 : -ENOMEM;
 }
 
 hl_tracker_counts hl_tracker_read(const hl_allocator *tracked)

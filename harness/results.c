@@ -50,17 +50,14 @@ cJSON *hl_read_json_file(const char *path, char *err, size_t err_len)
         snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, len = 0;
+    size_t cap = 1 << 16, len = 0, n;
     char *buf = malloc(cap);
-    size_t n;
     while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += n;
-        if (cap - len - 1 == 0) {
+        if (len + 1 == cap) { /* full: double the buffer */
             char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) {
+            if (bigger == NULL)
                 free(buf);
-                buf = NULL;
-            }
             buf = bigger;
             cap *= 2;
         }

@@ -43,12 +43,12 @@
 #define POOL_FUZZ_MAX_OPS 4096
 /* Enough 512-byte blocks to need a second arena (31 per pool, 63 pools). */
 #define POOL_FUZZ_MAX_BLOCKS 4096
-/* Blocks whose arena check_inspect() looks up, at most. */
-#define INSPECT_ARENA_SAMPLES 32
 #define POOL_FUZZ_MAX_LIVE_BYTES ((uint64_t)4 << 20)
 /* Bytes filled or checked per run: past it the remaining operations are
  * skipped (the final check and free still run). */
 #define POOL_FUZZ_WORK_BUDGET ((uint64_t)64 << 20)
+/* Blocks whose arena check_inspect() looks up, at most. */
+#define INSPECT_ARENA_SAMPLES 32
 
 typedef struct shadow_block {
     unsigned char *p;

@@ -69,8 +69,10 @@ for t in $targets; do
         for f in "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-*; do
             [ -e "$f" ] && echo "  reproduce: $bin $f"
         done
+    elif [ -z "$runs" ]; then
+        echo "ok   fuzz_$t: corpus replayed (a replay build does not fuzz)"
     else
-        echo "ok   fuzz_$t: ${runs:-?} inputs, ${rate:-?} exec/s," \
+        echo "ok   fuzz_$t: $runs inputs, ${rate:-?} exec/s," \
             "corpus $(find "$dir/corpus" -type f | wc -l) files"
     fi
 done
