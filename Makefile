@@ -7,14 +7,17 @@
 #   make regress run the deterministic gate (Callgrind instruction counts, allocation
 #                counts, live and leaked bytes, collections) against results/baseline
 #   make baseline  refresh results/baseline from this machine
+#   make fuzz    build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make clean   remove the build trees
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DHEAPLAB_WERROR=ON
 
-.PHONY: all deps build bench test test-release test-sanitize regress baseline plots clean
+.PHONY: all deps build bench test test-release test-sanitize regress baseline plots fuzz clean
 
 # The deterministic gate's matrix: small, fixed work, counted under Callgrind.
 # Boehm GC (tracing) is left out: conservative scanning makes its figures
@@ -49,6 +52,12 @@ test-sanitize: deps
 plots: deps
 	python3 scripts/plots.py $(RESULTS)
 
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHEAPLAB_FUZZ=ON \
+	  -DHEAPLAB_SANITIZE=address,undefined >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_pool fuzz_collectors fuzz_cli
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 regress: build
 	rm -rf results/regress
 	./bench $(GATE_ARGS) --out=results/regress
@@ -59,4 +68,4 @@ baseline: build
 	./bench $(GATE_ARGS) --out=results/baseline
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

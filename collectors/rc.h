@@ -122,9 +122,7 @@ static inline void rc_dealloc(rc_heap *h, hl_object *o)
 {
     if (hl_weak_has(h->weak, o))
         rc_clear_weakrefs(h, o);
-    if (o->type == &hl_weakref_type)
-        hl_weak_detach(h->weak, o);
-    else
+    if (o->type != &hl_weakref_type) /* a weak reference was detached when it died */
         rc_drop_referents(h, o);
     hl_free(h->alloc, (char *)o - h->prefix, rc_block_size(h, o));
     h->freed++;
@@ -143,9 +141,14 @@ static inline void rc_teardown(rc_heap *h)
     h->tearing_down = 0;
 }
 
-/* o's count just reached zero. */
+/* o's count just reached zero.  A weak reference leaves its target's list
+ * at once: if the target dies later in the same cascade, a dead weak
+ * reference must get no callback (and its count word, which now links the
+ * dying stack, must not be touched). */
 static inline void rc_object_died(rc_heap *h, hl_object *o)
 {
+    if (o->type == &hl_weakref_type)
+        hl_weak_detach(h->weak, o);
     h->unregister(h, o);
     *rc_word(o) = (uint64_t)(uintptr_t)h->dying;
     h->dying = o;

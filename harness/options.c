@@ -136,14 +136,30 @@ static const char *workload_name_at(size_t i, size_t *count)
     return i < *count ? all[i]->name : NULL;
 }
 
+/* Append to buf[0..len) at *used, cutting what does not fit (the list of
+ * valid values in a message may be long; it is never allowed to overflow). */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t len, size_t *used, const char *fmt, ...)
+{
+    if (*used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + *used, len - *used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
+}
+
 static void join_names(name_at_fn name_at, char *buf, size_t len)
 {
     size_t count = 0, used = 0;
     buf[0] = '\0';
     for (size_t i = 0; name_at(i, &count) != NULL; i++)
-        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s, ",
-                                 name_at(i, &count));
-    snprintf(buf + (used < len ? used : len - 1), used < len ? len - used : 1, "all");
+        append(buf, len, &used, "%s, ", name_at(i, &count));
+    append(buf, len, &used, "all");
 }
 
 /* Split a comma list or "all" into registry indices.  `kind` names the flag
@@ -206,8 +222,8 @@ static int validate_params(hl_options *o, char *err, size_t err_len)
             const hl_workload_ops *wl = o->workloads[w];
             int idx = hl_workload_param_index(wl, name);
             for (size_t i = 0; i < wl->nparams; i++)
-                used += (size_t)snprintf(valid + used, used < sizeof valid ? sizeof valid - used : 0,
-                                         "%s%s.%s", used ? ", " : "", wl->name, wl->params[i].name);
+                append(valid, sizeof valid, &used, "%s%s.%s", used ? ", " : "", wl->name,
+                       wl->params[i].name);
             if (idx < 0)
                 continue;
             known = 1;
@@ -228,8 +244,8 @@ static int validate_params(hl_options *o, char *err, size_t err_len)
         for (size_t w = 0; w < o->nworkloads; w++) {
             known |= hl_workload_variant_index(o->workloads[w], o->variant) >= 0;
             for (size_t i = 0; i < o->workloads[w]->nvariants; i++)
-                used += (size_t)snprintf(valid + used, used < sizeof valid ? sizeof valid - used : 0,
-                                         "%s%s", used ? ", " : "", o->workloads[w]->variants[i].name);
+                append(valid, sizeof valid, &used, "%s%s", used ? ", " : "",
+                       o->workloads[w]->variants[i].name);
         }
         if (!known)
             return bad(err, err_len, "--param variant: unknown variant '%s' for the selected "
@@ -410,7 +426,7 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         }
     }
     opterr = 0; /* our own messages, one line each */
-    optind = 1;
+    optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-xy" */
     int c;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         int rc = 0;

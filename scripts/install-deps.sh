@@ -16,6 +16,7 @@ packages=(
   libbenchmark-tools python3-scipy     # Google Benchmark's compare.py, read by a test
   gnuplot-nox fonts-dejavu-core        # make plots
   chromium                             # the HTML report's browser test
+  clang libclang-rt-14-dev             # make fuzz: libFuzzer and the sanitizers' runtime
 )
 
 missing=()

@@ -423,17 +423,6 @@ static void calibrate(int which)
 
 /* ------------------------------------------------------------ operations -- */
 
-/* HEAPLAB_FUZZ_GC_NO_WEAK_FIELDS in the environment: never store a weak
- * reference in a field, which steps around one known failure (a weak
- * reference dying in the same cascade as its target; docs/fuzzing.md). */
-static int no_weak_fields(void)
-{
-    static int cached = -1;
-    if (cached < 0)
-        cached = getenv("HEAPLAB_FUZZ_GC_NO_WEAK_FIELDS") != NULL;
-    return cached;
-}
-
 static int pick(fuzz_input *in, const int16_t *list, int n)
 {
     uint8_t b = fuzz_u8(in);
@@ -497,8 +486,6 @@ static void op_store(fuzz_gc *f, fuzz_input *in)
     gnode *g = &f->node[src];
     field %= g->nrefs;
     int dst = which == 0 ? -1 : f->reachable[(which - 1) % f->nreachable];
-    if (dst >= 0 && f->node[dst].is_weak && no_weak_fields())
-        dst = -1;
     g->refs[field] = (int16_t)dst;
     settle(f, 0);
     hl_store(&f->gc, g->obj, field, dst < 0 ? NULL : f->node[dst].obj);
