@@ -38,7 +38,7 @@ corrupt_allocs=$(available pool glibc)
 # its results in $tmp/LABEL/.
 run() {
   local label=$1 want=$2; shift 2
-  "$bench" --stress --timeout=120 --sample-hz=10 --out="$tmp/$label" "$@" >"$tmp/$label.txt" 2>&1
+  "$bench" --stress --quick --timeout=120 --sample-hz=10 --out="$tmp/$label" "$@" >"$tmp/$label.txt" 2>&1
   local rc=$?
   if [[ $rc -ne $want ]]; then
     die "$label: exit $rc, expected $want"; tail -20 "$tmp/$label.txt"
