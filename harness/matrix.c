@@ -146,8 +146,7 @@ typedef struct child_outcome {
     cJSON *samples; /* memory over time, or NULL */
 } child_outcome;
 
-/* The environment of a cell's process: ours, with LD_PRELOAD replaced. */
-static char **child_environment(const char *preload, char *preload_var, size_t var_len)
+char **hl_preload_environment(const char *preload, char *preload_var, size_t var_len)
 {
     size_t n = 0;
     while (environ[n] != NULL)
@@ -167,8 +166,7 @@ static char **child_environment(const char *preload, char *preload_var, size_t v
     return env;
 }
 
-/* The last `max` bytes of a file, ending on whole lines. */
-static void read_tail(const char *path, char *buf, size_t max)
+void hl_read_tail(const char *path, char *buf, size_t max)
 {
     buf[0] = '\0';
     FILE *f = fopen(path, "r");
@@ -181,7 +179,7 @@ static void read_tail(const char *path, char *buf, size_t max)
     size_t n = fread(buf, 1, max - 1, f);
     buf[n] = '\0';
     fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\r'))
         buf[--n] = '\0';
 }
 
@@ -331,7 +329,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     argv[argc++] = cell_arg;
     argv[argc] = NULL;
 
-    char **env = child_environment(cell->a->preload, preload_var, sizeof preload_var);
+    char **env = hl_preload_environment(cell->a->preload, preload_var, sizeof preload_var);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
@@ -350,7 +348,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    read_tail(err_path, out->stderr_tail, sizeof out->stderr_tail);
+    hl_read_tail(err_path, out->stderr_tail, sizeof out->stderr_tail);
     out->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!out->ok)
         describe_status(status, o, out->stderr_tail, out->error, sizeof out->error);

@@ -253,28 +253,6 @@ static void file_safe(const char *name, char *out, size_t len)
 
 /* ---------------------------------------------------------- allocators -- */
 
-/* The environment of a run: ours without LD_PRELOAD, plus LD_PRELOAD of
- * `library` when it is not NULL.  The array borrows our strings; free it. */
-static char **run_environment(const char *library, char *var, size_t var_len)
-{
-    size_t n = 0;
-    while (environ[n] != NULL)
-        n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (env == NULL)
-        return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
-            env[k++] = environ[i];
-    if (library != NULL) {
-        snprintf(var, var_len, "LD_PRELOAD=%s", library);
-        env[k++] = var;
-    }
-    env[k] = NULL;
-    return env;
-}
-
 /* The allocator's version, learnt by running this executable with
  * --identify under the same LD_PRELOAD as the program: the library proves
  * itself there (hl_allocator_ops.identify) and names its version.  On
@@ -289,7 +267,7 @@ static void probe_version(const char *self, program_allocator *pa)
         snprintf(pa->version_error, sizeof pa->version_error, "pipe: %s", strerror(errno));
         return;
     }
-    char **env = run_environment(pa->library[0] ? pa->library : NULL, var, sizeof var);
+    char **env = hl_preload_environment(pa->library[0] ? pa->library : NULL, var, sizeof var);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -465,23 +443,6 @@ static void add_sample(program_run *run, double t_s, long long rss)
     run->samples[run->nsamples++] = (rss_sample){t_s, rss};
 }
 
-/* The last `max` - 1 bytes of the file at path, trailing blanks trimmed. */
-static void read_tail(const char *path, char *buf, size_t max)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, size > (long)max - 1 ? size - ((long)max - 1) : 0, SEEK_SET);
-    size_t n = fread(buf, 1, max - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '\r'))
-        buf[--n] = '\0';
-}
-
 /* Kill the program's whole process group and reap the program. */
 static void kill_and_reap(pid_t pid, int *status, struct rusage *ru)
 {
@@ -533,7 +494,7 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
         return;
     }
     char var[PATH_MAX + 16];
-    char **env = run_environment(pa->library[0] ? pa->library : NULL, var, sizeof var);
+    char **env = hl_preload_environment(pa->library[0] ? pa->library : NULL, var, sizeof var);
     int fds[2] = {-1, -1}, rc = env == NULL ? ENOMEM : pipe2(fds, O_CLOEXEC) != 0 ? errno : 0;
     uint64_t t0 = now_ns();
     struct rlimit as_limit = {(rlim_t)o->rlimit_as, (rlim_t)o->rlimit_as};
@@ -621,7 +582,7 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
         snprintf(run->evidence, sizeof run->evidence, "not checked: the program ended before "
                  "its first check (%g s after the start)", 1.0 / o->sample_hz);
 
-    read_tail(err_path, run->stderr_tail, sizeof run->stderr_tail);
+    hl_read_tail(err_path, run->stderr_tail, sizeof run->stderr_tail);
     const char *last = strrchr(run->stderr_tail, '\n');
     last = last ? last + 1 : run->stderr_tail;
     if (run->timed_out)

@@ -46,11 +46,11 @@
  * Parameters: threads, size (object bytes, 8 as in Hoard's runs), writes
  * (per object), ops.
  */
+#include "workloads/crew.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,18 +78,12 @@ static const char *const fs_collectors[] = {"manual", NULL};
 #define FS_LINE 64
 #define FS_HANDED_SALT 0x68616e6465642d6full /* separates handed objects' patterns */
 
-struct falseshare;
-
+/* One worker's state, a cache line of its own. */
 typedef struct fs_thread {
-    _Alignas(64) struct falseshare *f;
-    unsigned index;
-    pthread_t tid;
-    int started;
+    _Alignas(64) unsigned index;
     unsigned char *handed; /* scratch: the setup's object, until freed */
     uintptr_t first_line;  /* line of the first object it allocated, 0 before */
     uint64_t sum;
-    int rc;
-    hl_error err;
 } fs_thread;
 
 typedef struct falseshare {
@@ -102,12 +96,7 @@ typedef struct falseshare {
     uint64_t ops_done;
     uint64_t job_begin, job_end;
 
-    pthread_mutex_t mu; /* the crew; see larson.c */
-    pthread_cond_t wake, idle;
-    uint64_t generation;
-    unsigned running;
-    int quit;
-    int crew_ready;
+    hl_crew crew; /* runs fs_job on every thread */
 } falseshare;
 
 static uint64_t fs_ops(const hl_workload_config *cfg)
@@ -142,24 +131,23 @@ static uint64_t fs_read_back(const unsigned char *p, uint32_t size, uint64_t coo
 }
 
 /* Thread t's first task in scratch: check and free the object setup handed it. */
-static int fs_free_handed(falseshare *f, fs_thread *t)
+static int fs_free_handed(falseshare *f, fs_thread *t, hl_error *err)
 {
     int bad = 0;
     fs_read_back(t->handed, f->size, hl_mix64((f->key ^ FS_HANDED_SALT) + t->index), 0, &bad);
     hl_free(f->alloc, t->handed, f->size);
     unsigned char *p = t->handed;
     t->handed = NULL;
-    return bad ? hl_fail(&t->err, "corrupted handed-over object %p (thread %u)", (void *)p,
-                         t->index)
+    return bad ? hl_fail(err, "corrupted handed-over object %p (thread %u)", (void *)p, t->index)
                : 0;
 }
 
 /* One operation, number i, on thread t. */
-static inline int fs_op(falseshare *f, fs_thread *t, uint64_t i)
+static inline int fs_op(falseshare *f, fs_thread *t, uint64_t i, hl_error *err)
 {
     unsigned char *p = hl_alloc(f->alloc, f->size);
     if (__builtin_expect(p == NULL, 0))
-        return hl_fail(&t->err, "out of memory: allocation of %" PRIu32 " bytes failed (op %"
+        return hl_fail(err, "out of memory: allocation of %" PRIu32 " bytes failed (op %"
                        PRIu64 ")", f->size, i);
     if (t->first_line == 0)
         t->first_line = (uintptr_t)p / FS_LINE;
@@ -173,89 +161,26 @@ static inline int fs_op(falseshare *f, fs_thread *t, uint64_t i)
     uint64_t h = fs_read_back(p, f->size, cookie, (unsigned char)f->writes, &bad);
     hl_free(f->alloc, p, f->size);
     if (bad)
-        return hl_fail(&t->err, "corrupted object %p (%" PRIu32 " bytes, op %" PRIu64 ")",
+        return hl_fail(err, "corrupted object %p (%" PRIu32 " bytes, op %" PRIu64 ")",
                        (void *)p, f->size, i);
     t->sum += hl_mix64(h ^ i);
     return 0;
 }
 
-/* Thread t's share of operations [job_begin, job_end): i mod nthreads == t. */
-static void fs_run_job(fs_thread *t)
+/* The crew's job: thread `worker`'s share of operations [job_begin,
+ * job_end), those i with i mod nthreads == worker. */
+static int fs_job(void *ctx, unsigned worker, hl_error *err)
 {
-    falseshare *f = t->f;
-    if (t->rc != 0)
-        return;
-    if (t->handed != NULL && (t->rc = fs_free_handed(f, t)) != 0)
-        return;
+    falseshare *f = ctx;
+    fs_thread *t = &f->threads[worker];
+    if (t->handed != NULL && fs_free_handed(f, t, err) != 0)
+        return -1;
     uint64_t n = f->nthreads;
     for (uint64_t i = f->job_begin + (t->index + n - f->job_begin % n) % n; i < f->job_end;
          i += n)
-        if ((t->rc = fs_op(f, t, i)) != 0)
-            return;
-}
-
-static void *fs_worker(void *arg)
-{
-    fs_thread *t = arg;
-    falseshare *f = t->f;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&f->mu);
-    for (;;) {
-        while (f->generation == seen && !f->quit)
-            pthread_cond_wait(&f->wake, &f->mu);
-        if (f->quit)
-            break;
-        seen = f->generation;
-        pthread_mutex_unlock(&f->mu);
-        fs_run_job(t);
-        pthread_mutex_lock(&f->mu);
-        if (--f->running == 0)
-            pthread_cond_signal(&f->idle);
-    }
-    pthread_mutex_unlock(&f->mu);
-    return NULL;
-}
-
-/* Run the current job on every worker (the caller is worker 0) and wait. */
-static int fs_dispatch(falseshare *f, hl_error *err)
-{
-    if (f->nthreads > 1) {
-        pthread_mutex_lock(&f->mu);
-        f->running = f->nthreads - 1;
-        f->generation++;
-        pthread_cond_broadcast(&f->wake);
-        pthread_mutex_unlock(&f->mu);
-    }
-    fs_run_job(&f->threads[0]);
-    if (f->nthreads > 1) {
-        pthread_mutex_lock(&f->mu);
-        while (f->running > 0)
-            pthread_cond_wait(&f->idle, &f->mu);
-        pthread_mutex_unlock(&f->mu);
-    }
-    for (unsigned k = 0; k < f->nthreads; k++)
-        if (f->threads[k].rc != 0) {
-            *err = f->threads[k].err;
+        if (fs_op(f, t, i, err) != 0)
             return -1;
-        }
     return 0;
-}
-
-static void fs_stop_crew(falseshare *f)
-{
-    if (!f->crew_ready)
-        return;
-    pthread_mutex_lock(&f->mu);
-    f->quit = 1;
-    pthread_cond_broadcast(&f->wake);
-    pthread_mutex_unlock(&f->mu);
-    for (unsigned k = 1; k < f->nthreads; k++)
-        if (f->threads[k].started)
-            pthread_join(f->threads[k].tid, NULL);
-    pthread_cond_destroy(&f->wake);
-    pthread_cond_destroy(&f->idle);
-    pthread_mutex_destroy(&f->mu);
-    f->crew_ready = 0;
 }
 
 static int fs_setup(const hl_workload_config *cfg, void **state, hl_error *err)
@@ -275,7 +200,6 @@ static int fs_setup(const hl_workload_config *cfg, void **state, hl_error *err)
         return hl_fail(err, "out of memory for %u threads", f->nthreads);
     for (unsigned k = 0; k < f->nthreads; k++) {
         fs_thread *t = &f->threads[k];
-        t->f = f;
         t->index = k;
         if (cfg->variant != FS_SCRATCH)
             continue;
@@ -287,20 +211,7 @@ static int fs_setup(const hl_workload_config *cfg, void **state, hl_error *err)
                            f->size);
         fs_write_pattern(t->handed, f->size, hl_mix64((f->key ^ FS_HANDED_SALT) + k));
     }
-    if (f->nthreads > 1) {
-        pthread_mutex_init(&f->mu, NULL);
-        pthread_cond_init(&f->wake, NULL);
-        pthread_cond_init(&f->idle, NULL);
-        f->crew_ready = 1;
-        for (unsigned k = 1; k < f->nthreads; k++) {
-            int rc = pthread_create(&f->threads[k].tid, NULL, fs_worker, &f->threads[k]);
-            if (rc != 0)
-                return hl_fail(err, "falseshare: could not start thread %u of %u (error %d)", k,
-                               f->nthreads, rc);
-            f->threads[k].started = 1;
-        }
-    }
-    return 0;
+    return hl_crew_start(&f->crew, "falseshare", f->nthreads, fs_job, f, err);
 }
 
 static int fs_step(void *state, uint64_t n, hl_error *err)
@@ -308,7 +219,7 @@ static int fs_step(void *state, uint64_t n, hl_error *err)
     falseshare *f = state;
     f->job_begin = f->ops_done;
     f->job_end = f->ops_done + n;
-    if (fs_dispatch(f, err) != 0)
+    if (hl_crew_run(&f->crew, err) != 0)
         return -1;
     f->ops_done += n;
     return 0;
@@ -334,14 +245,15 @@ static int fs_finish(void *state, hl_workload_result *res, hl_error *err)
 {
     falseshare *f = state;
     int rc = 0;
-    fs_stop_crew(f);
+    hl_crew_stop(&f->crew);
     uint64_t sum = 0;
     unsigned shared = 0;
     if (f->threads != NULL) {
         for (unsigned k = 0; k < f->nthreads; k++) {
             fs_thread *t = &f->threads[k];
-            if (t->handed != NULL && fs_free_handed(f, t) != 0 && rc == 0) {
-                *err = t->err;
+            hl_error handed_err;
+            if (t->handed != NULL && fs_free_handed(f, t, &handed_err) != 0 && rc == 0) {
+                *err = handed_err;
                 rc = -1;
             }
             sum += t->sum;

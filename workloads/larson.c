@@ -55,11 +55,11 @@
  * round (operations each thread performs on one region before handing it
  * on), ops (total).
  */
+#include "workloads/crew.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,19 +95,12 @@ typedef struct larson_slot {
     uint32_t owner; /* the thread that allocated it */
 } larson_slot;
 
-struct larson;
-
 /* One worker's state, a cache line of its own. */
 typedef struct larson_thread {
-    _Alignas(64) struct larson *l;
-    unsigned index;
-    pthread_t tid;
-    int started;
+    _Alignas(64) unsigned index;
     hl_rng rng;           /* picks slots: seeded with seed + index */
     uint64_t sum;         /* of op blocks' head cookies read back */
     uint64_t remote_frees;
-    int rc;
-    hl_error err;
 } larson_thread;
 
 /* What a dispatch asks every worker to do. */
@@ -128,14 +121,7 @@ typedef struct larson {
     int job;
     uint64_t job_begin, job_end, job_round;
 
-    /* The crew: workers 1..n-1 sleep on `wake` until `generation` moves,
-     * run the job, and the last to finish signals `idle`. */
-    pthread_mutex_t mu;
-    pthread_cond_t wake, idle;
-    uint64_t generation;
-    unsigned running;
-    int quit;
-    int crew_ready;
+    hl_crew crew; /* runs larson_job on every thread */
 } larson;
 
 static uint64_t larson_ops(const hl_workload_config *cfg)
@@ -158,11 +144,11 @@ static inline uint32_t larson_size_of(const larson *l, uint64_t r)
 
 /* Allocate the block called `id` of `size` bytes into s, written. */
 static inline int larson_make(larson *l, larson_thread *t, larson_slot *s, uint64_t id,
-                              uint32_t size)
+                              uint32_t size, hl_error *err)
 {
     unsigned char *p = hl_alloc(l->alloc, size);
     if (__builtin_expect(p == NULL, 0))
-        return hl_fail(&t->err, "out of memory: allocation of %" PRIu32 " bytes failed in thread %u",
+        return hl_fail(err, "out of memory: allocation of %" PRIu32 " bytes failed in thread %u",
                        size, t->index);
     uint64_t cookie = larson_cookie(l, id);
     memcpy(p, &cookie, 8);
@@ -178,8 +164,9 @@ static inline int larson_make(larson *l, larson_thread *t, larson_slot *s, uint6
 }
 
 /* Check slot s's block, count it and free it (a corrupted one too, so that
- * nothing leaks; then -1 with t->err set).  `t` is the freeing thread. */
-static inline int larson_drop(larson *l, larson_thread *t, larson_slot *s, uint64_t *sum)
+ * nothing leaks; then -1 with err set).  `t` is the freeing thread. */
+static inline int larson_drop(larson *l, larson_thread *t, larson_slot *s, uint64_t *sum,
+                              hl_error *err)
 {
     uint64_t want = larson_cookie(l, s->id), head, tail = want ^ LARSON_TAIL_MAGIC;
     memcpy(&head, s->p, 8);
@@ -187,7 +174,7 @@ static inline int larson_drop(larson *l, larson_thread *t, larson_slot *s, uint6
         memcpy(&tail, s->p + s->size - 8, 8);
     int rc = 0;
     if (__builtin_expect(head != want || tail != (want ^ LARSON_TAIL_MAGIC), 0))
-        rc = hl_fail(&t->err, "corrupted block %p (%" PRIu32 " bytes): cookies %016" PRIx64
+        rc = hl_fail(err, "corrupted block %p (%" PRIu32 " bytes): cookies %016" PRIx64
                      "/%016" PRIx64 ", expected %016" PRIx64, (void *)s->p, s->size, head, tail,
                      want);
     else if (!(s->id & LARSON_FILL_ID))
@@ -200,13 +187,13 @@ static inline int larson_drop(larson *l, larson_thread *t, larson_slot *s, uint6
 }
 
 /* Fill thread t's own region (region t) with blocks of random sizes. */
-static int larson_fill(larson *l, larson_thread *t)
+static int larson_fill(larson *l, larson_thread *t, hl_error *err)
 {
     larson_slot *region = l->slots + (size_t)t->index * l->slots_per_thread;
     for (uint32_t k = 0; k < l->slots_per_thread; k++) {
         uint64_t slot = (uint64_t)t->index * l->slots_per_thread + k;
         uint32_t size = larson_size_of(l, hl_rng_next(&t->rng));
-        if (larson_make(l, t, &region[k], LARSON_FILL_ID | slot, size) != 0)
+        if (larson_make(l, t, &region[k], LARSON_FILL_ID | slot, size, err) != 0)
             return -1;
     }
     return 0;
@@ -214,7 +201,7 @@ static int larson_fill(larson *l, larson_thread *t)
 
 /* Thread t's share of operations [job_begin, job_end), all in one round:
  * those i with i mod nthreads == t, in order. */
-static int larson_run_ops(larson *l, larson_thread *t)
+static int larson_run_ops(larson *l, larson_thread *t, hl_error *err)
 {
     uint64_t n = l->nthreads;
     uint64_t i = l->job_begin + (t->index + n - l->job_begin % n) % n;
@@ -222,86 +209,20 @@ static int larson_run_ops(larson *l, larson_thread *t)
     for (; i < l->job_end; i += n) {
         larson_slot *s = &region[hl_rng_below((uint32_t)(hl_rng_next(&t->rng) >> 32),
                                               l->slots_per_thread)];
-        if (larson_drop(l, t, s, &t->sum) != 0)
+        if (larson_drop(l, t, s, &t->sum, err) != 0)
             return -1;
-        if (larson_make(l, t, s, i, larson_size_of(l, larson_cookie(l, i))) != 0)
+        if (larson_make(l, t, s, i, larson_size_of(l, larson_cookie(l, i)), err) != 0)
             return -1;
     }
     return 0;
 }
 
-static void larson_run_job(larson_thread *t)
+/* The crew's job: thread `worker`'s part of the current dispatch. */
+static int larson_job(void *ctx, unsigned worker, hl_error *err)
 {
-    larson *l = t->l;
-    if (t->rc == 0)
-        t->rc = l->job == LARSON_JOB_FILL ? larson_fill(l, t) : larson_run_ops(l, t);
-}
-
-static void *larson_worker(void *arg)
-{
-    larson_thread *t = arg;
-    larson *l = t->l;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&l->mu);
-    for (;;) {
-        while (l->generation == seen && !l->quit)
-            pthread_cond_wait(&l->wake, &l->mu);
-        if (l->quit)
-            break;
-        seen = l->generation;
-        pthread_mutex_unlock(&l->mu);
-        larson_run_job(t);
-        pthread_mutex_lock(&l->mu);
-        if (--l->running == 0)
-            pthread_cond_signal(&l->idle);
-    }
-    pthread_mutex_unlock(&l->mu);
-    return NULL;
-}
-
-/* Run the current job on every worker (the caller is worker 0) and wait for
- * all of them.  Returns 0, or -1 with err set to the lowest-numbered
- * worker's error. */
-static int larson_dispatch(larson *l, hl_error *err)
-{
-    if (l->nthreads > 1) {
-        pthread_mutex_lock(&l->mu);
-        l->running = l->nthreads - 1;
-        l->generation++;
-        pthread_cond_broadcast(&l->wake);
-        pthread_mutex_unlock(&l->mu);
-    }
-    larson_run_job(&l->threads[0]);
-    if (l->nthreads > 1) {
-        pthread_mutex_lock(&l->mu);
-        while (l->running > 0)
-            pthread_cond_wait(&l->idle, &l->mu);
-        pthread_mutex_unlock(&l->mu);
-    }
-    for (unsigned k = 0; k < l->nthreads; k++)
-        if (l->threads[k].rc != 0) {
-            *err = l->threads[k].err;
-            return -1;
-        }
-    return 0;
-}
-
-/* Stop and join the workers that were started. */
-static void larson_stop_crew(larson *l)
-{
-    if (!l->crew_ready)
-        return;
-    pthread_mutex_lock(&l->mu);
-    l->quit = 1;
-    pthread_cond_broadcast(&l->wake);
-    pthread_mutex_unlock(&l->mu);
-    for (unsigned k = 1; k < l->nthreads; k++)
-        if (l->threads[k].started)
-            pthread_join(l->threads[k].tid, NULL);
-    pthread_cond_destroy(&l->wake);
-    pthread_cond_destroy(&l->idle);
-    pthread_mutex_destroy(&l->mu);
-    l->crew_ready = 0;
+    larson *l = ctx;
+    larson_thread *t = &l->threads[worker];
+    return l->job == LARSON_JOB_FILL ? larson_fill(l, t, err) : larson_run_ops(l, t, err);
 }
 
 static int larson_setup(const hl_workload_config *cfg, void **state, hl_error *err)
@@ -327,25 +248,13 @@ static int larson_setup(const hl_workload_config *cfg, void **state, hl_error *e
         return hl_fail(err, "out of memory for %u x %" PRIu32 " slots", l->nthreads,
                        l->slots_per_thread);
     for (unsigned k = 0; k < l->nthreads; k++) {
-        l->threads[k].l = l;
         l->threads[k].index = k;
         hl_rng_seed(&l->threads[k].rng, cfg->seed + k);
     }
-    if (l->nthreads > 1) {
-        pthread_mutex_init(&l->mu, NULL);
-        pthread_cond_init(&l->wake, NULL);
-        pthread_cond_init(&l->idle, NULL);
-        l->crew_ready = 1;
-        for (unsigned k = 1; k < l->nthreads; k++) {
-            int rc = pthread_create(&l->threads[k].tid, NULL, larson_worker, &l->threads[k]);
-            if (rc != 0)
-                return hl_fail(err, "larson: could not start thread %u of %u (error %d)", k,
-                               l->nthreads, rc);
-            l->threads[k].started = 1;
-        }
-    }
+    if (hl_crew_start(&l->crew, "larson", l->nthreads, larson_job, l, err) != 0)
+        return -1;
     l->job = LARSON_JOB_FILL;
-    return larson_dispatch(l, err);
+    return hl_crew_run(&l->crew, err);
 }
 
 static int larson_step(void *state, uint64_t n, hl_error *err)
@@ -361,7 +270,7 @@ static int larson_step(void *state, uint64_t n, hl_error *err)
         l->job_begin = l->ops_done;
         l->job_end = l->ops_done + chunk;
         l->job_round = round;
-        if (larson_dispatch(l, err) != 0)
+        if (hl_crew_run(&l->crew, err) != 0)
             return -1;
         l->ops_done += chunk;
         n -= chunk;
@@ -373,7 +282,7 @@ static int larson_finish(void *state, hl_workload_result *res, hl_error *err)
 {
     larson *l = state;
     int rc = 0;
-    larson_stop_crew(l);
+    hl_crew_stop(&l->crew);
     uint64_t remote = 0, sum = 0;
     if (l->slots != NULL && l->threads != NULL) {
         for (unsigned k = 0; k < l->nthreads; k++) {
@@ -384,10 +293,11 @@ static int larson_finish(void *state, hl_workload_result *res, hl_error *err)
          * these teardown frees are not counted as remote. */
         larson_thread *t = &l->threads[0];
         size_t nslots = (size_t)l->slots_per_thread * l->nthreads;
+        hl_error drop_err;
         for (size_t k = 0; k < nslots; k++)
-            if (l->slots[k].p != NULL && larson_drop(l, t, &l->slots[k], &sum) != 0) {
+            if (l->slots[k].p != NULL && larson_drop(l, t, &l->slots[k], &sum, &drop_err) != 0) {
                 if (rc == 0)
-                    *err = t->err;
+                    *err = drop_err;
                 rc = -1; /* keep freeing: leave nothing behind */
             }
     }

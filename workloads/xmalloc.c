@@ -40,6 +40,7 @@
  * Parameters: threads (pairs), min, max (block size, bytes), batch (blocks
  * per hand-off), queue (batches in flight per pair), ops.
  */
+#include "workloads/crew.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"
 
@@ -84,8 +85,6 @@ typedef struct xm_batch {
     int full;
 } xm_batch;
 
-struct xmalloc;
-
 /* A producer/consumer pair and its ring. */
 typedef struct xm_pair {
     _Alignas(64) pthread_mutex_t mu;
@@ -97,13 +96,8 @@ typedef struct xm_pair {
 
 /* One OS thread's state: producers are 0..pairs-1, consumers pairs..2*pairs-1. */
 typedef struct xm_thread {
-    _Alignas(64) struct xmalloc *x;
-    unsigned index;
-    pthread_t tid;
-    int started;
+    _Alignas(64) unsigned index;
     uint64_t sum; /* of head cookies read back (consumers) */
-    int rc;
-    hl_error err;
 } xm_thread;
 
 typedef struct xmalloc {
@@ -120,12 +114,7 @@ typedef struct xmalloc {
     uint64_t job_begin, job_end; /* blocks of the current dispatch */
     int pairs_ready;             /* the pairs' mutexes and condition variables exist */
 
-    pthread_mutex_t mu; /* the crew; see larson.c */
-    pthread_cond_t wake, idle;
-    uint64_t generation;
-    unsigned running;
-    int quit;
-    int crew_ready;
+    hl_crew crew; /* runs xm_job on every thread */
 } xmalloc;
 
 static uint64_t xm_ops(const hl_workload_config *cfg)
@@ -156,13 +145,13 @@ static uint64_t xm_share(const xmalloc *x, unsigned p, uint64_t *first)
 }
 
 /* Allocate and write block i into e. */
-static inline int xm_make(xmalloc *x, xm_thread *t, xm_entry *e, uint64_t i)
+static inline int xm_make(xmalloc *x, xm_entry *e, uint64_t i, hl_error *err)
 {
     uint64_t cookie = xm_cookie(x, i);
     uint32_t size = xm_size(x, cookie);
     unsigned char *p = hl_alloc(x->alloc, size);
     if (__builtin_expect(p == NULL, 0))
-        return hl_fail(&t->err, "out of memory: allocation of %" PRIu32 " bytes failed (block %"
+        return hl_fail(err, "out of memory: allocation of %" PRIu32 " bytes failed (block %"
                        PRIu64 ")", size, i);
     memcpy(p, &cookie, 8);
     if (size >= 16) {
@@ -175,8 +164,8 @@ static inline int xm_make(xmalloc *x, xm_thread *t, xm_entry *e, uint64_t i)
 }
 
 /* Check e's block, add its cookie to t's sum and free it (a corrupted one
- * too; then -1 with t->err set). */
-static inline int xm_drop(xmalloc *x, xm_thread *t, xm_entry *e)
+ * too; then -1 with err set). */
+static inline int xm_drop(xmalloc *x, xm_thread *t, xm_entry *e, hl_error *err)
 {
     uint64_t want = xm_cookie(x, e->index), head, tail = want ^ XM_TAIL_MAGIC;
     uint32_t size = xm_size(x, want);
@@ -185,7 +174,7 @@ static inline int xm_drop(xmalloc *x, xm_thread *t, xm_entry *e)
         memcpy(&tail, e->p + size - 8, 8);
     int rc = 0;
     if (__builtin_expect(head != want || tail != (want ^ XM_TAIL_MAGIC), 0))
-        rc = hl_fail(&t->err, "corrupted block %p (%" PRIu32 " bytes, block %" PRIu64 "): "
+        rc = hl_fail(err, "corrupted block %p (%" PRIu32 " bytes, block %" PRIu64 "): "
                      "cookies %016" PRIx64 "/%016" PRIx64 ", expected %016" PRIx64, (void *)e->p,
                      size, e->index, head, tail, want);
     else
@@ -197,10 +186,11 @@ static inline int xm_drop(xmalloc *x, xm_thread *t, xm_entry *e)
 
 /* Fill ring slot b with up to `batch` of pair p's blocks, starting at *next
  * (stepping by npairs), `*left` of them still to make. */
-static int xm_fill_batch(xmalloc *x, xm_thread *t, xm_batch *b, uint64_t *next, uint64_t *left)
+static int xm_fill_batch(xmalloc *x, xm_batch *b, uint64_t *next, uint64_t *left,
+                         hl_error *err)
 {
     while (b->count < x->batch && *left > 0) {
-        if (xm_make(x, t, &b->entries[b->count], *next) != 0)
+        if (xm_make(x, &b->entries[b->count], *next, err) != 0)
             return -1;
         b->count++;
         *next += x->npairs;
@@ -209,33 +199,34 @@ static int xm_fill_batch(xmalloc *x, xm_thread *t, xm_batch *b, uint64_t *next, 
     return 0;
 }
 
-/* Check and free every block of ring slot b. */
-static int xm_empty_batch(xmalloc *x, xm_thread *t, xm_batch *b)
+/* Check and free every block of ring slot b (on failure, err holds the
+ * last corrupted block's error). */
+static int xm_empty_batch(xmalloc *x, xm_thread *t, xm_batch *b, hl_error *err)
 {
     int rc = 0;
     for (uint32_t k = 0; k < b->count; k++)
-        if (b->entries[k].p != NULL && xm_drop(x, t, &b->entries[k]) != 0)
+        if (b->entries[k].p != NULL && xm_drop(x, t, &b->entries[k], err) != 0)
             rc = -1; /* free the rest of the batch all the same */
     b->count = 0;
     return rc;
 }
 
 /* threads = 1: the pair's two roles take turns on the calling thread. */
-static int xm_run_alone(xmalloc *x, xm_thread *t)
+static int xm_run_alone(xmalloc *x, xm_thread *t, hl_error *err)
 {
     xm_pair *pr = &x->pairs[0];
     uint64_t next, left = xm_share(x, 0, &next);
     while (left > 0) {
         while (left > 0 && pr->produced_batches - pr->consumed_batches < x->queue) {
             xm_batch *b = &pr->ring[pr->produced_batches % x->queue];
-            if (xm_fill_batch(x, t, b, &next, &left) != 0)
+            if (xm_fill_batch(x, b, &next, &left, err) != 0)
                 return -1;
             b->full = 1;
             pr->produced_batches++;
         }
         while (pr->consumed_batches < pr->produced_batches) {
             xm_batch *b = &pr->ring[pr->consumed_batches % x->queue];
-            if (xm_empty_batch(x, t, b) != 0)
+            if (xm_empty_batch(x, t, b, err) != 0)
                 return -1;
             b->full = 0;
             pr->consumed_batches++;
@@ -253,7 +244,7 @@ static void xm_abort(xm_pair *pr)
     pthread_mutex_unlock(&pr->mu);
 }
 
-static int xm_run_producer(xmalloc *x, xm_thread *t)
+static int xm_run_producer(xmalloc *x, xm_thread *t, hl_error *err)
 {
     unsigned p = t->index;
     xm_pair *pr = &x->pairs[p];
@@ -266,8 +257,8 @@ static int xm_run_producer(xmalloc *x, xm_thread *t)
         int aborted = pr->aborted;
         pthread_mutex_unlock(&pr->mu);
         if (aborted)
-            return hl_fail(&t->err, "xmalloc: pair %u stopped: its consumer failed", p);
-        int rc = xm_fill_batch(x, t, b, &next, &left);
+            return hl_fail(err, "xmalloc: pair %u stopped: its consumer failed", p);
+        int rc = xm_fill_batch(x, b, &next, &left, err);
         pthread_mutex_lock(&pr->mu);
         b->full = 1; /* even a part-filled batch, so that it is freed */
         pr->produced_batches++;
@@ -281,7 +272,7 @@ static int xm_run_producer(xmalloc *x, xm_thread *t)
     return 0;
 }
 
-static int xm_run_consumer(xmalloc *x, xm_thread *t)
+static int xm_run_consumer(xmalloc *x, xm_thread *t, hl_error *err)
 {
     unsigned p = t->index - x->npairs;
     xm_pair *pr = &x->pairs[p];
@@ -294,9 +285,9 @@ static int xm_run_consumer(xmalloc *x, xm_thread *t)
         int aborted = pr->aborted && !b->full;
         pthread_mutex_unlock(&pr->mu);
         if (aborted)
-            return hl_fail(&t->err, "xmalloc: pair %u stopped: its producer failed", p);
+            return hl_fail(err, "xmalloc: pair %u stopped: its producer failed", p);
         uint32_t count = b->count;
-        int rc = xm_empty_batch(x, t, b);
+        int rc = xm_empty_batch(x, t, b, err);
         pthread_mutex_lock(&pr->mu);
         b->full = 0;
         pr->consumed_batches++;
@@ -311,83 +302,16 @@ static int xm_run_consumer(xmalloc *x, xm_thread *t)
     return 0;
 }
 
-static void xm_run_job(xm_thread *t)
+/* The crew's job: thread `worker`'s role in the current dispatch. */
+static int xm_job(void *ctx, unsigned worker, hl_error *err)
 {
-    xmalloc *x = t->x;
-    if (t->rc != 0)
-        return;
+    xmalloc *x = ctx;
+    xm_thread *t = &x->threads[worker];
     if (x->nthreads == 1)
-        t->rc = xm_run_alone(x, t);
-    else if (t->index < x->npairs)
-        t->rc = xm_run_producer(x, t);
-    else
-        t->rc = xm_run_consumer(x, t);
-}
-
-static void *xm_worker(void *arg)
-{
-    xm_thread *t = arg;
-    xmalloc *x = t->x;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&x->mu);
-    for (;;) {
-        while (x->generation == seen && !x->quit)
-            pthread_cond_wait(&x->wake, &x->mu);
-        if (x->quit)
-            break;
-        seen = x->generation;
-        pthread_mutex_unlock(&x->mu);
-        xm_run_job(t);
-        pthread_mutex_lock(&x->mu);
-        if (--x->running == 0)
-            pthread_cond_signal(&x->idle);
-    }
-    pthread_mutex_unlock(&x->mu);
-    return NULL;
-}
-
-/* Run the current job on every thread (the caller is thread 0) and wait
- * for all.  Returns 0, or -1 with err set to the lowest-numbered thread's
- * error. */
-static int xm_dispatch(xmalloc *x, hl_error *err)
-{
-    if (x->nthreads > 1) {
-        pthread_mutex_lock(&x->mu);
-        x->running = x->nthreads - 1;
-        x->generation++;
-        pthread_cond_broadcast(&x->wake);
-        pthread_mutex_unlock(&x->mu);
-    }
-    xm_run_job(&x->threads[0]);
-    if (x->nthreads > 1) {
-        pthread_mutex_lock(&x->mu);
-        while (x->running > 0)
-            pthread_cond_wait(&x->idle, &x->mu);
-        pthread_mutex_unlock(&x->mu);
-    }
-    for (unsigned k = 0; k < x->nthreads; k++)
-        if (x->threads[k].rc != 0) {
-            *err = x->threads[k].err;
-            return -1;
-        }
-    return 0;
-}
-
-static void xm_stop_crew(xmalloc *x)
-{
-    if (!x->crew_ready)
-        return;
-    pthread_mutex_lock(&x->mu);
-    x->quit = 1;
-    pthread_cond_broadcast(&x->wake);
-    pthread_mutex_unlock(&x->mu);
-    for (unsigned k = 1; k < x->nthreads; k++)
-        if (x->threads[k].started)
-            pthread_join(x->threads[k].tid, NULL);
-    pthread_cond_destroy(&x->wake);
-    pthread_cond_destroy(&x->idle);
-    pthread_mutex_destroy(&x->mu);
-    x->crew_ready = 0;
+        return xm_run_alone(x, t, err);
+    if (t->index < x->npairs)
+        return xm_run_producer(x, t, err);
+    return xm_run_consumer(x, t, err);
 }
 
 static size_t xm_entries_bytes(const xmalloc *x)
@@ -431,24 +355,9 @@ static int xm_setup(const hl_workload_config *cfg, void **state, hl_error *err)
             x->pairs[k].ring[q].entries = e;
     }
     x->pairs_ready = 1;
-    for (unsigned k = 0; k < x->nthreads; k++) {
-        x->threads[k].x = x;
+    for (unsigned k = 0; k < x->nthreads; k++)
         x->threads[k].index = k;
-    }
-    if (x->nthreads > 1) {
-        pthread_mutex_init(&x->mu, NULL);
-        pthread_cond_init(&x->wake, NULL);
-        pthread_cond_init(&x->idle, NULL);
-        x->crew_ready = 1;
-        for (unsigned k = 1; k < x->nthreads; k++) {
-            int rc = pthread_create(&x->threads[k].tid, NULL, xm_worker, &x->threads[k]);
-            if (rc != 0)
-                return hl_fail(err, "xmalloc: could not start thread %u of %u (error %d)", k,
-                               x->nthreads, rc);
-            x->threads[k].started = 1;
-        }
-    }
-    return 0;
+    return hl_crew_start(&x->crew, "xmalloc", x->nthreads, xm_job, x, err);
 }
 
 static int xm_step(void *state, uint64_t n, hl_error *err)
@@ -456,7 +365,7 @@ static int xm_step(void *state, uint64_t n, hl_error *err)
     xmalloc *x = state;
     x->job_begin = x->ops_done;
     x->job_end = x->ops_done + n;
-    if (xm_dispatch(x, err) != 0)
+    if (hl_crew_run(&x->crew, err) != 0)
         return -1;
     x->ops_done += n;
     return 0;
@@ -466,15 +375,17 @@ static int xm_finish(void *state, hl_workload_result *res, hl_error *err)
 {
     xmalloc *x = state;
     int rc = 0;
-    xm_stop_crew(x);
+    hl_crew_stop(&x->crew);
     uint64_t sum = 0;
     if (x->pairs != NULL && x->threads != NULL && x->entries != NULL) {
         /* After a failure, blocks may be left in the rings: free them here,
          * in the role of thread 0. */
+        hl_error drop_err;
         for (unsigned k = 0; k < x->npairs; k++)
             for (uint32_t q = 0; x->pairs[k].ring != NULL && q < x->queue; q++)
-                if (xm_empty_batch(x, &x->threads[0], &x->pairs[k].ring[q]) != 0 && rc == 0) {
-                    *err = x->threads[0].err;
+                if (xm_empty_batch(x, &x->threads[0], &x->pairs[k].ring[q], &drop_err) != 0 &&
+                    rc == 0) {
+                    *err = drop_err;
                     rc = -1;
                 }
         for (unsigned k = 0; k < x->nthreads; k++)
