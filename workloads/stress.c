@@ -102,6 +102,7 @@
  * Source: mimalloc's test/test-stress.c (Leijen et al., MIT) for the habits;
  * glibc's malloc/tst-malloc-thread-fail.c for freeing on another thread.
  */
+#include "workloads/crew.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"
 
@@ -336,16 +337,10 @@ struct stress_blocks {
     uint32_t nthreads;
     stress_heap *heaps;
     uint64_t ops_done;
-    /* The crew (nthreads > 1): workers wait for `round` to change, run their
-     * share of [start, start + count) and report by dropping `busy`. */
-    pthread_t *tids;
-    uint32_t started;
-    int crew_ready; /* lock and conditions initialised */
-    pthread_mutex_t lock;
-    pthread_cond_t go, done;
-    uint64_t round, start, count;
-    uint32_t busy;
-    int quit;
+    /* The crew runs heap t's share of ops [start, start + count) on worker
+     * t; start and count are written before each dispatch. */
+    hl_crew crew;
+    uint64_t start, count;
 };
 
 /* A size from the band table, from 64 random bits: the high half picks the
@@ -574,65 +569,26 @@ static void heap_run(stress_heap *h, uint64_t start, uint64_t count)
         heap_op(h);
 }
 
-static void *blocks_worker(void *arg)
+/* The crew's job: heap `worker`'s share of the current round. */
+static int blocks_job(void *ctx, unsigned worker, hl_error *err)
 {
-    stress_heap *h = arg;
-    stress_blocks *b = h->owner;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&b->lock);
-    for (;;) {
-        while (b->round == seen && !b->quit)
-            pthread_cond_wait(&b->go, &b->lock);
-        if (b->quit)
-            break;
-        seen = b->round;
-        uint64_t start = b->start, count = b->count;
-        pthread_mutex_unlock(&b->lock);
-        heap_run(h, start, count);
-        pthread_mutex_lock(&b->lock);
-        if (--b->busy == 0)
-            pthread_cond_signal(&b->done);
+    stress_blocks *b = ctx;
+    stress_heap *h = &b->heaps[worker];
+    heap_run(h, b->start, b->count);
+    if (h->failed) {
+        *err = h->err;
+        return -1;
     }
-    pthread_mutex_unlock(&b->lock);
-    return NULL;
+    return 0;
 }
 
 /* Run ops [start, start + count) on every thread and wait for them all;
  * returns 0, or -1 with err set from the first thread that failed. */
 static int blocks_round(stress_blocks *b, uint64_t start, uint64_t count, hl_error *err)
 {
-    if (b->nthreads == 1) {
-        heap_run(&b->heaps[0], start, count);
-    } else {
-        pthread_mutex_lock(&b->lock);
-        b->start = start;
-        b->count = count;
-        b->busy = b->nthreads;
-        b->round++;
-        pthread_cond_broadcast(&b->go);
-        while (b->busy > 0)
-            pthread_cond_wait(&b->done, &b->lock);
-        pthread_mutex_unlock(&b->lock);
-    }
-    for (uint32_t t = 0; t < b->nthreads; t++)
-        if (b->heaps[t].failed) {
-            *err = b->heaps[t].err;
-            return -1;
-        }
-    return 0;
-}
-
-static void blocks_stop_crew(stress_blocks *b)
-{
-    if (b->started == 0)
-        return;
-    pthread_mutex_lock(&b->lock);
-    b->quit = 1;
-    pthread_cond_broadcast(&b->go);
-    pthread_mutex_unlock(&b->lock);
-    for (uint32_t t = 0; t < b->started; t++)
-        pthread_join(b->tids[t], NULL);
-    b->started = 0;
+    b->start = start;
+    b->count = count;
+    return hl_crew_run(&b->crew, err);
 }
 
 static int blocks_setup(const hl_workload_config *cfg, void **state, hl_error *err)
@@ -658,10 +614,7 @@ static int blocks_setup(const hl_workload_config *cfg, void **state, hl_error *e
             b->band_of_percent[pct++] = (uint8_t)k;
     }
     b->heaps = hl_untracked_alloc(b->nthreads * sizeof *b->heaps);
-    b->tids = hl_untracked_alloc(b->nthreads * sizeof *b->tids);
-    if (b->heaps == NULL || b->tids == NULL) {
-        hl_untracked_free(b->heaps, b->nthreads * sizeof *b->heaps);
-        hl_untracked_free(b->tids, b->nthreads * sizeof *b->tids);
+    if (b->heaps == NULL) {
         hl_untracked_free(b, sizeof *b);
         return hl_fail(err, "out of memory for the stress state");
     }
@@ -680,17 +633,8 @@ static int blocks_setup(const hl_workload_config *cfg, void **state, hl_error *e
         if (h->slots == NULL)
             return hl_fail(err, "out of memory for %u slots", h->nslots);
     }
-    if (b->nthreads > 1) {
-        pthread_mutex_init(&b->lock, NULL);
-        pthread_cond_init(&b->go, NULL);
-        pthread_cond_init(&b->done, NULL);
-        b->crew_ready = 1;
-        for (uint32_t t = 0; t < b->nthreads; t++) {
-            if (pthread_create(&b->tids[t], NULL, blocks_worker, &b->heaps[t]) != 0)
-                return hl_fail(err, "cannot start thread %u of %u", t, b->nthreads);
-            b->started++;
-        }
-    }
+    if (hl_crew_start(&b->crew, "stress", b->nthreads, blocks_job, b, err) != 0)
+        return -1;
     return blocks_round(b, 0, 0, err); /* each thread fills its slots */
 }
 
@@ -705,7 +649,7 @@ static int blocks_step(stress_blocks *b, uint64_t n, hl_error *err)
  * order, each as its owner would); fold the checksum in thread order. */
 static int blocks_finish(stress_blocks *b, hl_workload_result *res, hl_error *err)
 {
-    blocks_stop_crew(b);
+    hl_crew_stop(&b->crew);
     uint64_t checksum = 0xcbf29ce484222325ull, count[SC_COUNT] = {0};
     stress_fault fault = {0};
     for (uint32_t t = 0; t < b->nthreads; t++)
@@ -735,13 +679,7 @@ static int blocks_finish(stress_blocks *b, hl_workload_result *res, hl_error *er
         if (stress_counter_table[k].variants & STRESS_IN(b->variant))
             hl_stats_add(&res->figures, stress_counter_table[k].name,
                          stress_counter_table[k].unit, (double)count[k]);
-    if (b->crew_ready) {
-        pthread_mutex_destroy(&b->lock);
-        pthread_cond_destroy(&b->go);
-        pthread_cond_destroy(&b->done);
-    }
     hl_untracked_free(b->heaps, b->nthreads * sizeof *b->heaps);
-    hl_untracked_free(b->tids, b->nthreads * sizeof *b->tids);
     hl_untracked_free(b, sizeof *b);
     if (fault.count > 0)
         return hl_fail(err, "%" PRIu64 " corrupted block%s found (first: %s)", fault.count,
