@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tests/check.h"
+#include "tests/drive.h"
 #include "workloads/workload.h"
 
 typedef struct outcome {
@@ -23,62 +24,8 @@ typedef struct outcome {
     char error[256];
 } outcome;
 
-/* A test-only decorator that corrupts memory it handed out: after
- * `corrupt_after` allocations it overwrites the last byte of a block that is
- * still live, once. */
-typedef struct corrupter {
-    hl_allocator inner;
-    uint64_t allocs, corrupt_after;
-    unsigned char *victim;
-    size_t victim_size;
-    int done;
-} corrupter;
-
-static void *corrupter_alloc(void *ctx, size_t size)
-{
-    corrupter *c = ctx;
-    if (!c->done && c->victim != NULL) {
-        c->victim[c->victim_size - 1] ^= 0xff;
-        c->done = 1;
-    }
-    unsigned char *p = hl_alloc(&c->inner, size);
-    if (++c->allocs == c->corrupt_after) {
-        c->victim = p;
-        c->victim_size = size;
-    }
-    return p;
-}
-
-static void corrupter_free(void *ctx, void *p, size_t size)
-{
-    corrupter *c = ctx;
-    if (p == c->victim && !c->done)
-        c->victim = NULL, c->corrupt_after = c->allocs + 1; /* pick the next block */
-    hl_free(&c->inner, p, size);
-}
-
-static void *corrupter_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
-{
-    corrupter *c = ctx;
-    return hl_realloc(&c->inner, p, old_size, new_size);
-}
-
-static void corrupter_fini(void *ctx)
-{
-    (void)ctx;
-}
-
-static const hl_allocator_ops corrupter_ops = {
-    .name = "corrupter",
-    .description = "test decorator: corrupts one live block",
-    .fini = corrupter_fini,
-    .alloc = corrupter_alloc,
-    .free = corrupter_free,
-    .realloc = corrupter_realloc,
-};
-
 /* Run churn with (live, ops) under `alloc_name`, tracked.  `corrupt` > 0
- * corrupts a live block after that many allocations. */
+ * corrupts a live block after that many allocations (tests/drive.h). */
 static outcome run_churn(const char *alloc_name, const char *variant, uint64_t seed, int64_t live,
                          int64_t ops, uint64_t corrupt)
 {
@@ -86,8 +33,8 @@ static outcome run_churn(const char *alloc_name, const char *variant, uint64_t s
     const hl_workload_ops *w = hl_churn_workload();
     hl_allocator base, tracked;
     hl_allocator_open(&base, hl_allocator_find(alloc_name));
-    corrupter bad = {.inner = base, .corrupt_after = corrupt};
-    hl_allocator corrupting = {&corrupter_ops, &bad};
+    corrupter bad;
+    hl_allocator corrupting = corrupter_wrap(&bad, &base, corrupt);
     hl_tracker_wrap(&tracked, corrupt ? &corrupting : &base);
     int64_t params[2];
     params[hl_workload_param_index(w, "live")] = live;
@@ -95,18 +42,9 @@ static outcome run_churn(const char *alloc_name, const char *variant, uint64_t s
     hl_workload_config cfg = {&tracked, NULL, params,
                               (size_t)hl_workload_variant_index(w, variant), seed};
     hl_error err = {{0}};
-    void *state = NULL;
-    out.rc = w->setup(&cfg, &state, &err);
-    if (out.rc == 0)
-        out.rc = w->step(state, w->ops(&cfg), &err);
-    if (state != NULL) {
-        hl_error fin = {{0}};
-        int rc = w->finish(state, &out.res, &fin);
-        if (out.rc == 0 && rc != 0) {
-            out.rc = rc;
-            err = fin;
-        }
-    }
+    void *state;
+    out.rc = drive_run(w, &cfg, w->ops(&cfg), &state, &err); /* one step for all */
+    out.rc = drive_finish(w, state, out.rc, &out.res, &err);
     snprintf(out.error, sizeof out.error, "%s", err.msg);
     out.counts = hl_tracker_read(&tracked);
     hl_allocator_close(&tracked);

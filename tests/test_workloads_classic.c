@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "tests/check.h"
+#include "tests/drive.h"
 #include "workloads/workload.h"
 
 static const char *const test_allocators[] = {"pool", "arena", "glibc"};
@@ -40,58 +41,6 @@ typedef struct setting {
     const char *name;
     int64_t value;
 } setting;
-
-/* A test-only decorator that corrupts memory it handed out: the
- * `victim_at`-th allocation has a byte of its first word flipped at the
- * next allocation, while it is still live (or the next block's, if it was
- * freed first), as test_churn.c's corrupter does. */
-typedef struct corrupter {
-    hl_allocator inner;
-    uint64_t allocs, victim_at;
-    unsigned char *victim;
-    int done;
-} corrupter;
-
-static void *corrupter_alloc(void *ctx, size_t size)
-{
-    corrupter *c = ctx;
-    if (!c->done && c->victim != NULL) {
-        c->victim[0] ^= 0x40;
-        c->done = 1;
-    }
-    unsigned char *p = hl_alloc(&c->inner, size);
-    if (++c->allocs == c->victim_at)
-        c->victim = p;
-    return p;
-}
-
-static void corrupter_free(void *ctx, void *p, size_t size)
-{
-    corrupter *c = ctx;
-    if (p == c->victim && !c->done)
-        c->victim = NULL, c->victim_at = c->allocs + 1; /* pick the next block */
-    hl_free(&c->inner, p, size);
-}
-
-static void *corrupter_realloc(void *ctx, void *p, size_t old_size, size_t new_size)
-{
-    corrupter *c = ctx;
-    return hl_realloc(&c->inner, p, old_size, new_size);
-}
-
-static void corrupter_fini(void *ctx)
-{
-    (void)ctx;
-}
-
-static const hl_allocator_ops corrupter_ops = {
-    .name = "corrupter",
-    .description = "test decorator: corrupts one live block",
-    .fini = corrupter_fini,
-    .alloc = corrupter_alloc,
-    .free = corrupter_free,
-    .realloc = corrupter_realloc,
-};
 
 /* w's parameters: --quick values, then `over` (terminated by a NULL name). */
 static void make_params(const hl_workload_ops *w, const setting *over, int64_t *params)
@@ -121,16 +70,15 @@ static outcome run_one(const hl_workload_ops *w, const char *variant, const sett
     int64_t params[16];
     make_params(w, over, params);
     hl_allocator base = {0}, tracked = {0};
-    corrupter bad = {0};
-    hl_allocator corrupting = {&corrupter_ops, &bad};
+    corrupter bad;
+    hl_allocator corrupting;
     hl_gc gc = {0};
     if (hl_allocator_open(&base, hl_allocator_find(spec.alloc_name)) != 0) {
         out.rc = -1;
         snprintf(out.error, sizeof out.error, "could not open %s", spec.alloc_name);
         return out;
     }
-    bad.inner = base;
-    bad.victim_at = spec.corrupt_at;
+    corrupting = corrupter_wrap(&bad, &base, spec.corrupt_at);
     const hl_allocator *under = spec.corrupt_at ? &corrupting : &base;
     const hl_allocator *top = under;
     if (spec.tracked) {
@@ -153,20 +101,10 @@ static outcome run_one(const hl_workload_ops *w, const char *variant, const sett
     CHECK(v >= 0, "%s has no variant %s", w->name, variant);
     hl_workload_config cfg = {top, &gc, params, (size_t)(v < 0 ? 0 : v), seed};
     out.ops = w->ops(&cfg);
-    uint64_t batch = spec.batch ? spec.batch : (w->batch ? w->batch : 1024);
     hl_error err = {{0}};
-    void *state = NULL;
-    out.rc = w->setup(&cfg, &state, &err);
-    for (uint64_t done = 0; out.rc == 0 && done < out.ops; done += batch)
-        out.rc = w->step(state, out.ops - done < batch ? out.ops - done : batch, &err);
-    if (state != NULL) {
-        hl_error fin = {{0}};
-        int rc = w->finish(state, &out.res, &fin);
-        if (out.rc == 0 && rc != 0) {
-            out.rc = rc;
-            err = fin;
-        }
-    }
+    void *state;
+    out.rc = drive_run(w, &cfg, spec.batch, &state, &err);
+    out.rc = drive_finish(w, state, out.rc, &out.res, &err);
     snprintf(out.error, sizeof out.error, "%s", err.msg);
     hl_gc_close(&gc);
     if (spec.tracked)

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "tests/check.h"
+#include "tests/drive.h"
 #include "workloads/workload.h"
 
 static const char *const test_allocators[] = {"pool", "arena", "glibc"};
@@ -80,18 +81,9 @@ static outcome run_cell(const hl_workload_ops *w, const char *variant, const hl_
     int v = hl_workload_variant_index(w, variant);
     hl_workload_config cfg = {&tracked, &gc, params, (size_t)(v < 0 ? 0 : v), seed};
     out.ops = w->ops(&cfg);
-    void *state = NULL;
-    out.rc = w->setup(&cfg, &state, &err);
-    for (uint64_t done = 0; out.rc == 0 && done < out.ops; done += batch)
-        out.rc = w->step(state, out.ops - done < batch ? out.ops - done : batch, &err);
-    if (state != NULL) {
-        hl_error fin = {{0}};
-        int rc = w->finish(state, &out.res, &fin);
-        if (out.rc == 0 && rc != 0) {
-            out.rc = rc;
-            err = fin;
-        }
-    }
+    void *state;
+    out.rc = drive_run(w, &cfg, batch, &state, &err);
+    out.rc = drive_finish(w, state, out.rc, &out.res, &err);
     hl_collect(&gc, -1);
     gc.ops->stats(gc.ctx, &out.gc);
     out.counts = hl_tracker_read(&tracked);

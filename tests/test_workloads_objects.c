@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "tests/check.h"
+#include "tests/drive.h"
 #include "workloads/workload.h"
 
 #define MAX_OVERRIDES 8
@@ -89,19 +90,10 @@ static outcome run(const hl_workload_ops *w, const char *variant, const char *co
     }
     hl_workload_config cfg = {&tracked, &gc, values,
                               (size_t)hl_workload_variant_index(w, variant), seed};
-    void *state = NULL;
-    out.rc = w->setup(&cfg, &state, &err);
-    uint64_t ops = w->ops(&cfg);
-    for (uint64_t done = 0; out.rc == 0 && done < ops; done += 1024)
-        out.rc = w->step(state, ops - done < 1024 ? ops - done : 1024, &err);
+    void *state;
+    out.rc = drive_run(w, &cfg, 1024, &state, &err);
     out.live_before_finish = hl_tracker_read(&tracked).live_bytes;
-    if (state != NULL) {
-        hl_error fin = {{0}};
-        if (w->finish(state, &out.res, &fin) != 0 && out.rc == 0) {
-            out.rc = -1;
-            err = fin;
-        }
-    }
+    out.rc = drive_finish(w, state, out.rc, &out.res, &err);
     hl_collect(&gc, -1);
     gc.ops->stats(gc.ctx, &out.gc);
     hl_tracker_counts counts = hl_tracker_read(&tracked);
