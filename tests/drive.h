@@ -2,12 +2,35 @@
  * drive.h - what the workload tests share: driving a workload through its
  * interface the way the harness does (setup, every step in batches, finish)
  * and a decorator that corrupts a live block behind the workload's back.
- * Header-only: each test is one translation unit.
+ * and the parameters a test sets.  Header-only: each test is one
+ * translation unit.
  */
 #ifndef HEAPLAB_TEST_DRIVE_H
 #define HEAPLAB_TEST_DRIVE_H
 
+#include "tests/check.h"
 #include "workloads/workload.h"
+
+/* One parameter set by a test, in a list ended by a NULL name. */
+typedef struct drive_setting {
+    const char *name;
+    int64_t value;
+} drive_setting;
+
+/* w's parameters into params[w->nparams]: the --quick values, then each of
+ * `over` (which must name parameters w has). */
+static inline void drive_params(const hl_workload_ops *w, const drive_setting *over,
+                                int64_t *params)
+{
+    for (size_t i = 0; i < w->nparams; i++)
+        params[i] = w->params[i].quick;
+    for (; over != NULL && over->name != NULL; over++) {
+        int i = hl_workload_param_index(w, over->name);
+        CHECK(i >= 0, "%s has no parameter %s", w->name, over->name);
+        if (i >= 0)
+            params[i] = over->value;
+    }
+}
 
 /* Set up w under cfg into *state and run all of its operations in batches
  * of `batch` (0: the workload's own, else 1024).  Returns 0, or -1 with err

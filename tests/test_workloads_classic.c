@@ -37,23 +37,7 @@ typedef struct outcome {
     hl_tracker_counts counts; /* after finish (tracked runs only) */
 } outcome;
 
-typedef struct setting {
-    const char *name;
-    int64_t value;
-} setting;
 
-/* w's parameters: --quick values, then `over` (terminated by a NULL name). */
-static void make_params(const hl_workload_ops *w, const setting *over, int64_t *params)
-{
-    for (size_t i = 0; i < w->nparams; i++)
-        params[i] = w->params[i].quick;
-    for (; over != NULL && over->name != NULL; over++) {
-        int i = hl_workload_param_index(w, over->name);
-        CHECK(i >= 0, "%s has no parameter %s", w->name, over->name);
-        if (i >= 0)
-            params[i] = over->value;
-    }
-}
 
 typedef struct run_spec {
     const char *alloc_name;
@@ -63,12 +47,12 @@ typedef struct run_spec {
 } run_spec;
 
 /* One run of w (variant, over, seed) as the harness's passes run it. */
-static outcome run_one(const hl_workload_ops *w, const char *variant, const setting *over,
+static outcome run_one(const hl_workload_ops *w, const char *variant, const drive_setting *over,
                        uint64_t seed, run_spec spec)
 {
     outcome out = {0};
     int64_t params[16];
-    make_params(w, over, params);
+    drive_params(w, over, params);
     hl_allocator base = {0}, tracked = {0};
     corrupter bad;
     hl_allocator corrupting;
@@ -116,7 +100,7 @@ static outcome run_one(const hl_workload_ops *w, const char *variant, const sett
 
 /* The run under pool, tracked: every allocator must match it. */
 static outcome check_allocators(const hl_workload_ops *w, const char *variant,
-                                const setting *over, uint64_t expected_allocs)
+                                const drive_setting *over, uint64_t expected_allocs)
 {
     outcome first = {0};
     for (size_t a = 0; a < NALLOCATORS; a++) {
@@ -154,17 +138,17 @@ static outcome check_allocators(const hl_workload_ops *w, const char *variant,
 
 /* `threads` = 1, 2, 4 under glibc, tracked, give base's checksum and ops
  * and leave nothing live. */
-static void check_threads(const hl_workload_ops *w, const char *variant, const setting *over,
+static void check_threads(const hl_workload_ops *w, const char *variant, const drive_setting *over,
                           const outcome *base)
 {
     static const int64_t counts[] = {1, 2, 4};
     for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
-        setting with[8];
+        drive_setting with[8];
         size_t n = 0;
         for (; over != NULL && over[n].name != NULL && n < 6; n++)
             with[n] = over[n];
-        with[n++] = (setting){"threads", counts[k]};
-        with[n] = (setting){NULL, 0};
+        with[n++] = (drive_setting){"threads", counts[k]};
+        with[n] = (drive_setting){NULL, 0};
         outcome o = run_one(w, variant, with, 42, (run_spec){"glibc", 1, 0, 0});
         CHECK(o.rc == 0, "%s/%s at %" PRId64 " threads failed: %s", w->name, variant, counts[k],
               o.error);
@@ -190,7 +174,8 @@ static void check_threads(const hl_workload_ops *w, const char *variant, const s
 }
 
 /* A corrupted live block must be reported as such. */
-static void check_corruption(const hl_workload_ops *w, const char *variant, const setting *over,
+static void check_corruption(const hl_workload_ops *w, const char *variant,
+                             const drive_setting *over,
                              uint64_t after)
 {
     outcome o = run_one(w, variant, over, 42, (run_spec){"pool", 1, after, 0});
@@ -205,7 +190,7 @@ static void test_larson(void)
 {
     const hl_workload_ops *w = hl_larson_workload();
     /* 500 slots a thread, rounds of 5000: at 4 threads each does 10 rounds. */
-    const setting over[] = {{"ops", 100000}, {NULL, 0}};
+    const drive_setting over[] = {{"ops", 100000}, {NULL, 0}};
     outcome base = check_allocators(w, "default", over, 500 + 100000);
     CHECK(hl_stats_get(&base.res.figures, "remote_frees", -1) == 0,
           "larson at 1 thread freed remotely");
@@ -216,10 +201,10 @@ static void test_larson(void)
 static void test_xmalloc(void)
 {
     const hl_workload_ops *w = hl_xmalloc_workload();
-    const setting over[] = {{"ops", 50000}, {"min", 8}, {"max", 300}, {NULL, 0}};
+    const drive_setting over[] = {{"ops", 50000}, {"min", 8}, {"max", 300}, {NULL, 0}};
     outcome base = check_allocators(w, "default", over, 50000);
     check_threads(w, "default", over, &base);
-    const setting tiny_queue[] = {{"ops", 50000}, {"min", 8}, {"max", 300}, {"batch", 3},
+    const drive_setting tiny_queue[] = {{"ops", 50000}, {"min", 8}, {"max", 300}, {"batch", 3},
                                   {"queue", 1}, {"threads", 4}, {NULL, 0}};
     outcome q = run_one(w, "default", tiny_queue, 42, (run_spec){"glibc", 0, 0, 0});
     CHECK(q.rc == 0 && q.res.checksum == base.res.checksum,
@@ -231,7 +216,7 @@ static void test_xmalloc(void)
 static void test_falseshare(void)
 {
     const hl_workload_ops *w = hl_falseshare_workload();
-    const setting over[] = {{"ops", 200}, {"writes", 300}, {"size", 24}, {NULL, 0}};
+    const drive_setting over[] = {{"ops", 200}, {"writes", 300}, {"size", 24}, {NULL, 0}};
     outcome thrash = check_allocators(w, "thrash", over, 200);
     outcome scratch = check_allocators(w, "scratch", over, 200 + 1);
     CHECK(thrash.res.checksum == scratch.res.checksum,
@@ -239,7 +224,7 @@ static void test_falseshare(void)
           scratch.res.checksum, thrash.res.checksum);
     check_threads(w, "thrash", over, &thrash);
     check_threads(w, "scratch", over, &scratch);
-    const setting one_byte[] = {{"ops", 100}, {"writes", 1000}, {"size", 1}, {NULL, 0}};
+    const drive_setting one_byte[] = {{"ops", 100}, {"writes", 1000}, {"size", 1}, {NULL, 0}};
     check_allocators(w, "scratch", one_byte, 100 + 1);
 }
 
@@ -263,9 +248,9 @@ static void test_fragadv(void)
 {
     const hl_workload_ops *w = hl_fragadv_workload();
     /* A count that is no multiple of the spacing: the last group is short. */
-    const setting over[] = {{"count", 3001}, {NULL, 0}};
+    const drive_setting over[] = {{"count", 3001}, {NULL, 0}};
     int64_t params[16];
-    make_params(w, over, params);
+    drive_params(w, over, params);
     int64_t phases = params[hl_workload_param_index(w, "phases")];
     int64_t count = params[hl_workload_param_index(w, "count")];
     int64_t small = params[hl_workload_param_index(w, "small")];
@@ -299,12 +284,12 @@ static void test_fragadv(void)
 static void test_mlarge(void)
 {
     const hl_workload_ops *w = hl_mlarge_workload();
-    const setting over[] = {{"min_kib", 64}, {"max_kib", 200}, {"ops", 60}, {NULL, 0}};
+    const drive_setting over[] = {{"min_kib", 64}, {"max_kib", 200}, {"ops", 60}, {NULL, 0}};
     check_allocators(w, "default", over, 4 + 60);
-    const setting big[] = {{"ops", 20}, {"touches", 0}, {NULL, 0}};
+    const drive_setting big[] = {{"ops", 20}, {"touches", 0}, {NULL, 0}};
     check_allocators(w, "default", big, 4 + 20);
     check_corruption(w, "default", over, 10);
-    const setting crowded[] = {{"min_kib", 1}, {"max_kib", 1}, {"touches", 200}, {NULL, 0}};
+    const drive_setting crowded[] = {{"min_kib", 1}, {"max_kib", 1}, {"touches", 200}, {NULL, 0}};
     outcome o = run_one(w, "default", crowded, 42, (run_spec){"pool", 0, 0, 0});
     CHECK(o.rc != 0, "mlarge accepted 200 touches in 1 KiB blocks");
 }

@@ -41,32 +41,16 @@ typedef struct outcome {
     hl_gc_stats gc;
 } outcome;
 
-typedef struct setting {
-    const char *name;
-    int64_t value;
-} setting;
 
-/* w's parameters: --quick values, then `over` (NULL-terminated by name). */
-static void make_params(const hl_workload_ops *w, const setting *over, int64_t *params)
-{
-    for (size_t i = 0; i < w->nparams; i++)
-        params[i] = w->params[i].quick;
-    for (; over != NULL && over->name != NULL; over++) {
-        int i = hl_workload_param_index(w, over->name);
-        CHECK(i >= 0, "%s has no parameter %s", w->name, over->name);
-        if (i >= 0)
-            params[i] = over->value;
-    }
-}
 
 /* One cell, as the harness's memory pass runs it, with steps of `batch`. */
 static outcome run_cell(const hl_workload_ops *w, const char *variant, const hl_collector_ops *c,
-                        const char *alloc_name, const setting *over, uint64_t seed,
+                        const char *alloc_name, const drive_setting *over, uint64_t seed,
                         uint64_t batch)
 {
     outcome out = {0};
     int64_t params[16];
-    make_params(w, over, params);
+    drive_params(w, over, params);
     hl_allocator base = {0}, tracked = {0};
     hl_gc gc = {0};
     hl_error err = {{0}};
@@ -152,7 +136,7 @@ static void test_ring(const hl_collector_ops *const *cs, size_t ncs)
 {
     const hl_workload_ops *w = hl_ring_workload();
     const int64_t messages = 20000, capacity = 64;
-    const setting over[] = {{"messages", messages}, {"capacity", capacity}, {NULL, 0}};
+    const drive_setting over[] = {{"messages", messages}, {"capacity", capacity}, {NULL, 0}};
     static const char *const variants[] = {"ring", "alloc"};
     uint64_t reference = 0;
     int have = 0;
@@ -184,7 +168,7 @@ static void test_slots(const hl_collector_ops *const *cs, size_t ncs)
 {
     const hl_workload_ops *w = hl_slots_workload();
     const int64_t objects = 2000;
-    const setting over[] = {{"objects", objects}, {"attrs", 5}, {"accesses", 20000},
+    const drive_setting over[] = {{"objects", objects}, {"attrs", 5}, {"accesses", 20000},
                             {NULL, 0}};
     uint64_t reference = 0;
     int have = 0;
@@ -236,9 +220,9 @@ static const struct {
 static void test_trees(const hl_collector_ops *const *cs, size_t ncs)
 {
     const hl_workload_ops *w = hl_trees_workload();
-    const setting over[] = {{"depth", 10}, {NULL, 0}};
+    const drive_setting over[] = {{"depth", 10}, {NULL, 0}};
     int64_t params[4];
-    make_params(w, over, params);
+    drive_params(w, over, params);
 
     /* ops() from the parameters alone: every node the reference output
      * counts, and GCBench's formulas. */
