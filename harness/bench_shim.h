@@ -31,7 +31,8 @@ enum hl_bench_counter_flags {
     HL_COUNTER_AVG_ITERATIONS = 4,  /* divided by the iteration count */
 };
 
-/* Register a benchmark.  `iterations` > 0 fixes the iteration count (fixed
+/* Register a benchmark, timed by wall clock, with cpu_time the CPU time of
+ * the whole process (every thread) over the timed part.  `iterations` > 0 fixes the iteration count (fixed
  * work; --benchmark_min_time is then ignored by Google Benchmark); 0 lets
  * Google Benchmark choose it from the minimum time.  Returns 0 or -1. */
 int hl_bench_register(const char *name, hl_bench_fn fn, void *user, int64_t iterations);
@@ -65,7 +66,7 @@ typedef struct hl_bench_report {
     int64_t threads;
     int64_t iterations;
     double real_time_ns;        /* per iteration; a ratio for percentage aggregates */
-    double cpu_time_ns;         /* per iteration; a ratio for percentage aggregates */
+    double cpu_time_ns;         /* process CPU per iteration; a ratio for percentage aggregates */
     const char *label;
     const char *error;          /* NULL unless the run was skipped with an error */
     size_t counter_count;

@@ -74,7 +74,7 @@ typedef struct run_hooks {
     void (*before_finish)(cell *); /* sees the live set before finish frees it */
     void (*after_collect)(cell *); /* sees the heap after finish and a full
                                       collection, before the collector closes */
-    int count_instructions;        /* Callgrind collects only around the steps */
+    int count_instructions;        /* Callgrind instruments only the steps */
 } run_hooks;
 
 /* Run setup, every step and finish on `alloc`, with the cell's collector
@@ -105,8 +105,11 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
         } else {
             if (sampler != NULL)
                 hl_sampler_phase(sampler, HL_PHASE_RUN);
+            /* Instrumentation is process-wide, so the workload's own
+             * threads are counted while they run its steps; Callgrind's
+             * collection switch would be this thread's alone. */
             if (hooks->count_instructions)
-                CALLGRIND_TOGGLE_COLLECT;
+                CALLGRIND_START_INSTRUMENTATION;
             for (uint64_t done = 0; rc == 0 && done < cl->ops; done += batch) {
                 uint64_t n = cl->ops - done < batch ? cl->ops - done : batch;
                 rc = cl->w->step(state, n, err);
@@ -114,7 +117,7 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
                     hl_sampler_tick(sampler);
             }
             if (hooks->count_instructions)
-                CALLGRIND_TOGGLE_COLLECT;
+                CALLGRIND_STOP_INSTRUMENTATION;
         }
     }
     if (rc == 0 && hooks->before_finish != NULL)
@@ -540,9 +543,10 @@ static cJSON *cell_untimed_row(cell *cl, const char *kind)
 }
 
 /* The instruction pass: one untracked run whose steps alone Callgrind
- * counts (the driver runs this process under `valgrind --tool=callgrind
- * --collect-atstart=no` and reads the total).  It writes one row with the
- * memory pass's deterministic figures; no timing, which means nothing under
+ * counts, on every thread of the process (the driver runs this process
+ * under `valgrind --tool=callgrind --instr-atstart=no` and reads the
+ * total; the steps switch instrumentation on and off).  It writes one row
+ * with this run's own figures; no timing, which means nothing under
  * Valgrind. */
 static int cell_instruction_pass(cell *cl, hl_error *err)
 {

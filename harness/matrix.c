@@ -208,15 +208,17 @@ static void describe_status(int status, const hl_options *o, const char *tail, c
     }
 }
 
-/* Add Callgrind's instruction total (the "summary:" line of its output) to
- * the cell's rows; a cell whose total cannot be read fails. */
+/* Add Callgrind's instruction total (the "totals:" line of its output: the
+ * sum of what it counted; its "summary:" line reads 0 once instrumentation
+ * has been switched off) to the cell's rows; a cell whose total cannot be
+ * read fails. */
 static void add_instructions(child_outcome *out, const char *cg_out)
 {
     FILE *f = fopen(cg_out, "r");
     char line[512];
     long long total = -1;
     while (f != NULL && fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "summary: %lld", &total) == 1 || sscanf(line, "totals: %lld", &total) == 1)
+        if (sscanf(line, "totals: %lld", &total) == 1)
             break;
     if (f != NULL)
         fclose(f);
@@ -260,8 +262,9 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     snprintf(timeout, sizeof timeout, "--timeout=%" PRId64, o->timeout_s);
     snprintf(cell_arg, sizeof cell_arg, "--cell-out=%s", cell_out);
 
-    /* Under --instructions the cell runs inside Callgrind, which collects
-     * only where the cell toggles it on (around the steps). */
+    /* Under --instructions the cell runs inside Callgrind, which counts
+     * only where the cell switches instrumentation on (around the steps),
+     * on every thread. */
     ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[self_len > 0 ? self_len : 0] = '\0';
     snprintf(cg_out, sizeof cg_out, "%s/.cell-%ld-%zu.callgrind", o->out_dir, (long)getpid(), index);
@@ -269,7 +272,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     if (o->instructions) {
         argv[argc++] = "valgrind";
         argv[argc++] = "--tool=callgrind";
-        argv[argc++] = "--collect-atstart=no";
+        argv[argc++] = "--instr-atstart=no";
         argv[argc++] = cg_arg;
         argv[argc++] = self;
         argv[argc++] = "--instructions";
