@@ -56,7 +56,8 @@ void hl_bench_skip_with_error(hl_bench_state *state, const char *message);
 
 /* One run as Google Benchmark reports it. */
 typedef struct hl_bench_report {
-    const char *name;           /* full benchmark name, aggregates suffixed */
+    const char *name;           /* full benchmark name, aggregates suffixed (without
+                                   Google Benchmark's "/process_time": all are) */
     const char *run_name;       /* name without the aggregate suffix */
     int is_aggregate;
     const char *aggregate_name; /* "mean", "median", "stddev", "cv" or "" */

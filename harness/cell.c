@@ -45,10 +45,11 @@ typedef struct memory_figures {
 } memory_figures;
 
 /* What one run of the workload leaves behind, before the collector closes. */
-typedef struct run_outcome {
+typedef struct run_outcome run_outcome;
+struct run_outcome {
     hl_workload_result result;
     hl_gc_stats gc;
-} run_outcome;
+};
 
 typedef struct cell {
     const hl_options *o;
@@ -65,6 +66,10 @@ typedef struct cell {
     cJSON *rows;
     cJSON *context;
     char first_error[256]; /* of a timed run Google Benchmark reported failed */
+    /* The run an untimed row stands for (instructions, soak): its figures
+     * go on the row.  NULL for Google Benchmark's rows, whose runs hand
+     * theirs over as counters. */
+    const struct run_outcome *untimed_run;
 } cell;
 
 /* What a pass adds to a plain run of the workload; every field may be
@@ -318,6 +323,54 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     return rc;
 }
 
+/* Where a run's own figures go: the keys of its row, or the counters of a
+ * timed run (which Google Benchmark puts on that repetition's row and
+ * aggregates over the repetitions). */
+typedef void (*figure_sink)(void *to, const char *key, double value);
+
+static void put_in_row(void *row, const char *key, double value)
+{
+    cJSON_AddNumberToObject(row, key, value);
+}
+
+static void put_in_counter(void *st, const char *key, double value)
+{
+    hl_bench_counter(st, key, value, HL_COUNTER_DEFAULT);
+}
+
+/* The figures one run measures of itself, whatever kind of run it is: its
+ * collector's collections and objects (object workloads) and the
+ * workload's wl_* figures.  They go on that run's row and no other, so a
+ * figure that varies between runs (collect_ns_per_object) varies between
+ * rows. */
+static void cell_run_figures(const cell *cl, const run_outcome *run, figure_sink put, void *to)
+{
+    const hl_gc_stats *g = &run->gc;
+    if (g->objects_allocated > 0 && !(cl->c->flags & HL_GC_MANUAL)) {
+        static const char *const gen_keys[3][3] = {
+            {"gc_collections_gen0", "gc_collected_gen0", "gc_uncollectable_gen0"},
+            {"gc_collections_gen1", "gc_collected_gen1", "gc_uncollectable_gen1"},
+            {"gc_collections_gen2", "gc_collected_gen2", "gc_uncollectable_gen2"},
+        };
+        for (int k = 0; k < HL_GC_GENERATIONS; k++) {
+            put(to, gen_keys[k][0], (double)g->collections[k]);
+            put(to, gen_keys[k][1], (double)g->collected[k]);
+            put(to, gen_keys[k][2], (double)g->uncollectable[k]);
+        }
+    }
+    if (g->objects_allocated > 0) {
+        put(to, "objects_allocated", (double)g->objects_allocated);
+        put(to, "objects_freed", (double)g->objects_freed);
+        put(to, "weakrefs_cleared", (double)g->weakrefs_cleared);
+        put(to, "weak_callbacks_run", (double)g->callbacks_run);
+    }
+    for (int i = 0; i < run->result.figures.count; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "wl_%s", run->result.figures.item[i].name);
+        put(to, key, run->result.figures.item[i].value);
+    }
+}
+
 /* Google Benchmark's run function: one timed repetition. */
 static void cell_timed_run(hl_bench_state *st, void *user)
 {
@@ -348,6 +401,7 @@ static void cell_timed_run(hl_bench_state *st, void *user)
         return;
     }
     hl_bench_items_processed(st, (int64_t)res.ops);
+    cell_run_figures(cl, &out, put_in_counter, st);
     if (out.gc.objects_allocated == 0)
         return; /* a raw-byte workload: no collector figures */
     /* Pauses are timing: they come from each timed run, not the memory pass. */
@@ -366,10 +420,15 @@ static void add_figure(cJSON *row, const char *key, long long value)
         cJSON_AddNumberToObject(row, key, (double)value);
 }
 
-/* The memory pass's figures as keys of a row. */
+/* The memory pass's figures as keys of a row: those only a tracked pass
+ * in a cold process can measure, and memory_pass_ops, the operations they
+ * are for.  A wl_* figure that the row's own run did not give (one only the
+ * tracked pass can measure) is added as memory_pass_wl_*, never under the
+ * run's name. */
 static void cell_add_memory(const cell *cl, cJSON *row)
 {
     const memory_figures *m = &cl->mem;
+    add_figure(row, "memory_pass_ops", (long long)m->result.ops);
     add_figure(row, "rss_base", m->rss_base);
     add_figure(row, "rss_peak", m->rss_peak);
     add_figure(row, "rss_end", m->rss_end);
@@ -390,31 +449,14 @@ static void cell_add_memory(const cell *cl, cJSON *row)
         add_figure(row, "reallocs", (long long)m->counts.reallocs);
         add_figure(row, "bytes_allocated", (long long)m->counts.bytes_allocated);
     }
-    /* Object and collection figures, for workloads of the object model. */
-    int objects = m->gc.objects_allocated > 0;
-    if (objects && !(cl->c->flags & HL_GC_MANUAL)) {
-        static const char *const gen_keys[3][3] = {
-            {"gc_collections_gen0", "gc_collected_gen0", "gc_uncollectable_gen0"},
-            {"gc_collections_gen1", "gc_collected_gen1", "gc_uncollectable_gen1"},
-            {"gc_collections_gen2", "gc_collected_gen2", "gc_uncollectable_gen2"},
-        };
-        for (int g = 0; g < HL_GC_GENERATIONS; g++) {
-            add_figure(row, gen_keys[g][0], (long long)m->gc.collections[g]);
-            add_figure(row, gen_keys[g][1], (long long)m->gc.collected[g]);
-            add_figure(row, gen_keys[g][2], (long long)m->gc.uncollectable[g]);
-        }
-    }
-    if (objects) {
-        add_figure(row, "objects_allocated", (long long)m->gc.objects_allocated);
-        add_figure(row, "objects_freed", (long long)m->gc.objects_freed);
-        add_figure(row, "weakrefs_cleared", (long long)m->gc.weakrefs_cleared);
-        add_figure(row, "weak_callbacks_run", (long long)m->gc.callbacks_run);
-    }
     if (m->gc.own_heap_bytes >= 0 && (cl->c->flags & HL_GC_OWN_HEAP))
         add_figure(row, "gc_heap_bytes", m->gc.own_heap_bytes);
     for (int i = 0; i < m->result.figures.count; i++) {
-        char key[96];
-        snprintf(key, sizeof key, "wl_%s", m->result.figures.item[i].name);
+        char key[96], own[96];
+        snprintf(own, sizeof own, "wl_%s", m->result.figures.item[i].name);
+        if (cJSON_GetObjectItemCaseSensitive(row, own) != NULL)
+            continue;
+        snprintf(key, sizeof key, "memory_pass_wl_%s", m->result.figures.item[i].name);
         cJSON_AddNumberToObject(row, key, m->result.figures.item[i].value);
     }
     for (int i = 0; i < m->alloc_stats.count; i++) {
@@ -441,6 +483,38 @@ static void cell_on_context(const hl_bench_context *ctx, void *user)
 
 /* One row per Google Benchmark run, in Google Benchmark's JSON shape with
  * heaplab's figures added as top-level keys. */
+/* Statistic `stat` ("mean" or "median") of `key` over the cell's
+ * repetition rows so far (Google Benchmark reports them before their
+ * aggregates); NAN when no row has it. */
+static double cell_repetition_stat(const cell *cl, const char *key, const char *stat)
+{
+    double v[256];
+    size_t n = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, cl->rows)
+    {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(row, "run_type");
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, key);
+        if (n < sizeof v / sizeof v[0] && cJSON_IsNumber(x) && cJSON_IsString(type) &&
+            strcmp(type->valuestring, "iteration") == 0)
+            v[n++] = x->valuedouble;
+    }
+    if (n == 0)
+        return NAN;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += v[i];
+    if (strcmp(stat, "median") != 0)
+        return sum / (double)n;
+    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of repetitions */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void cell_on_report(const hl_bench_report *r, void *user)
 {
     cell *cl = user;
@@ -484,26 +558,47 @@ static void cell_on_report(const hl_bench_report *r, void *user)
     cJSON_AddStringToObject(row, "checksum", checksum);
     int is_time = !r->is_aggregate || strcmp(r->aggregate_name, "mean") == 0 ||
                   strcmp(r->aggregate_name, "median") == 0;
+    /* An aggregate's `iterations` is Google Benchmark's count of the
+     * repetitions, not of operations: its ops and seconds are the same
+     * statistic of the repetitions' own. */
     if (r->error == NULL && is_time && r->real_time_ns > 0) {
-        cJSON_AddNumberToObject(row, "ops", (double)r->iterations);
-        cJSON_AddNumberToObject(row, "seconds", r->real_time_ns * (double)r->iterations / 1e9);
+        double ops = (double)r->iterations;
+        double seconds = r->real_time_ns * (double)r->iterations / 1e9;
+        if (r->is_aggregate) {
+            ops = cell_repetition_stat(cl, "ops", r->aggregate_name);
+            seconds = cell_repetition_stat(cl, "seconds", r->aggregate_name);
+        }
+        if (!isnan(ops))
+            cJSON_AddNumberToObject(row, "ops", ops);
+        if (!isnan(seconds))
+            cJSON_AddNumberToObject(row, "seconds", seconds);
         cJSON_AddNumberToObject(row, "ns_per_op", r->real_time_ns);
         cJSON_AddNumberToObject(row, "ops_per_sec", 1e9 / r->real_time_ns);
     }
+    if (cl->untimed_run != NULL)
+        cell_run_figures(cl, cl->untimed_run, put_in_row, row);
     if (is_time)
         cell_add_memory(cl, row);
     cJSON_AddItemToArray(cl->rows, row);
 }
 
-/* "live=1000,ops=200000" for the row. */
-static void cell_format_params(cell *cl)
+/* "live=1000,ops=200000" for the row.  With `min_time` > 0 Google
+ * Benchmark chose how many operations the timed runs did, so the `ops`
+ * parameter (what the memory pass ran, on each row as memory_pass_ops) is
+ * written as the minimum time that decided instead: "live=1000,min_time=2". */
+static void cell_format_params(cell *cl, double min_time)
 {
     size_t used = 0;
     cl->params_text[0] = '\0';
-    for (size_t i = 0; i < cl->w->nparams && used < sizeof cl->params_text; i++)
-        used += (size_t)snprintf(cl->params_text + used, sizeof cl->params_text - used,
-                                 "%s%s=%" PRId64, i ? "," : "", cl->w->params[i].name,
-                                 cl->params[i]);
+    for (size_t i = 0; i < cl->w->nparams && used < sizeof cl->params_text; i++) {
+        const char *sep = i ? "," : "";
+        if (min_time > 0 && strcmp(cl->w->params[i].name, "ops") == 0)
+            used += (size_t)snprintf(cl->params_text + used, sizeof cl->params_text - used,
+                                     "%smin_time=%g", sep, min_time);
+        else
+            used += (size_t)snprintf(cl->params_text + used, sizeof cl->params_text - used,
+                                     "%s%s=%" PRId64, sep, cl->w->params[i].name, cl->params[i]);
+    }
 }
 
 /* Time the workload through Google Benchmark; rows land in cl->rows. */
@@ -517,6 +612,7 @@ static int cell_timed_passes(cell *cl, hl_error *err)
     if (open_ended) {
         snprintf(min_time, sizeof min_time, "--benchmark_min_time=%g", cl->o->min_time);
         argv[argc++] = min_time;
+        cell_format_params(cl, cl->o->min_time);
     }
     if (hl_bench_register(cl->bench_name, cell_timed_run, cl, open_ended ? 0 : (int64_t)cl->ops) != 0)
         return hl_fail(err, "Google Benchmark refused the benchmark %s", cl->bench_name);
@@ -526,15 +622,18 @@ static int cell_timed_passes(cell *cl, hl_error *err)
 }
 
 /* A row for a pass that measured no time (instruction counts, soaks): the
- * memory pass's figures under the name <cell>/iterations:<ops>/<kind>, with
- * no real_time or cpu_time rather than zeros. */
-static cJSON *cell_untimed_row(cell *cl, const char *kind)
+ * figures of `run` and the memory pass's under the name
+ * <cell>/iterations:<ops>/<kind>, with no real_time or cpu_time rather than
+ * zeros. */
+static cJSON *cell_untimed_row(cell *cl, const char *kind, const run_outcome *run)
 {
     char name[320];
     snprintf(name, sizeof name, "%s/iterations:%" PRIu64 "/%s", cl->bench_name, cl->ops, kind);
     hl_bench_report r = {.name = name, .run_name = name, .repetitions = 1, .threads = 1,
                          .iterations = (int64_t)cl->ops, .aggregate_name = ""};
+    cl->untimed_run = run;
     cell_on_report(&r, cl);
+    cl->untimed_run = NULL;
     cJSON *row = cJSON_GetArrayItem(cl->rows, cJSON_GetArraySize(cl->rows) - 1);
     cJSON_DeleteItemFromObjectCaseSensitive(row, "real_time");
     cJSON_DeleteItemFromObjectCaseSensitive(row, "cpu_time");
@@ -564,7 +663,7 @@ static int cell_instruction_pass(cell *cl, hl_error *err)
         return -1;
     if (out.result.checksum != cl->mem.result.checksum)
         return hl_fail(err, "checksum differs from the memory pass's for the same work");
-    cell_untimed_row(cl, "instructions");
+    cell_untimed_row(cl, "instructions", &out);
     return 0;
 }
 
@@ -594,7 +693,8 @@ static void cell_soak_row(cell *cl)
     memory_figures *m = &cl->mem;
     m->rss_slope = cell_slope(&m->sampler, m->soak_from_s, 0);
     m->live_slope = (cl->c->flags & HL_GC_OWN_HEAP) ? NAN : cell_slope(&m->sampler, m->soak_from_s, 1);
-    cJSON *row = cell_untimed_row(cl, "soak");
+    run_outcome soak = {m->result, m->gc}; /* the memory pass is the soak */
+    cJSON *row = cell_untimed_row(cl, "soak", &soak);
     cJSON_AddNumberToObject(row, "soak_cycles", (double)m->soak_cycles);
     cJSON_AddNumberToObject(row, "soak_seconds", m->soak_seconds);
     if (!isnan(m->rss_slope))
@@ -656,7 +756,7 @@ int hl_cell_main(const hl_options *o)
     cl.cfg = (hl_workload_config){.params = cl.params, .variant = (size_t)variant,
                                   .seed = o->seed};
     cl.ops = cl.w->ops(&cl.cfg);
-    cell_format_params(&cl);
+    cell_format_params(&cl, 0);
     snprintf(cl.bench_name, sizeof cl.bench_name, "%s/%s/%s/%s", cl.w->name,
              cl.w->variants[variant].name, cl.a->name, cl.c->name);
     alarm((unsigned)o->timeout_s); /* a hung cell dies by SIGALRM; the driver says so */

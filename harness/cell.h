@@ -15,7 +15,11 @@
  *      memory pass's.
  *
  * The rows (one per repetition, plus Google Benchmark's aggregates) are
- * written as JSON to --cell-out, whole or not at all.
+ * written as JSON to --cell-out, whole or not at all.  Each row carries the
+ * figures of its own run (times, collections, pauses, wl_* figures: the
+ * timed run hands them to Google Benchmark as counters) and the memory
+ * pass's, which only that pass can measure, with memory_pass_ops to say for
+ * how much work (docs/metrics.md).
  */
 #ifndef HEAPLAB_CELL_H
 #define HEAPLAB_CELL_H

@@ -538,11 +538,12 @@ static int check_out_dir(const char *dir, char *err, size_t err_len)
 
 /* ------------------------------------------------------ aggregates -- */
 
-/* Keys that name or count a row rather than measure it: never aggregated. */
+/* Keys that name or count a row rather than measure it: never aggregated.
+ * (`ops` is measured: a run's own count, aggregated like any figure.) */
 static int is_identity_key(const char *key)
 {
     static const char *const keys[] = {"family_index", "per_family_instance_index", "repetitions",
-                                       "repetition_index", "threads", "iterations", "seed", "ops"};
+                                       "repetition_index", "threads", "iterations", "seed"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp(key, keys[i]) == 0)
             return 1;
@@ -579,10 +580,18 @@ static double statistic(const char *stat, double *v, size_t n)
     return mean;
 }
 
+/* Keys that total a whole run: only a mean or a median of them reads as a
+ * run's (as on Google Benchmark's in-process aggregates). */
+static int is_run_total_key(const char *key)
+{
+    return strcmp(key, "ops") == 0 || strcmp(key, "seconds") == 0;
+}
+
 /* With interleaved repetitions each run is its own process, so the
  * aggregates Google Benchmark would compute in one process are computed
  * here, in its shape: mean, median, stddev and cv rows (cv of the times
- * only, as a ratio). */
+ * only, as a ratio), each figure that statistic over the repetitions, and
+ * `iterations` the number of repetitions, as Google Benchmark counts it. */
 static void add_aggregates(plan_cell *cell)
 {
     static const char *const stats[] = {"mean", "median", "stddev", "cv"};
@@ -613,6 +622,9 @@ static void add_aggregates(plan_cell *cell)
             }
             if (cv && !is_time_key(key))
                 continue;
+            if (is_run_total_key(key) && strcmp(stats[k], "mean") != 0 &&
+                strcmp(stats[k], "median") != 0)
+                continue;
             size_t m = 0;
             for (size_t i = 0; i < n; i++) {
                 const cJSON *x = cJSON_GetObjectItemCaseSensitive(good[i], key);
@@ -626,6 +638,8 @@ static void add_aggregates(plan_cell *cell)
         snprintf(name, sizeof name, "%s_%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(good[0], "run_name")),
                  stats[k]);
         cJSON_ReplaceItemInObjectCaseSensitive(agg, "name", cJSON_CreateString(name));
+        cJSON_DeleteItemFromObjectCaseSensitive(agg, "iterations");
+        cJSON_AddNumberToObject(agg, "iterations", (double)n);
         cJSON_AddStringToObject(agg, "run_type", "aggregate");
         cJSON_AddStringToObject(agg, "aggregate_name", stats[k]);
         cJSON_AddStringToObject(agg, "aggregate_unit", cv ? "percentage" : "time");
