@@ -75,6 +75,8 @@ typedef struct run_hooks {
     void (*after_collect)(cell *); /* sees the heap after finish and a full
                                       collection, before the collector closes */
     int count_instructions;        /* Callgrind collects only around the steps */
+    const hl_allocator *tracker;   /* the live-bytes oracle the workload may
+                                      read (cfg.tracker); NULL: untracked */
 } run_hooks;
 
 /* Run setup, every step and finish on `alloc`, with the cell's collector
@@ -92,6 +94,7 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
     hl_workload_config cfg = cl->cfg;
     cfg.alloc = alloc;
     cfg.gc = &gc;
+    cfg.tracker = hooks->tracker;
     void *state = NULL;
     if (sampler != NULL)
         hl_sampler_phase(sampler, HL_PHASE_SETUP);
@@ -278,7 +281,10 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     m->rss_base = hl_rss_now();
     hl_sampler_start(&m->sampler, cl->o->sample_hz,
                      (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked);
-    run_hooks hooks = {&m->sampler, cell_snapshot_stats, cell_measure_leak, 0};
+    run_hooks hooks = {.sampler = &m->sampler,
+                       .before_finish = cell_snapshot_stats,
+                       .after_collect = cell_measure_leak,
+                       .tracker = (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked};
     rc = cell_run_workload(cl, top, NULL, &hooks, &out, err);
     /* A soak repeats the whole workload on the same allocator until the
      * duration is spent; the first run is the warm-up the slopes leave out. */
