@@ -28,6 +28,15 @@
  * per batch vanishes, small enough to stop promptly. */
 #define CELL_BATCH 1024
 
+/* fragmentation = (rss_peak - rss_base) / live_peak is left out below this
+ * live_peak.  The numerator also holds costs that do not scale with the
+ * live set: whole 4 KiB pages, an allocator's first pool, chunk or segment
+ * and its metadata (tens to hundreds of KiB: tcmalloc's and mimalloc's
+ * start-up), the workload's untracked bookkeeping and the sampler.  At
+ * 1 MiB live, 100 KiB of them moves the ratio by 0.1; at a few KiB live
+ * they alone make the ratio read in the thousands.  docs/metrics.md. */
+#define HL_FRAGMENTATION_MIN_LIVE ((uint64_t)1 << 20)
+
 /* What the memory pass measured.  -1 marks a figure this machine could not
  * give; it is written as absent, never as zero. */
 typedef struct memory_figures {
@@ -385,7 +394,8 @@ static void cell_add_memory(const cell *cl, cJSON *row)
      * read zero, so they are left out rather than reported as zero. */
     if (!(cl->c->flags & HL_GC_OWN_HEAP)) {
         add_figure(row, "live_peak", (long long)m->counts.live_peak);
-        if (m->rss_base >= 0 && m->rss_peak >= 0 && m->counts.live_peak > 0)
+        if (m->rss_base >= 0 && m->rss_peak >= 0 &&
+            m->counts.live_peak >= HL_FRAGMENTATION_MIN_LIVE)
             cJSON_AddNumberToObject(row, "fragmentation", (double)(m->rss_peak - m->rss_base) /
                                                               (double)m->counts.live_peak);
         add_figure(row, "allocs", (long long)m->counts.allocs);
