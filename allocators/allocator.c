@@ -6,6 +6,7 @@
 
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 void hl_stats_add(hl_stats *stats, const char *name, const char *unit, double value)
 {
@@ -62,4 +63,27 @@ void hl_untracked_free(void *p, size_t size)
 {
     if (p != NULL)
         munmap(p, size ? size : 1);
+}
+
+/* mincore() in windows of this many pages, so the vector stays on the
+ * stack whatever the mapping's size. */
+#define RESIDENT_WINDOW_PAGES 4096
+
+long long hl_resident_bytes(const void *addr, size_t len)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || ((uintptr_t)addr & (uintptr_t)(page - 1)) != 0)
+        return -1;
+    unsigned char vec[RESIDENT_WINDOW_PAGES];
+    size_t pages = (len + (size_t)page - 1) / (size_t)page;
+    long long resident = 0;
+    for (size_t done = 0; done < pages;) {
+        size_t n = pages - done < RESIDENT_WINDOW_PAGES ? pages - done : RESIDENT_WINDOW_PAGES;
+        if (mincore((char *)addr + done * (size_t)page, n * (size_t)page, vec) != 0)
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            resident += vec[i] & 1;
+        done += n;
+    }
+    return resident * page;
 }

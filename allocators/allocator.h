@@ -180,6 +180,14 @@ const hl_decorator *hl_decorator_registry(size_t *count);
 void *hl_untracked_alloc(size_t size);
 void hl_untracked_free(void *p, size_t size);
 
+/* Bytes of the mapping [addr, addr + len) that the kernel holds resident
+ * now (mincore): pages the process touched and that were not swapped out,
+ * as RSS counts them.  addr must be page-aligned; len is rounded up to
+ * whole pages.  Returns -1 when the kernel cannot say (then the caller
+ * leaves its resident figure out).  Cost: one system call per 4096 pages;
+ * for statistics, never a fast path. */
+long long hl_resident_bytes(const void *addr, size_t len);
+
 /* ------------------------------------------------------------ registry -- */
 
 /* Getters, one per allocator file. */

@@ -19,7 +19,9 @@
  * Chunks come from mmap, start at ARENA_CHUNK_MIN bytes and double up to
  * ARENA_CHUNK_MAX, so a region of N bytes costs O(log N) mappings; a request
  * larger than the next chunk gets a chunk of its own.  Pages are touched only
- * as blocks are handed out (mmap memory is demand-zero), so RSS follows use.
+ * as blocks are handed out (mmap memory is demand-zero), so RSS follows use;
+ * the statistics report both the mapped bytes and the resident ones
+ * (mincore), and count the waste from the resident ones.
  *
  * realloc grows the most recent block in place when it is at the cursor;
  * otherwise it bumps a new block and copies.  Shrinking is always in place.
@@ -149,16 +151,34 @@ static void arena_fini(void *ctx)
     free(a);
 }
 
+/* Bytes of every chunk that the kernel holds resident now, or -1 when it
+ * cannot say.  Cost: one mincore per chunk (per 16 MiB of a large one). */
+static long long arena_resident(const arena *a)
+{
+    long long total = 0;
+    for (const arena_chunk *c = a->chunks; c != NULL && total >= 0; c = c->next) {
+        long long r = hl_resident_bytes(c, c->size);
+        total = r < 0 ? -1 : total + r;
+    }
+    return total;
+}
+
 static void arena_stats(void *ctx, hl_stats *out)
 {
     arena *a = ctx;
+    long long resident = arena_resident(a);
     hl_stats_add(out, "mapped_bytes", "bytes", (double)a->mapped);
+    if (resident >= 0)
+        hl_stats_add(out, "resident_bytes", "bytes", (double)resident);
     hl_stats_add(out, "handed_out_bytes", "bytes", (double)a->handed_out);
     hl_stats_add(out, "chunks", "count", (double)a->nchunks);
     /* The region cannot tell live blocks from dead ones: everything it holds
-     * beyond what the program has live is waste it will never reuse. */
-    if (out->has_requested_live)
-        hl_stats_add(out, "external_waste_bytes", "bytes", (double)a->mapped - out->requested_live);
+     * beyond what the program has live is waste it will never reuse.  What
+     * it holds is its resident pages, what it costs in RSS: the untouched
+     * tail of the newest chunk (up to ARENA_CHUNK_MAX) is address space
+     * only. */
+    if (out->has_requested_live && resident >= 0)
+        hl_stats_add(out, "external_waste_bytes", "bytes", (double)resident - out->requested_live);
 }
 
 static int arena_identify(char *version, size_t version_len, char *why, size_t why_len)

@@ -130,7 +130,15 @@
  * traffic this allocator causes and a benchmark of malloc's footprint is not
  * disturbed by ours.  Descriptors live in chunks of POOL_DESC_CHUNK_BYTES
  * that are mapped as needed and never move (pools point at them), reached
- * through a fixed directory in the context.
+ * through a fixed directory in the context.  Nothing is touched before it
+ * is needed: a descriptor is filled when its arena is mapped, a pool's
+ * header when the pool is first used, a block when it is carved, so the
+ * first small allocation costs three pages of RSS (context, descriptor,
+ * the pool's first page), not a pool or an arena.
+ *
+ * Statistics report resident bytes (mincore over the arenas and the
+ * metadata), what the pool costs in RSS, beside the mapped address space;
+ * the external waste is counted from the resident bytes.
  *
  * Cost: alloc and free are O(1); their fast paths are about a dozen
  * instructions each and touch only the context's usedpools, one pool header
@@ -236,7 +244,8 @@ typedef struct pool_ctx {
     arena_desc *last_with_nfree[HL_POOL_MAX_POOLS_PER_ARENA + 1];
     arena_desc *unused_descs;   /* descriptors with no mapping */
     arena_desc *kept_free_arena; /* the one wholly free arena kept mapped */
-    size_t ndescs;              /* descriptors made so far */
+    size_t ndescs;              /* descriptors handed out of the chunks so far
+                                   (in use or recycled on unused_descs) */
     size_t arenas_mapped;
     size_t arenas_peak;
     uint64_t arenas_unmapped;
@@ -419,31 +428,39 @@ static arena_desc *desc_at(const pool_ctx *c, size_t i)
     return &c->desc_chunks[i / POOL_DESCS_PER_CHUNK][i % POOL_DESCS_PER_CHUNK];
 }
 
-/* An unused descriptor, mapping a new chunk of them when none is left.
- * Returns NULL when the directory is full or the kernel refuses. */
+/* An unused descriptor: a recycled one, or else the next never-used one,
+ * mapping a new chunk of them when the last chunk is used up.  New chunks
+ * are demand-zero and nothing walks them, so a chunk costs resident memory
+ * only for the descriptors handed out (one page per ~73 of them), not its
+ * whole 64 KiB.  Returns NULL when the directory is full or the kernel
+ * refuses.  Cost: O(1), plus one mmap per POOL_DESCS_PER_CHUNK arenas. */
 static arena_desc *desc_get(pool_ctx *c)
 {
-    if (c->unused_descs == NULL) {
-        size_t chunk = c->ndescs / POOL_DESCS_PER_CHUNK;
-        if (chunk >= POOL_DESC_CHUNKS_MAX)
-            return NULL;
+    arena_desc *ao = c->unused_descs;
+    if (ao != NULL) {
+        c->unused_descs = ao->nextarena;
+        ao->nextarena = NULL;
+        return ao;
+    }
+    size_t chunk = c->ndescs / POOL_DESCS_PER_CHUNK;
+    if (chunk >= POOL_DESC_CHUNKS_MAX)
+        return NULL;
+    if (c->desc_chunks[chunk] == NULL) {
         void *m = mmap(NULL, POOL_DESC_CHUNK_BYTES, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED)
             return NULL;
         c->desc_chunks[chunk] = m;
-        /* Thread the new descriptors so that the lowest index is used first. */
-        arena_desc *first = m;
-        for (size_t k = 0; k < POOL_DESCS_PER_CHUNK; k++) {
-            first[k].index = c->ndescs + k;
-            first[k].nextarena = k + 1 < POOL_DESCS_PER_CHUNK ? &first[k + 1] : NULL;
-        }
-        c->ndescs += POOL_DESCS_PER_CHUNK;
-        c->unused_descs = first;
     }
-    arena_desc *ao = c->unused_descs;
-    c->unused_descs = ao->nextarena;
+    ao = &c->desc_chunks[chunk][c->ndescs % POOL_DESCS_PER_CHUNK];
+    ao->index = c->ndescs++;
     return ao;
+}
+
+/* Chunks of descriptors mapped so far. */
+static size_t desc_chunks_mapped(const pool_ctx *c)
+{
+    return (c->ndescs + POOL_DESCS_PER_CHUNK - 1) / POOL_DESCS_PER_CHUNK;
 }
 
 /* ----------------------------------------------------- arena list order -- */
@@ -881,7 +898,20 @@ static int pool_identify(char *version, size_t version_len, char *why, size_t wh
     return 0;
 }
 
-/* Walk every mapped arena and its carved pools.  Cost: O(arenas x pools). */
+/* Resident bytes of the context and the descriptor chunks, or -1. */
+static long long pool_meta_resident(const pool_ctx *c)
+{
+    long long total = hl_resident_bytes(c, page_round(sizeof(pool_ctx)));
+    for (size_t k = 0; k < desc_chunks_mapped(c) && total >= 0; k++) {
+        long long r = hl_resident_bytes(c->desc_chunks[k], POOL_DESC_CHUNK_BYTES);
+        total = r < 0 ? -1 : total + r;
+    }
+    return total;
+}
+
+/* Walk every mapped arena and its carved pools, and ask the kernel which of
+ * their pages are resident.  Cost: O(arenas x pools), plus one mincore per
+ * arena. */
 static void pool_snapshot(const pool_ctx *c, hl_pool_snapshot *s)
 {
     memset(s, 0, sizeof *s);
@@ -889,14 +919,16 @@ static void pool_snapshot(const pool_ctx *c, hl_pool_snapshot *s)
     s->arenas_peak = c->arenas_peak;
     s->arenas_unmapped_total = c->arenas_unmapped;
     s->mapped_bytes = c->arenas_mapped * HL_POOL_ARENA_SIZE;
-    s->meta_bytes = page_round(sizeof(pool_ctx)) +
-                    (c->ndescs / POOL_DESCS_PER_CHUNK) * POOL_DESC_CHUNK_BYTES;
+    s->meta_bytes = page_round(sizeof(pool_ctx)) + desc_chunks_mapped(c) * POOL_DESC_CHUNK_BYTES;
+    s->resident_bytes = pool_meta_resident(c);
     s->fallback_live_blocks = c->fallback_live_blocks;
     s->fallback_live_bytes = c->fallback_live_bytes;
     for (size_t i = 0; i < c->ndescs; i++) {
         const arena_desc *ao = desc_at(c, i);
         if (ao->address == 0)
             continue;
+        long long r = hl_resident_bytes((const void *)ao->address, HL_POOL_ARENA_SIZE);
+        s->resident_bytes = r < 0 || s->resident_bytes < 0 ? -1 : s->resident_bytes + r;
         s->pools_empty_in_arenas += ao->nfreepools;
         for (char *q = (char *)arena_first_pool(ao); q < ao->pool_address; q += HL_POOL_SIZE) {
             const pool_header *pool = pool_header_of((uintptr_t)q);
@@ -955,6 +987,8 @@ static void pool_stats(void *ctx, hl_stats *out)
     hl_stats_add(out, "arenas_unmapped", "count", (double)s.arenas_unmapped_total);
     hl_stats_add(out, "mapped_bytes", "bytes", (double)s.mapped_bytes);
     hl_stats_add(out, "meta_bytes", "bytes", (double)s.meta_bytes);
+    if (s.resident_bytes >= 0)
+        hl_stats_add(out, "resident_bytes", "bytes", (double)s.resident_bytes);
     hl_stats_add(out, "pools_used", "count", (double)s.pools_used);
     hl_stats_add(out, "pools_full", "count", (double)s.pools_full);
     hl_stats_add(out, "pools_empty", "count", (double)s.pools_empty_in_arenas);
@@ -965,17 +999,22 @@ static void pool_stats(void *ctx, hl_stats *out)
     hl_stats_add(out, "fallback_live_blocks", "count", (double)s.fallback_live_blocks);
     hl_stats_add(out, "fallback_live_bytes", "bytes", (double)s.fallback_live_bytes);
     /* The pool's own view of fragmentation covers what it serves itself:
-     * the requests above 512 B went to the fallback and leave the sums. */
+     * the requests above 512 B went to the fallback and leave the sums.
+     * What it holds is what it costs in RSS, its resident pages (as
+     * jemalloc's stats.resident), not the address space it mapped: an
+     * arena's never-touched pools cost nothing.  Unknown residency leaves
+     * the external figure out. */
+    double held = (double)s.resident_bytes;
     if (out->has_requested_live) {
         hl_stats pool_view = *out;
         pool_view.requested_live = out->requested_live - (double)s.fallback_live_bytes;
         pool_view.count = 0;
-        hl_stats_add_waste(&pool_view, (double)s.mapped_bytes, (double)s.bytes_in_used_blocks);
+        hl_stats_add_waste(&pool_view, held, (double)s.bytes_in_used_blocks);
         for (int i = 0; i < pool_view.count; i++)
             hl_stats_add(out, pool_view.item[i].name, pool_view.item[i].unit,
                          pool_view.item[i].value);
     } else {
-        hl_stats_add_waste(out, (double)s.mapped_bytes, (double)s.bytes_in_used_blocks);
+        hl_stats_add_waste(out, held, (double)s.bytes_in_used_blocks);
     }
 }
 

@@ -131,6 +131,9 @@ typedef struct hl_pool_snapshot {
     uint64_t arenas_unmapped_total; /* arenas returned with munmap so far */
     size_t mapped_bytes;           /* arenas_mapped * HL_POOL_ARENA_SIZE */
     size_t meta_bytes;             /* context and arena descriptor tables (mmap) */
+    long long resident_bytes;      /* of the arenas and that metadata, the bytes the
+                                      kernel holds resident now (mincore): what the
+                                      pool costs in RSS; -1 when unknown */
     size_t pools_used;             /* pools serving a class: partly used or full */
     size_t pools_full;             /* of which every block is in use */
     size_t pools_empty_in_arenas;  /* pools of mapped arenas serving no class,

@@ -42,6 +42,7 @@ static void tcmalloc_stats(void *ctx, hl_stats *out)
         {"generic.heap_size", "heap_bytes"},
         {"tcmalloc.pageheap_free_bytes", "pageheap_free_bytes"},
         {"tcmalloc.pageheap_unmapped_bytes", "pageheap_unmapped_bytes"},
+        {"generic.total_physical_bytes", "physical_bytes"},
     };
     (void)ctx;
     tc_property_fn get = (tc_property_fn)hl_system_symbol("MallocExtension_GetNumericProperty");
@@ -52,9 +53,11 @@ static void tcmalloc_stats(void *ctx, hl_stats *out)
         if (get(figures[i].property, &value))
             hl_stats_add(out, figures[i].name, "bytes", (double)value);
     }
-    double heap = hl_stats_get(out, "heap_bytes", -1);
-    double unmapped = hl_stats_get(out, "pageheap_unmapped_bytes", 0);
-    hl_stats_add_waste(out, heap >= 0 ? heap - unmapped : -1,
+    /* What it holds is its physical memory: the heap less the pages given
+     * back to the kernel, plus its metadata -- the counterpart of
+     * jemalloc's stats.resident (and like it, an upper bound: pages mapped
+     * and never touched count). */
+    hl_stats_add_waste(out, hl_stats_get(out, "physical_bytes", -1),
                        hl_stats_get(out, "allocated_bytes", -1));
 }
 

@@ -28,6 +28,15 @@
  * per batch vanishes, small enough to stop promptly. */
 #define CELL_BATCH 1024
 
+/* fragmentation = (rss_peak - rss_base) / live_peak is left out below this
+ * live_peak.  The numerator also holds costs that do not scale with the
+ * live set: whole 4 KiB pages, an allocator's first pool, chunk or segment
+ * and its metadata (tens to hundreds of KiB: tcmalloc's and mimalloc's
+ * start-up), the workload's untracked bookkeeping and the sampler.  At
+ * 1 MiB live, 100 KiB of them moves the ratio by 0.1; at a few KiB live
+ * they alone make the ratio read in the thousands.  docs/metrics.md. */
+#define HL_FRAGMENTATION_MIN_LIVE ((uint64_t)1 << 20)
+
 /* What the memory pass measured.  -1 marks a figure this machine could not
  * give; it is written as absent, never as zero. */
 typedef struct memory_figures {
@@ -80,6 +89,8 @@ typedef struct run_hooks {
     void (*after_collect)(cell *); /* sees the heap after finish and a full
                                       collection, before the collector closes */
     int count_instructions;        /* Callgrind instruments only the steps */
+    const hl_allocator *tracker;   /* the live-bytes oracle the workload may
+                                      read (cfg.tracker); NULL: untracked */
 } run_hooks;
 
 /* Run setup, every step and finish on `alloc`, with the cell's collector
@@ -97,6 +108,7 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
     hl_workload_config cfg = cl->cfg;
     cfg.alloc = alloc;
     cfg.gc = &gc;
+    cfg.tracker = hooks->tracker;
     void *state = NULL;
     if (sampler != NULL)
         hl_sampler_phase(sampler, HL_PHASE_SETUP);
@@ -286,7 +298,10 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     m->rss_base = hl_rss_now();
     hl_sampler_start(&m->sampler, cl->o->sample_hz,
                      (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked);
-    run_hooks hooks = {&m->sampler, cell_snapshot_stats, cell_measure_leak, 0};
+    run_hooks hooks = {.sampler = &m->sampler,
+                       .before_finish = cell_snapshot_stats,
+                       .after_collect = cell_measure_leak,
+                       .tracker = (cl->c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked};
     rc = cell_run_workload(cl, top, NULL, &hooks, &out, err);
     /* A soak repeats the whole workload on the same allocator until the
      * duration is spent; the first run is the warm-up the slopes leave out. */
@@ -441,7 +456,8 @@ static void cell_add_memory(const cell *cl, cJSON *row)
      * read zero, so they are left out rather than reported as zero. */
     if (!(cl->c->flags & HL_GC_OWN_HEAP)) {
         add_figure(row, "live_peak", (long long)m->counts.live_peak);
-        if (m->rss_base >= 0 && m->rss_peak >= 0 && m->counts.live_peak > 0)
+        if (m->rss_base >= 0 && m->rss_peak >= 0 &&
+            m->counts.live_peak >= HL_FRAGMENTATION_MIN_LIVE)
             cJSON_AddNumberToObject(row, "fragmentation", (double)(m->rss_peak - m->rss_base) /
                                                               (double)m->counts.live_peak);
         add_figure(row, "allocs", (long long)m->counts.allocs);

@@ -51,6 +51,9 @@ CSV_COLUMNS = (
 )
 
 PARAM_MAX = 1_000_000_000
+# fragmentation is left out below this live_peak, as heaplab's harness does
+# (HL_FRAGMENTATION_MIN_LIVE in harness/cell.c; docs/metrics.md says why).
+FRAGMENTATION_MIN_LIVE = 1 << 20
 
 # Workload descriptions: variants, parameters (default, quick) in the order
 # they appear in the params string.
@@ -411,7 +414,7 @@ def make_row(cell, rep, reps, mem, timed):
     if mem is not None:
         row["live_peak"] = mem["live_peak"]
         if row.get("rss_base") is not None and row.get("rss_peak") is not None \
-                and mem["live_peak"] > 0:
+                and mem["live_peak"] >= FRAGMENTATION_MIN_LIVE:
             row["fragmentation"] = (row["rss_peak"] - row["rss_base"]) / mem["live_peak"]
         row["leaked_bytes"] = mem["leaked_bytes"]
     add_if(row, "objects_allocated", res.get("objects_allocated"))

@@ -7,8 +7,9 @@
  * colours, blocks clear of the header, capacity as carved), lazy carving,
  * LIFO reuse, full-pool relinking, the arena order, arenas
  * going back to the kernel (seen from /proc as well as from inside),
- * realloc in place and moving, and a seeded random run against the
- * snapshot's figures.
+ * realloc in place and moving, a seeded random run against the
+ * snapshot's figures, the RSS of the first small allocation (smaps_rollup)
+ * and statistics that count resident pages, not mapped ones.
  *
  * Build and run (release and debug+sanitizers both must pass):
  *   gcc -std=c11 -D_GNU_SOURCE -O2 -DNDEBUG -I. allocators/allocator.c \
@@ -170,6 +171,29 @@ static size_t rss_bytes(void)
     if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
         return 0;
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Anonymous resident bytes from /proc/self/smaps_rollup, which walks the
+ * page tables (exact, unlike statm's cached counters, and blind to code
+ * pages faulted in on a first call).  Plain syscalls and a static buffer,
+ * so that measuring neither allocates nor touches a new page.  0 when
+ * unreadable. */
+static size_t anon_resident_bytes(void)
+{
+    static char buf[4096];
+    int fd = open("/proc/self/smaps_rollup", O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *line = strstr(buf, "\nAnonymous:");
+    unsigned long kib = 0;
+    if (line == NULL || sscanf(line + 1, "Anonymous: %lu kB", &kib) != 1)
+        return 0;
+    return (size_t)kib << 10;
 }
 
 /* Add the extent of one /proc/self/maps line when it is anonymous (inode 0
@@ -731,6 +755,81 @@ static void test_ops_and_instances(void)
     hl_allocator_close(&b);
 }
 
+/* The first small allocation costs about a page of pool and a page or two
+ * of metadata in RSS, not a pool's 16 KiB, a 64 KiB descriptor chunk or
+ * the 1 MiB arena: nothing is touched before it is needed. */
+static void test_first_allocation_rss(void)
+{
+    /* Warm up: fault in this path's code, stack and the reader's buffer. */
+    hl_allocator w;
+    open_pool(&w);
+    void *wp = hl_alloc(&w, 16);
+    hl_free(&w, wp, 16);
+    hl_allocator_close(&w);
+    size_t before = anon_resident_bytes();
+    CHECK(before > 0);
+
+    hl_allocator a;
+    open_pool(&a);
+    char *p = hl_alloc(&a, 16);
+    CHECK(p != NULL);
+    if (p != NULL)
+        memset(p, 0x5a, 16);
+    size_t after = anon_resident_bytes();
+    hl_pool_snapshot s = snap(&a);
+    CHECK(after >= before && after - before <= 20 * 1024);
+    CHECK(s.mapped_bytes == HL_POOL_ARENA_SIZE);
+    CHECK(s.resident_bytes > 0 && s.resident_bytes <= 20 * 1024);
+    if (failures)
+        printf("  first 16 B allocation: anonymous RSS %zu -> %zu KiB (+%zu B); pool resident "
+               "%lld B of %zu mapped\n", before >> 10, after >> 10, after - before,
+               s.resident_bytes, s.mapped_bytes);
+    hl_free(&a, p, 16);
+    hl_allocator_close(&a);
+}
+
+/* The pool's own view of external waste is resident bytes, comparable with
+ * jemalloc's stats.resident: an arena with one pool in use costs that
+ * pool's pages, not its 1 MiB of address space. */
+static void test_resident_stats(void)
+{
+    hl_allocator a;
+    open_pool(&a);
+    unsigned idx = hl_pool_class_of(64);
+    /* Fill exactly one pool of 64 B blocks, writing every block. */
+    enum { MAX = 1024 };
+    static void *blocks[MAX];
+    size_t n = 0;
+    for (; n < MAX; n++) {
+        blocks[n] = hl_alloc(&a, 64);
+        memset(blocks[n], 0x33, 64);
+        if (snap(&a).pools_full == 1)
+            break;
+    }
+    n++;
+    hl_pool_snapshot s = snap(&a);
+    CHECK(s.pools_used == 1 && s.used_blocks[idx] == n);
+    hl_stats st;
+    memset(&st, 0, sizeof st);
+    st.has_requested_live = 1;
+    st.requested_live = (double)(n * 64);
+    hl_pool_allocator()->stats(a.ctx, &st);
+    double mapped = hl_stats_get(&st, "mapped_bytes", -1);
+    double resident = hl_stats_get(&st, "resident_bytes", -1);
+    double external = hl_stats_get(&st, "external_waste_bytes", -1);
+    CHECK(mapped == (double)HL_POOL_ARENA_SIZE);
+    /* One pool and the metadata pages, at most. */
+    CHECK(resident >= (double)(n * 64) && resident <= (double)(HL_POOL_SIZE + 3 * 4096));
+    CHECK(external == resident - (double)(n * 64));
+    CHECK(external < (double)(HL_POOL_SIZE));
+    if (failures)
+        printf("  one full pool: mapped %.0f, resident %.0f, external waste %.0f B\n", mapped,
+               resident, external);
+    for (size_t i = 0; i < n; i++)
+        hl_free(&a, blocks[i], 64);
+    hl_allocator_close(&a);
+}
+
 /* A seeded random mix of alloc, free and realloc over small, zero and large
  * sizes; every block carries its own pattern, checked before it is freed or
  * resized, and the snapshot agrees with the live set along the way. */
@@ -833,6 +932,8 @@ int main(void)
     test_realloc();
     test_ops_and_instances();
     test_random();
+    test_first_allocation_rss();
+    test_resident_stats();
     if (failures != 0) {
         printf("test_pool: %d of %d checks failed\n", failures, checks);
         return 1;

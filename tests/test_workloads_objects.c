@@ -20,6 +20,7 @@
  *             capacity times the largest entry plus the table; weak entries
  *             vanish; nothing leaks.
  *   genlist   list's peak grows linearly with N, generator's stays flat;
+ *             its peak_live_bytes figure is the tracker's live_peak;
  *             nothing leaks.
  *
  * The sizes are small: the whole test runs in well under a second in a
@@ -89,7 +90,8 @@ static outcome run(const hl_workload_ops *w, const char *variant, const char *co
         return out;
     }
     hl_workload_config cfg = {&tracked, &gc, values,
-                              (size_t)hl_workload_variant_index(w, variant), seed};
+                              (size_t)hl_workload_variant_index(w, variant), seed,
+                              out.own_heap ? NULL : &tracked};
     void *state;
     out.rc = drive_run(w, &cfg, 1024, &state, &err);
     out.live_before_finish = hl_tracker_read(&tracked).live_bytes;
@@ -371,6 +373,13 @@ static void test_genlist(void)
             double expect = v == 0 ? (double)n : 1;
             CHECK(figure(&o, "peak_items_alive") == expect, "%s: peak %g items alive, expected %g",
                   what, figure(&o, "peak_items_alive"), expect);
+            /* The peak in bytes is the tracker's measurement, the row's
+             * live_peak, never a size computed from the items; absent
+             * where the tracker sees nothing. */
+            double peak = figure(&o, "peak_live_bytes");
+            CHECK(o.own_heap ? peak == -1 : peak == (double)o.live_peak,
+                  "%s: wl_peak_live_bytes %g, the tracker's live_peak %" PRIu64 "%s", what, peak,
+                  o.live_peak, o.own_heap ? " (own heap: should be absent)" : "");
             if (o.own_heap) /* see "Leaks under a collector with its own heap" */
                 continue;
             CHECK(o.leaked == 0, "%s: %lld bytes leaked", what, o.leaked);

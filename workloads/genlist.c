@@ -31,8 +31,12 @@
  * Under manual the workload frees each consumed item, each outgrown list,
  * the list at the end, and the generator.
  *
- * Figures (wl_*): items, peak_items_alive, and for list: list_resizes,
- * list_slots (allocated at the peak).
+ * Figures (wl_*): items, peak_items_alive, peak_live_bytes, and for list:
+ * list_resizes, list_slots (allocated at the peak).  peak_live_bytes is
+ * measured, not computed from item sizes: the tracker's live_peak read at
+ * the end of the run (cfg->tracker), the most requested bytes live at once
+ * since the tracker opened -- in the harness's memory pass, this run's
+ * own, equal to the row's live_peak.  It is left out of untracked runs.
  *
  * Parameters: items (N, per run; ops = N); seed from --seed.  Source:
  * CPython's Objects/listobject.c (list_resize) and PEP 289 (generator
@@ -81,6 +85,7 @@ typedef struct genlist {
     uint64_t alive, peak_alive;
     uint64_t resizes, peak_slots;
     uint64_t checksum;
+    const hl_allocator *tracker; /* the live-bytes oracle, or NULL */
 } genlist;
 
 static uint64_t genlist_ops(const hl_workload_config *cfg)
@@ -207,6 +212,7 @@ static int genlist_setup(const hl_workload_config *cfg, void **state, hl_error *
     g->manual = hl_gc_is_manual(cfg->gc);
     g->variant = (unsigned)cfg->variant;
     g->n = (uint64_t)cfg->params[GENLIST_ITEMS];
+    g->tracker = cfg->tracker;
     hl_rng_seed(&g->rng, cfg->seed);
     *state = g;
     if (g->variant == GENLIST_LIST)
@@ -257,6 +263,9 @@ static int genlist_finish(void *state, hl_workload_result *res, hl_error *err)
     res->checksum = g->checksum;
     hl_stats_add(&res->figures, "items", "count", (double)g->produced);
     hl_stats_add(&res->figures, "peak_items_alive", "count", (double)g->peak_alive);
+    if (g->tracker != NULL)
+        hl_stats_add(&res->figures, "peak_live_bytes", "bytes",
+                     (double)hl_tracker_read(g->tracker).live_peak);
     if (g->variant == GENLIST_LIST) {
         hl_stats_add(&res->figures, "list_resizes", "count", (double)g->resizes);
         hl_stats_add(&res->figures, "list_slots", "count", (double)g->peak_slots);

@@ -37,9 +37,12 @@
  * variants hold the same values and draw the same numbers, so they end with
  * the same checksum.
  *
- * Figures: bytes_per_object (the exact size of the objects that make one
- * instance, collector prefix excluded: the harness's live_peak shows the
- * rest), attributes_per_object, dict_slots (dict variant), objects.
+ * Figures: bytes_per_object, measured, not computed: the tracker's live
+ * bytes after setup built the population less those before, divided by
+ * `objects` -- what the allocator was asked for per instance, the
+ * collector's prefix and the dict included.  It is left out of runs that
+ * have no tracker (cfg->tracker NULL: timed runs, a collector with its own
+ * heap).  Also attributes_per_object, dict_slots (dict variant), objects.
  *
  * Default collector: refcount, CPython's own; every collector runs it.
  * Parameters: objects, attrs, accesses, set_percent; seed from --seed (it
@@ -102,6 +105,8 @@ typedef struct slots {
     uint32_t nobjects;
     uint32_t set_percent;
     uint64_t seed;
+    int measured;                /* population_bytes is a measurement */
+    uint64_t population_bytes;   /* tracker live bytes the population took */
     uint64_t ops_done;
     uint64_t checksum;
     hl_rng rng;
@@ -185,14 +190,6 @@ static void slots_make_class(slots *s, uint32_t nattrs)
                 cls->field_of[a] = f;
 }
 
-/* Bytes of the objects that make one instance, collector prefix excluded. */
-static uint64_t slots_bytes_per_object(const slots *s)
-{
-    if (s->dict)
-        return hl_object_size(1, 0) + hl_object_size(0, slots_dict_data(s->cls.table_size));
-    return hl_object_size(0, s->cls.nattrs * (uint32_t)sizeof(uint64_t));
-}
-
 /* Make instance i with its initial attribute values (set in attribute
  * order, as __init__ would). */
 static int slots_make(slots *s, uint32_t i, hl_error *err)
@@ -270,9 +267,14 @@ static int slots_setup(const hl_workload_config *cfg, void **state, hl_error *er
         return hl_fail(err, "out of memory for a population of %u", n);
     }
     *state = s;
+    uint64_t before = cfg->tracker ? hl_tracker_read(cfg->tracker).live_bytes : 0;
     for (uint32_t i = 0; i < s->nobjects; i++)
         if (slots_make(s, i, err) != 0)
             return -1; /* finish() drops what was made */
+    if (cfg->tracker != NULL) {
+        s->measured = 1;
+        s->population_bytes = hl_tracker_read(cfg->tracker).live_bytes - before;
+    }
     return 0;
 }
 
@@ -322,7 +324,9 @@ static int slots_finish(void *state, hl_workload_result *res, hl_error *err)
         }
         slots_drop(s, o);
     }
-    hl_stats_add(&res->figures, "bytes_per_object", "bytes", (double)slots_bytes_per_object(s));
+    if (s->measured)
+        hl_stats_add(&res->figures, "bytes_per_object", "bytes",
+                     (double)s->population_bytes / (double)s->nobjects);
     hl_stats_add(&res->figures, "attributes_per_object", "attributes", (double)s->cls.nattrs);
     if (s->dict)
         hl_stats_add(&res->figures, "dict_slots", "slots", (double)s->cls.table_size);

@@ -63,6 +63,13 @@ typedef struct hl_workload_config {
     const int64_t *params;              /* values, in the order of the param table */
     size_t variant;                     /* index into the variant table */
     uint64_t seed;
+    /* The live-bytes oracle of this run: the tracker (hl_tracker_read)
+     * that `alloc` and `gc` allocate through, or NULL when the run is not
+     * tracked (timed and instruction passes, a collector with its own
+     * heap).  A workload whose figure is a measurement of memory reads it
+     * here and leaves the figure out when it is NULL; it never allocates
+     * or frees through it. */
+    const hl_allocator *tracker;
 } hl_workload_config;
 
 typedef struct hl_workload_result {
