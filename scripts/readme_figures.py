@@ -132,8 +132,8 @@ def lessons_table(doc):
             fmt(median(rc("ring", "ring"), "ns_per_op"), "%.1f"),
             fmt(median(rc("ring", "alloc"), "ns_per_op"), "%.1f"))),
         ("slots bytes per object (slots / dict)", "%s / %s" % (
-            fmt(median(rc("slots", "slots"), "wl_bytes_per_object"), "%.0f"),
-            fmt(median(rc("slots", "dict"), "wl_bytes_per_object"), "%.0f"))),
+            fmt(median(rc("slots", "slots"), "memory_pass_wl_bytes_per_object"), "%.0f"),
+            fmt(median(rc("slots", "dict"), "memory_pass_wl_bytes_per_object"), "%.0f"))),
         ("slots ns per attribute access (slots / dict)", "%s / %s" % (
             fmt(median(rc("slots", "slots"), "ns_per_op"), "%.1f"),
             fmt(median(rc("slots", "dict"), "ns_per_op"), "%.1f"))),

@@ -5,8 +5,8 @@
 #   - fragmentation is present exactly when live_peak reaches the floor
 #     (1 MiB, docs/metrics.md): genlist's generator stays below it and must
 #     not show a ratio in the thousands; its list crosses it;
-#   - genlist's wl_peak_live_bytes is the row's live_peak (the tracker's);
-#   - slots' wl_bytes_per_object is present and its population fits within
+#   - genlist's memory_pass_wl_peak_live_bytes is the row's live_peak (the tracker's);
+#   - slots' memory_pass_wl_bytes_per_object is present and its population fits within
 #     live_peak; the dict instance takes more than the slotted one;
 #   - the pool's and the arena's alloc_resident_bytes are resident pages,
 #     not address space: below alloc_mapped_bytes when arenas or chunks are
@@ -56,20 +56,20 @@ if gen["live_peak"] >= FLOOR or lst["live_peak"] < FLOOR:
     bad.append("test premise: generator live_peak %d should be below and list's %d above %d"
                % (gen["live_peak"], lst["live_peak"], FLOOR))
 for r in (gen, lst):
-    if r.get("wl_peak_live_bytes") != r["live_peak"]:
-        bad.append("%s: wl_peak_live_bytes %s != live_peak %s"
-                   % (r["name"], r.get("wl_peak_live_bytes"), r["live_peak"]))
+    if r.get("memory_pass_wl_peak_live_bytes") != r["live_peak"]:
+        bad.append("%s: memory_pass_wl_peak_live_bytes %s != live_peak %s"
+                   % (r["name"], r.get("memory_pass_wl_peak_live_bytes"), r["live_peak"]))
 sl, dc = rows["slots-slots-pool"], rows["slots-dict-pool"]
 for r in (sl, dc):
-    b = r.get("wl_bytes_per_object")
+    b = r.get("memory_pass_wl_bytes_per_object")
     if b is None:
-        bad.append("%s: no wl_bytes_per_object" % r["name"])
+        bad.append("%s: no memory_pass_wl_bytes_per_object" % r["name"])
     elif b * r["wl_objects"] > r["live_peak"]:
         bad.append("%s: %g bytes x %d objects exceed live_peak %d"
                    % (r["name"], b, r["wl_objects"], r["live_peak"]))
-if sl.get("wl_bytes_per_object", 0) >= dc.get("wl_bytes_per_object", 0):
+if sl.get("memory_pass_wl_bytes_per_object", 0) >= dc.get("memory_pass_wl_bytes_per_object", 0):
     bad.append("slots' bytes per object %s not below dict's %s"
-               % (sl.get("wl_bytes_per_object"), dc.get("wl_bytes_per_object")))
+               % (sl.get("memory_pass_wl_bytes_per_object"), dc.get("memory_pass_wl_bytes_per_object")))
 for name in ("genlist-generator-pool", "churn-mixed-arena"):
     r = rows[name]
     res, mapped = r.get("alloc_resident_bytes"), r.get("alloc_mapped_bytes")
