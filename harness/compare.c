@@ -883,8 +883,11 @@ int hl_compare_main(const char *baseline, const char *current, const char *thres
         fprintf(r.md, "| cell | metric | old | new | change | verdict |\n"
                       "| --- | --- | ---: | ---: | ---: | --- |\n");
     compare_sets(&a, &b, &cfg, &r);
-    if (r.shown == 0)
+    if (r.shown == 0) {
         printf("(no changes: every check is ok; --verbose shows them all)\n");
+        if (r.md != NULL)
+            fprintf(r.md, "| (no changes: every check is ok) | | | | | |\n");
+    }
     print_summary(stdout, &r, 0);
     if (r.md != NULL) {
         print_summary(r.md, &r, 1);
