@@ -63,9 +63,15 @@ regress: build
 	./bench $(GATE_ARGS) --out=results/regress
 	./bench --compare results/baseline results/regress --report=results/regress/report.md
 
+# The new baseline is recorded aside and checked before it replaces the old:
+# --compare refuses a run recorded with --decorate as a baseline (exit 2).
 baseline: build
+	rm -rf results/baseline.new
+	./bench $(GATE_ARGS) --out=results/baseline.new
+	./bench --compare results/baseline.new results/baseline.new >/dev/null
 	find results/baseline -name '2*_*' -delete
-	./bench $(GATE_ARGS) --out=results/baseline
+	mv results/baseline.new/2*_* results/baseline/
+	rm -rf results/baseline.new
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -21,6 +21,7 @@
 
 #include "harness/bench_shim.h"
 #include "harness/metrics.h"
+#include "harness/pinning.h"
 #include "harness/results.h"
 #include "harness/sampler.h"
 
@@ -569,6 +570,9 @@ static void cell_on_report(const hl_bench_report *r, void *user)
     cJSON_AddStringToObject(row, "collector", cl->c->name);
     cJSON_AddStringToObject(row, "params", cl->params_text);
     cJSON_AddNumberToObject(row, "seed", (double)cl->cfg.seed);
+    /* A decorated run measures a test-only wrapper, not the allocator: every
+     * row says so, and --compare refuses such a run as a baseline. */
+    cJSON_AddStringToObject(row, "decorator", cl->o->decorator ? cl->o->decorator->name : "none");
     char checksum[32];
     snprintf(checksum, sizeof checksum, "%016" PRIx64, cl->mem.result.checksum);
     cJSON_AddStringToObject(row, "checksum", checksum);
@@ -680,6 +684,14 @@ static int cell_instruction_pass(cell *cl, hl_error *err)
     if (out.result.checksum != cl->mem.result.checksum)
         return hl_fail(err, "checksum differs from the memory pass's for the same work");
     cell_untimed_row(cl, "instructions", &out);
+    /* The pinning this count ran under, as this process saw it in force;
+     * absent when it was not (pinning.c). */
+    cJSON *pinning = hl_pinning_record();
+    if (pinning != NULL) {
+        if (cl->context == NULL)
+            cl->context = cJSON_CreateObject();
+        cJSON_AddItemToObject(cl->context, "instruction_pinning", pinning);
+    }
     return 0;
 }
 

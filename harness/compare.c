@@ -9,7 +9,11 @@
  *                  generation, checksums and Callgrind instruction counts:
  *                  the same build on the same inputs gives the same number
  *                  every time, so any change beyond the configured slack is
- *                  real and gates hard;
+ *                  real and gates hard.  Each rule names the direction that
+ *                  is worse: up (instructions, live bytes), down, or either
+ *                  way where neither is plainly good (collections); frees
+ *                  are judged through unfreed = allocs - frees, so fewer
+ *                  frees for the same allocations is a leak, not a gain;
  *   timing         time per operation, judged over repetitions with a
  *                  two-sided Mann-Whitney U test AND a minimum effect size,
  *                  so that a regression is both statistically clear and big
@@ -19,17 +23,25 @@
  *                  time also counts the time the process waited for a CPU,
  *                  which is the neighbours' doing, not the code's.
  *
+ * Instruction counts depend on the machine only through the C library's
+ * CPU-dependent choices; counted runs pin those (pinning.c) and record the
+ * pinning, so counts are judged across CPU models when both runs carry the
+ * same pinning, and "not judged", with the reason, otherwise.  A compiler,
+ * build type or Debian release that differs also leaves them not judged.
+ *
  * Thresholds come from a committed JSON file (results/baseline/thresholds.json
  * unless --thresholds names another).  Baseline and current may each be a
  * results file or a directory of them (all *.json inside, merged).  Cells are
- * matched by run_name; a cell missing from the current run, or failed in it,
- * is a regression.  Environments that differ (CPU, kernel, compiler, build
- * type, allocator versions) are warned about, since then differences may be
- * the machine's.
+ * matched by run_name; a cell failed in the current run is a regression, a
+ * cell present on one side only is "not compared" (a regression under
+ * --require-same-cells).  A baseline recorded with --decorate, or two sides
+ * with no cell in common, are refused as bad input.
  *
- * Output: a table per cell and metric (old, new, change, verdict) on stdout,
- * optionally the same as markdown (--report=FILE) for CI logs.  Exit status:
- * 0 no regression, 1 a regression, 2 bad input.
+ * Output: the checks that say something (regressions, improvements,
+ * changes, not judged, notes; every check with --verbose), then a summary
+ * that counts judged and not-judged checks with the reasons grouped; the
+ * same as markdown with --report=FILE.  Exit status: 0 no regression, 1 a
+ * regression, 2 bad input, 3 nothing could be judged.
  */
 #include "harness/compare.h"
 
@@ -48,13 +60,34 @@
 #define CMP_MAX_RULES 64
 #define CMP_MAX_DOCS 256
 
+/* Which way a deterministic metric gets worse. */
+typedef enum cmp_direction {
+    DIR_LOWER_IS_BETTER,  /* growth beyond the slack regresses, a drop improves */
+    DIR_HIGHER_IS_BETTER, /* a drop beyond the slack regresses, growth improves */
+    DIR_TWO_SIDED,        /* a change either way beyond the slack regresses */
+    DIR_INFORMATIONAL,    /* shown when it changes, judged through another rule */
+} cmp_direction;
+
+static const char *const direction_names[] = {"lower_is_better", "higher_is_better",
+                                              "two_sided", "informational"};
+
 /* One deterministic metric's rule. */
 typedef struct cmp_rule {
     char metric[64];
-    double max_increase_pct; /* allowed growth, percent of the baseline */
-    double max_increase_abs; /* allowed growth, in the metric's unit */
+    double max_increase_pct; /* allowed change, percent of the baseline */
+    double max_increase_abs; /* allowed change, in the metric's unit */
     int must_equal;          /* any change at all is a regression (checksums) */
+    cmp_direction direction;
 } cmp_rule;
+
+/* Metrics computed from two of a row's figures: "what was allocated and
+ * never freed" is what a leak changes, whatever else changed. */
+static const struct {
+    const char *name, *minuend, *subtrahend;
+} derived_metrics[] = {
+    {"unfreed", "allocs", "frees"},
+    {"objects_unfreed", "objects_allocated", "objects_freed"},
+};
 
 typedef struct cmp_config {
     cmp_rule rules[CMP_MAX_RULES];
@@ -230,22 +263,32 @@ static void set_free(cmp_set *set)
 
 /* ------------------------------------------------------ configuration -- */
 
+/* The built-in rules, the same as the committed thresholds file. */
+static const cmp_rule default_rules[] = {
+    {"checksum", 0, 0, 1, DIR_TWO_SIDED},
+    {"allocs", 0, 0, 0, DIR_LOWER_IS_BETTER},
+    {"frees", 0, 0, 0, DIR_INFORMATIONAL},
+    {"unfreed", 0, 0, 0, DIR_LOWER_IS_BETTER},
+    {"reallocs", 0, 0, 0, DIR_LOWER_IS_BETTER},
+    {"bytes_allocated", 0, 0, 0, DIR_LOWER_IS_BETTER},
+    {"objects_allocated", 0, 0, 0, DIR_LOWER_IS_BETTER},
+    {"objects_unfreed", 0, 0, 0, DIR_LOWER_IS_BETTER},
+    {"live_peak", 1, 0, 0, DIR_LOWER_IS_BETTER},
+    {"leaked_bytes", 0, 0, 0, DIR_LOWER_IS_BETTER},
+    {"gc_collections_gen0", 0, 0, 0, DIR_TWO_SIDED},
+    {"gc_collections_gen1", 0, 0, 0, DIR_TWO_SIDED},
+    {"gc_collections_gen2", 0, 0, 0, DIR_TWO_SIDED},
+    {"gc_collected_gen0", 0, 0, 0, DIR_TWO_SIDED},
+    {"gc_collected_gen1", 0, 0, 0, DIR_TWO_SIDED},
+    {"gc_collected_gen2", 0, 0, 0, DIR_TWO_SIDED},
+    {"instructions", 2, 0, 0, DIR_LOWER_IS_BETTER},
+};
+
 static void config_defaults(cmp_config *cfg)
 {
-    static const char *const exact[] = {
-        "allocs", "frees", "reallocs", "bytes_allocated", "objects_allocated",
-        "gc_collections_gen0", "gc_collections_gen1", "gc_collections_gen2",
-    };
     memset(cfg, 0, sizeof *cfg);
-    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-        snprintf(cfg->rules[cfg->nrules++].metric, sizeof cfg->rules[0].metric, "%s", exact[i]);
-    snprintf(cfg->rules[cfg->nrules].metric, 64, "checksum");
-    cfg->rules[cfg->nrules++].must_equal = 1;
-    snprintf(cfg->rules[cfg->nrules].metric, 64, "live_peak");
-    cfg->rules[cfg->nrules++].max_increase_pct = 1;
-    snprintf(cfg->rules[cfg->nrules++].metric, 64, "leaked_bytes");
-    snprintf(cfg->rules[cfg->nrules].metric, 64, "instructions");
-    cfg->rules[cfg->nrules++].max_increase_pct = 2;
+    cfg->nrules = sizeof default_rules / sizeof default_rules[0];
+    memcpy(cfg->rules, default_rules, sizeof default_rules);
     snprintf(cfg->time_key, sizeof cfg->time_key, "cpu_time");
     cfg->alpha = 0.01;
     cfg->min_effect_pct = 5;
@@ -266,9 +309,28 @@ static int config_number(const cJSON *obj, const char *key, double *out, const c
     return 0;
 }
 
+/* The rule's "direction", if given: one of direction_names. */
+static int config_direction(const cJSON *item, cmp_rule *r, const char *path, char *err,
+                            size_t err_len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, "direction");
+    if (v == NULL)
+        return 0;
+    for (size_t i = 0; cJSON_IsString(v) && i < sizeof direction_names / sizeof direction_names[0];
+         i++) {
+        if (strcmp(v->valuestring, direction_names[i]) == 0) {
+            r->direction = (cmp_direction)i;
+            return 0;
+        }
+    }
+    snprintf(err, err_len, "%s: deterministic.%s.direction must be one of lower_is_better, "
+             "higher_is_better, two_sided, informational", path, item->string);
+    return -1;
+}
+
 /* Read the thresholds file: {"deterministic": {METRIC: {"max_increase_pct":
- * P, "max_increase_abs": A, "equal": true}}, "timing": {"alpha": ...,
- * "min_effect_pct": ..., "min_repetitions": ...}}. */
+ * P, "max_increase_abs": A, "equal": true, "direction": D}}, "timing":
+ * {"alpha": ..., "min_effect_pct": ..., "min_repetitions": ...}}. */
 static int config_load(cmp_config *cfg, const char *path, char *err, size_t err_len)
 {
     config_defaults(cfg);
@@ -307,7 +369,8 @@ static int config_load(cmp_config *cfg, const char *path, char *err, size_t err_
             if (config_number(item, "max_increase_pct", &r->max_increase_pct, path, err,
                               err_len) != 0 ||
                 config_number(item, "max_increase_abs", &r->max_increase_abs, path, err,
-                              err_len) != 0) {
+                              err_len) != 0 ||
+                config_direction(item, r, path, err, err_len) != 0) {
                 rc = -1;
                 break;
             }
@@ -336,39 +399,132 @@ static int config_load(cmp_config *cfg, const char *path, char *err, size_t err_
 
 /* ---------------------------------------------------------- reporting -- */
 
-typedef enum verdict { V_OK, V_IMPROVED, V_REGRESSION, V_NOT_JUDGED, V_NOTE } verdict;
+typedef enum verdict {
+    V_OK,
+    V_IMPROVED,
+    V_REGRESSION,
+    V_CHANGED,      /* an informational figure moved; another rule judges it */
+    V_SAME,         /* an informational figure did not move */
+    V_NOT_JUDGED,   /* measured on both sides, but the comparison would mean nothing */
+    V_NOT_COMPARED, /* a cell on one side only */
+    V_NOTE,
+} verdict;
 
-static const char *const verdict_names[] = {"ok", "improved", "REGRESSION", "not judged", "note"};
+static const char *const verdict_names[] = {"ok", "improved", "REGRESSION", "changed", "same",
+                                            "not judged", "not compared", "note"};
+
+#define CMP_MAX_REASONS 16
 
 typedef struct report {
-    FILE *md; /* markdown report, or NULL */
-    int env_differs; /* CPU, compiler or OS differ: instruction counts are not comparable */
-    size_t regressions, improvements, compared;
+    FILE *md;               /* markdown report, or NULL */
+    int verbose;            /* show every check, not only those that say something */
+    int require_same_cells; /* a cell on one side only is a regression */
+    char instructions_not_judged[200]; /* why instruction counts are not judged, or "" */
+    size_t regressions, improvements, judged, not_judged, notes, shown;
+    size_t cells_compared, cells_not_compared;
+    struct {
+        char reason[200];
+        size_t count;
+    } reasons[CMP_MAX_REASONS]; /* not-judged checks, grouped by reason */
+    size_t nreasons;
 } report;
 
-static void report_line(report *r, const char *cell, const char *metric, const char *old,
-                        const char *new_, const char *change, verdict v, const char *why)
+/* Count a not-judged check under its reason. */
+static void count_reason(report *r, const char *reason)
 {
+    for (size_t i = 0; i < r->nreasons; i++) {
+        if (strcmp(r->reasons[i].reason, reason) == 0) {
+            r->reasons[i].count++;
+            return;
+        }
+    }
+    if (r->nreasons == CMP_MAX_REASONS)
+        reason = "other reasons"; /* the last slot gathers the rest */
+    size_t i = r->nreasons < CMP_MAX_REASONS ? r->nreasons++ : CMP_MAX_REASONS - 1;
+    snprintf(r->reasons[i].reason, sizeof r->reasons[i].reason, "%s", reason);
+    r->reasons[i].count++;
+}
+
+/* Count one check and show it when it says something (or under
+ * --verbose).  `group` is the reason a not-judged check is counted under. */
+static void report_line(report *r, const char *cell, const char *metric, const char *old,
+                        const char *new_, const char *change, verdict v, const char *why,
+                        const char *group)
+{
+    switch (v) {
+    case V_OK:
+    case V_IMPROVED:
+    case V_REGRESSION:
+        r->judged++;
+        break;
+    case V_NOT_JUDGED:
+        r->not_judged++;
+        count_reason(r, group ? group : why);
+        break;
+    case V_NOT_COMPARED: /* counted per cell */
+    case V_SAME:         /* informational and unchanged: nothing to say */
+        break;
+    case V_CHANGED:
+    case V_NOTE:
+        r->notes++;
+        break;
+    }
+    r->regressions += v == V_REGRESSION;
+    r->improvements += v == V_IMPROVED;
+    if ((v == V_OK || v == V_SAME) && !r->verbose)
+        return;
+    r->shown++;
     printf("%-58s %-22s %14s %14s %9s  %s%s%s\n", cell, metric, old, new_, change,
            verdict_names[v], why[0] ? ": " : "", why);
     if (r->md != NULL)
         fprintf(r->md, "| `%s` | %s | %s | %s | %s | %s%s%s |\n", cell, metric, old, new_, change,
                 v == V_REGRESSION ? "**REGRESSION**" : verdict_names[v], why[0] ? ": " : "",
                 why);
-    r->regressions += v == V_REGRESSION;
-    r->improvements += v == V_IMPROVED;
 }
 
-static void format_value(char *buf, size_t len, const cJSON *v)
+/* One figure of a row: a number, a string (checksums), or absent.  Derived
+ * metrics (derived_metrics) are computed from their two parts. */
+typedef struct figure {
+    int present, is_string;
+    double num;
+    const char *str;
+} figure;
+
+static figure row_figure(const cJSON *row, const char *metric)
 {
-    if (v == NULL)
+    figure f = {0};
+    for (size_t i = 0; i < sizeof derived_metrics / sizeof derived_metrics[0]; i++) {
+        if (strcmp(metric, derived_metrics[i].name) != 0)
+            continue;
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, derived_metrics[i].minuend);
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(row, derived_metrics[i].subtrahend);
+        if (cJSON_IsNumber(x) && cJSON_IsNumber(y)) {
+            f.present = 1;
+            f.num = x->valuedouble - y->valuedouble;
+        }
+        return f;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, metric);
+    if (cJSON_IsString(v)) {
+        f.present = f.is_string = 1;
+        f.str = v->valuestring;
+    } else if (cJSON_IsNumber(v)) {
+        f.present = 1;
+        f.num = v->valuedouble;
+    }
+    return f;
+}
+
+static void format_figure(char *buf, size_t len, const figure *f)
+{
+    if (!f->present)
         snprintf(buf, len, "-");
-    else if (cJSON_IsString(v))
-        snprintf(buf, len, "%.14s", v->valuestring);
-    else if (fabs(v->valuedouble) >= 1e6 || v->valuedouble == (double)(long long)v->valuedouble)
-        snprintf(buf, len, "%.0f", v->valuedouble);
+    else if (f->is_string)
+        snprintf(buf, len, "%.14s", f->str);
+    else if (fabs(f->num) >= 1e6 || f->num == (double)(long long)f->num)
+        snprintf(buf, len, "%.0f", f->num);
     else
-        snprintf(buf, len, "%.4g", v->valuedouble);
+        snprintf(buf, len, "%.4g", f->num);
 }
 
 static void format_change(char *buf, size_t len, double old, double new_)
@@ -381,47 +537,65 @@ static void format_change(char *buf, size_t len, double old, double new_)
         snprintf(buf, len, "%+.2f%%", (new_ - old) / fabs(old) * 100);
 }
 
-/* Judge one deterministic metric of one cell. */
+/* Judge one deterministic metric of one cell, in the rule's direction. */
 static void judge_rule(report *r, const char *cell, const cmp_rule *rule, const cJSON *old_row,
                        const cJSON *new_row)
 {
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(old_row, rule->metric);
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(new_row, rule->metric);
-    if (a == NULL && b == NULL)
+    figure a = row_figure(old_row, rule->metric), b = row_figure(new_row, rule->metric);
+    if (!a.present && !b.present)
         return;
     char old[64], new_[64], change[32] = "";
-    format_value(old, sizeof old, a);
-    format_value(new_, sizeof new_, b);
-    if (a == NULL || b == NULL) {
+    format_figure(old, sizeof old, &a);
+    format_figure(new_, sizeof new_, &b);
+    if (!a.present || !b.present) {
         report_line(r, cell, rule->metric, old, new_, "", V_NOTE,
-                    a == NULL ? "not in the baseline" : "no longer measured");
+                    !a.present ? "not in the baseline" : "no longer measured", NULL);
         return;
     }
-    if (rule->must_equal || cJSON_IsString(a) || cJSON_IsString(b)) {
-        int same = cJSON_Compare(a, b, 1);
+    if (rule->must_equal || a.is_string || b.is_string) {
+        int same = a.is_string == b.is_string &&
+                   (a.is_string ? strcmp(a.str, b.str) == 0 : a.num == b.num);
         report_line(r, cell, rule->metric, old, new_, same ? "same" : "changed",
-                    same ? V_OK : V_REGRESSION, same ? "" : "the run did different work");
+                    same ? V_OK : V_REGRESSION, same ? "" : "the run did different work", NULL);
         return;
     }
-    double x = a->valuedouble, y = b->valuedouble;
+    double x = a.num, y = b.num;
     format_change(change, sizeof change, x, y);
-    if (r->env_differs && strncmp(rule->metric, "instructions", 12) == 0) {
-        /* The same code counts differently on another CPU (the C library
-         * picks its string functions by CPU features) or compiler. */
+    if (strncmp(rule->metric, "instructions", 12) == 0 && r->instructions_not_judged[0]) {
         report_line(r, cell, rule->metric, old, new_, change, V_NOT_JUDGED,
-                    "environments differ");
+                    r->instructions_not_judged, NULL);
         return;
     }
-    double limit = x + fabs(x) * rule->max_increase_pct / 100 + rule->max_increase_abs;
-    char why[96] = "";
+    double slack = fabs(x) * rule->max_increase_pct / 100 + rule->max_increase_abs;
+    int up = y > x + slack, down = y < x - slack;
+    char why[160] = "";
     verdict v = V_OK;
-    if (y > limit) {
-        v = V_REGRESSION;
-        snprintf(why, sizeof why, "allowed up to %.6g", limit);
-    } else if (y < x - (limit - x)) {
-        v = V_IMPROVED; /* by more than the slack that a regression is allowed */
+    switch (rule->direction) {
+    case DIR_LOWER_IS_BETTER:
+        v = up ? V_REGRESSION : down ? V_IMPROVED : V_OK;
+        if (up)
+            snprintf(why, sizeof why, "allowed up to %.6g", x + slack);
+        break;
+    case DIR_HIGHER_IS_BETTER:
+        v = down ? V_REGRESSION : up ? V_IMPROVED : V_OK;
+        if (down)
+            snprintf(why, sizeof why, "allowed down to %.6g", x - slack);
+        break;
+    case DIR_TWO_SIDED:
+        v = up || down ? V_REGRESSION : V_OK;
+        if (v == V_REGRESSION)
+            snprintf(why, sizeof why, "changed beyond %.6g..%.6g (neither way is plainly better)",
+                     x - slack, x + slack);
+        break;
+    case DIR_INFORMATIONAL:
+        v = x != y ? V_CHANGED : V_SAME;
+        if (v == V_CHANGED)
+            snprintf(why, sizeof why, "not gated itself%s",
+                     strcmp(rule->metric, "frees") == 0 ? "; judged as unfreed = allocs - frees"
+                                                        : "");
+        break;
     }
-    report_line(r, cell, rule->metric, old, new_, change, v, why);
+    report_line(r, cell, rule->metric, old, new_, change, v, why, NULL);
 }
 
 /* Judge wall-clock time per operation over the repetitions. */
@@ -462,29 +636,78 @@ static void judge_timing(report *r, const char *cell, const cmp_config *cfg, con
     }
     char metric[48];
     snprintf(metric, sizeof metric, "%s/op (median)", cfg->time_key);
-    report_line(r, cell, metric, old, new_, change, v, why);
+    report_line(r, cell, metric, old, new_, change, v, why, "timing: too few repetitions");
 }
 
-/* Warn when the two runs were measured in different environments. */
+static const char *context_string(const cJSON *context, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(context, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The pinning's scheme name for messages: "none" when absent. */
+static const char *pinning_name(const cJSON *pinning)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(pinning, "scheme");
+    return cJSON_IsString(v) ? v->valuestring : pinning ? "unnamed" : "none";
+}
+
+/* Decide whether instruction counts can be judged: the same compiler,
+ * build type and Debian release (they change the instructions themselves),
+ * and either the same CPU model with the same pinning, or any CPU models
+ * when both runs carry the same pinning (pinning.c).  Sets
+ * r->instructions_not_judged to the reason, or leaves it empty. */
+static void decide_instructions(const cJSON *ca, const cJSON *cb, report *r)
+{
+    static const char *const code_keys[] = {"compiler", "heaplab_build_type", "debian_version"};
+    for (size_t i = 0; i < sizeof code_keys / sizeof code_keys[0]; i++) {
+        const char *x = context_string(ca, code_keys[i]), *y = context_string(cb, code_keys[i]);
+        if (x != NULL && y != NULL && strcmp(x, y) != 0) {
+            snprintf(r->instructions_not_judged, sizeof r->instructions_not_judged,
+                     "instructions: the %s differs", code_keys[i]);
+            return;
+        }
+    }
+    const cJSON *pa = cJSON_GetObjectItemCaseSensitive(ca, "instruction_pinning");
+    const cJSON *pb = cJSON_GetObjectItemCaseSensitive(cb, "instruction_pinning");
+    int same_pinning = (pa == NULL && pb == NULL) || (pa && pb && cJSON_Compare(pa, pb, 1));
+    const char *x = context_string(ca, "cpu_model"), *y = context_string(cb, "cpu_model");
+    int cpu_differs = x != NULL && y != NULL && strcmp(x, y) != 0;
+    if (cpu_differs && !(pa && same_pinning))
+        snprintf(r->instructions_not_judged, sizeof r->instructions_not_judged,
+                 "instructions: CPU models differ and the runs do not carry the same instruction "
+                 "pinning (baseline %s, current %s)", pinning_name(pa), pinning_name(pb));
+    else if (!same_pinning)
+        snprintf(r->instructions_not_judged, sizeof r->instructions_not_judged,
+                 "instructions: the runs carry different instruction pinning (baseline %s, "
+                 "current %s)", pinning_name(pa), pinning_name(pb));
+    else if (cpu_differs) {
+        printf("note: instruction counts are judged across CPU models: both runs carry "
+               "instruction pinning %s\n", pinning_name(pa));
+        if (r->md != NULL)
+            fprintf(r->md, "> note: instruction counts are judged across CPU models: both runs "
+                    "carry instruction pinning `%s`\n\n", pinning_name(pa));
+    }
+}
+
+/* Warn when the two runs were measured in different environments, and
+ * decide whether instruction counts can be judged. */
 static void warn_environment(const cmp_set *a, const cmp_set *b, report *r)
 {
-    /* The first four change instruction paths; the rest only memory and time. */
     static const char *const keys[] = {"cpu_model", "compiler", "heaplab_build_type",
                                        "debian_version", "kernel", "transparent_hugepages"};
     const cJSON *ca = cJSON_GetObjectItemCaseSensitive(a->docs[0], "context");
     const cJSON *cb = cJSON_GetObjectItemCaseSensitive(b->docs[0], "context");
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(ca, keys[i]);
-        const cJSON *y = cJSON_GetObjectItemCaseSensitive(cb, keys[i]);
-        if (cJSON_IsString(x) && cJSON_IsString(y) && strcmp(x->valuestring, y->valuestring) != 0) {
-            printf("warning: environments differ: %s '%s' vs '%s'\n", keys[i], x->valuestring,
-                   y->valuestring);
-            r->env_differs |= i < 4;
+        const char *x = context_string(ca, keys[i]), *y = context_string(cb, keys[i]);
+        if (x != NULL && y != NULL && strcmp(x, y) != 0) {
+            printf("warning: environments differ: %s '%s' vs '%s'\n", keys[i], x, y);
             if (r->md != NULL)
-                fprintf(r->md, "> warning: environments differ: %s `%s` vs `%s`\n\n", keys[i],
-                        x->valuestring, y->valuestring);
+                fprintf(r->md, "> warning: environments differ: %s `%s` vs `%s`\n\n", keys[i], x,
+                        y);
         }
     }
+    decide_instructions(ca, cb, r);
     for (size_t i = 0; i < a->ncells; i++) {
         for (size_t k = 0; k < b->ncells; k++) {
             if (strcmp(a->cells[i].key, b->cells[k].key) != 0 || !a->cells[i].first ||
@@ -499,42 +722,134 @@ static void warn_environment(const cmp_set *a, const cmp_set *b, report *r)
     }
 }
 
+static const cmp_cell *find_cell(const cmp_set *s, const char *key)
+{
+    for (size_t k = 0; k < s->ncells; k++)
+        if (strcmp(s->cells[k].key, key) == 0)
+            return &s->cells[k];
+    return NULL;
+}
+
+/* A cell on one side only: "not compared", or a regression when the
+ * caller asked for the same cells on both sides. */
+static void report_lone_cell(report *r, const char *key, int in_baseline)
+{
+    r->cells_not_compared++;
+    report_line(r, key, "cell", in_baseline ? "ran" : "-", in_baseline ? "missing" : "new", "",
+                r->require_same_cells ? V_REGRESSION : V_NOT_COMPARED,
+                in_baseline ? "not in the current run" : "not in the baseline", NULL);
+}
+
 /* Compare every cell of the baseline with the current run. */
 static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *cfg, report *r)
 {
     for (size_t i = 0; i < a->ncells; i++) {
-        const cmp_cell *old = &a->cells[i], *new_ = NULL;
-        for (size_t k = 0; k < b->ncells && new_ == NULL; k++)
-            if (strcmp(b->cells[k].key, old->key) == 0)
-                new_ = &b->cells[k];
-        if (old->first == NULL)
-            continue; /* failed in the baseline: nothing to hold the current run to */
+        const cmp_cell *old = &a->cells[i], *new_ = find_cell(b, old->key);
         if (new_ == NULL) {
-            report_line(r, old->key, "cell", "ran", "missing", "", V_REGRESSION,
-                        "not in the current run");
+            report_lone_cell(r, old->key, 1);
+            continue;
+        }
+        if (old->first == NULL) {
+            r->cells_not_compared++;
+            report_line(r, old->key, "cell", "failed", new_->first ? "ran" : "failed", "",
+                        V_NOT_COMPARED, "failed in the baseline: nothing to hold it to", NULL);
             continue;
         }
         if (new_->first == NULL) {
+            r->cells_compared++;
             report_line(r, old->key, "cell", "ran", "failed", "", V_REGRESSION,
-                        new_->error ? new_->error : "failed");
+                        new_->error ? new_->error : "failed", NULL);
             continue;
         }
-        r->compared++;
+        r->cells_compared++;
         for (size_t k = 0; k < cfg->nrules; k++)
             judge_rule(r, old->key, &cfg->rules[k], old->first, new_->first);
         judge_timing(r, old->key, cfg, old, new_);
     }
-    for (size_t k = 0; k < b->ncells; k++) {
-        int known = 0;
-        for (size_t i = 0; i < a->ncells && !known; i++)
-            known = strcmp(a->cells[i].key, b->cells[k].key) == 0;
-        if (!known)
-            report_line(r, b->cells[k].key, "cell", "-", "new", "", V_NOTE, "not in the baseline");
+    for (size_t k = 0; k < b->ncells; k++)
+        if (find_cell(a, b->cells[k].key) == NULL)
+            report_lone_cell(r, b->cells[k].key, 0);
+}
+
+/* ------------------------------------------------- refusing bad input -- */
+
+/* The decorator a results set was recorded with: a row's "decorator" other
+ * than "none", or --decorate on a file's recorded command line; NULL when
+ * undecorated. */
+static const char *set_decorator(const cmp_set *s)
+{
+    for (size_t d = 0; d < s->ndocs; d++) {
+        const cJSON *row;
+        cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(s->docs[d], "benchmarks"))
+        {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "decorator");
+            if (cJSON_IsString(v) && strcmp(v->valuestring, "none") != 0)
+                return v->valuestring;
+        }
+        const cJSON *context = cJSON_GetObjectItemCaseSensitive(s->docs[d], "context");
+        const cJSON *arg;
+        cJSON_ArrayForEach(arg, cJSON_GetObjectItemCaseSensitive(context, "command_line"))
+        {
+            if (cJSON_IsString(arg) && strncmp(arg->valuestring, "--decorate=", 11) == 0)
+                return arg->valuestring + 11;
+        }
     }
+    return NULL;
+}
+
+static size_t cells_in_common(const cmp_set *a, const cmp_set *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->ncells; i++)
+        n += find_cell(b, a->cells[i].key) != NULL;
+    return n;
+}
+
+/* Refuse a comparison that cannot mean anything: a decorated baseline, or
+ * no cell in common.  Returns 0, or -1 with one line in err. */
+static int check_comparable(const cmp_set *a, const cmp_set *b, char *err, size_t err_len)
+{
+    const char *decorator = set_decorator(a);
+    if (decorator != NULL) {
+        snprintf(err, err_len, "the baseline %s was recorded with --decorate=%s, a test-only "
+                 "decorator; a decorated run cannot be a baseline (record it without --decorate)",
+                 a->path, decorator);
+        return -1;
+    }
+    if (cells_in_common(a, b) == 0) {
+        snprintf(err, err_len, "%s and %s have no cell in common (%zu and %zu cells; cells are "
+                 "matched by run_name, e.g. '%s' vs '%s')", a->path, b->path, a->ncells, b->ncells,
+                 a->ncells ? a->cells[0].key : "-", b->ncells ? b->cells[0].key : "-");
+        return -1;
+    }
+    return 0;
+}
+
+/* ----------------------------------------------------------- summary -- */
+
+/* "212 checks: 180 judged (0 regressions, 1 improvement), 32 not judged
+ * (32 timing: too few repetitions)", with the cell counts and the result;
+ * to `f`, in markdown when `md`. */
+static void print_summary(FILE *f, const report *r, int md)
+{
+    fprintf(f, "\n%zu cell(s) compared, %zu not compared\n%s", r->cells_compared,
+            r->cells_not_compared, md ? "\n" : "");
+    fprintf(f, "%zu checks: %zu judged (%s%zu regression(s)%s, %zu improvement(s)), %zu not judged",
+            r->judged + r->not_judged, r->judged, md ? "**" : "", r->regressions, md ? "**" : "",
+            r->improvements, r->not_judged);
+    for (size_t i = 0; i < r->nreasons; i++)
+        fprintf(f, "%s%zu %s", i == 0 ? " (" : "; ", r->reasons[i].count, r->reasons[i].reason);
+    fprintf(f, "%s", r->nreasons ? ")" : "");
+    if (r->notes)
+        fprintf(f, ", %zu note(s)", r->notes);
+    fprintf(f, "\n%sresult: %s\n", md ? "\n" : "",
+            r->regressions    ? "REGRESSION (exit 1)"
+            : r->judged == 0  ? "nothing could be judged (exit 3)"
+                              : "no regression (exit 0)");
 }
 
 int hl_compare_main(const char *baseline, const char *current, const char *thresholds,
-                    const char *report_path)
+                    const char *report_path, int verbose, int require_same_cells)
 {
     char err[1024];
     cmp_config cfg;
@@ -543,13 +858,14 @@ int hl_compare_main(const char *baseline, const char *current, const char *thres
     memset(&b, 0, sizeof b);
     if (config_load(&cfg, thresholds, err, sizeof err) != 0 ||
         set_load(&a, baseline, cfg.time_key, err, sizeof err) != 0 ||
-        set_load(&b, current, cfg.time_key, err, sizeof err) != 0) {
+        set_load(&b, current, cfg.time_key, err, sizeof err) != 0 ||
+        check_comparable(&a, &b, err, sizeof err) != 0) {
         fprintf(stderr, "bench: --compare: %s\n", err);
         set_free(&a);
         set_free(&b);
         return 2;
     }
-    report r = {0};
+    report r = {.verbose = verbose, .require_same_cells = require_same_cells};
     if (report_path != NULL && (r.md = fopen(report_path, "w")) == NULL) {
         fprintf(stderr, "bench: --report: cannot write %s\n", report_path);
         set_free(&a);
@@ -567,16 +883,19 @@ int hl_compare_main(const char *baseline, const char *current, const char *thres
         fprintf(r.md, "| cell | metric | old | new | change | verdict |\n"
                       "| --- | --- | ---: | ---: | ---: | --- |\n");
     compare_sets(&a, &b, &cfg, &r);
-    printf("\n%zu cell(s) compared: %zu regression(s), %zu improvement(s)\n", r.compared,
-           r.regressions, r.improvements);
+    if (r.shown == 0) {
+        printf("(no changes: every check is ok; --verbose shows them all)\n");
+        if (r.md != NULL)
+            fprintf(r.md, "| (no changes: every check is ok) | | | | | |\n");
+    }
+    print_summary(stdout, &r, 0);
     if (r.md != NULL) {
-        fprintf(r.md, "\n%zu cell(s) compared: **%zu regression(s)**, %zu improvement(s)\n",
-                r.compared, r.regressions, r.improvements);
+        print_summary(r.md, &r, 1);
         fclose(r.md);
     }
     set_free(&a);
     set_free(&b);
-    return r.regressions ? 1 : 0;
+    return r.regressions ? 1 : r.judged == 0 ? 3 : 0;
 }
 
 /* ------------------------------------------------------------- export -- */

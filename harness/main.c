@@ -33,7 +33,8 @@ int main(int argc, char **argv)
         const char *thresholds = o.thresholds;
         if (thresholds == NULL && access("results/baseline/thresholds.json", R_OK) == 0)
             thresholds = "results/baseline/thresholds.json";
-        return hl_compare_main(o.paths[0], o.paths[1], thresholds, o.report);
+        return hl_compare_main(o.paths[0], o.paths[1], thresholds, o.report, o.verbose,
+                               o.require_same_cells);
     }
     case HL_MODE_EXPORT:
         return hl_export_action_main(o.paths[0], o.export_out);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "harness/metrics.h"
+#include "harness/pinning.h"
 #include "harness/results.h"
 
 extern char **environ;
@@ -246,7 +247,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     char thresholds[128], long_lived[64], sample_hz[64], cg_out[4096], cg_arg[4200];
     char self[4096], decorate[96], fail_arg[64], limit_arg[64], rlimit_arg[64], duration[64];
     char param_args[HL_MAX_PARAMS][160];
-    char preload_var[4200];
+    char preload_var[4200], pinned_var[8192];
     char *argv[32 + 2 * HL_MAX_PARAMS];
     int argc = 0;
 
@@ -333,6 +334,13 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     argv[argc] = NULL;
 
     char **env = hl_preload_environment(cell->a->preload, preload_var, sizeof preload_var);
+    if (o->instructions && env != NULL) {
+        /* Counted runs pin glibc's CPU-dependent choices, so that counts
+         * carry from one CPU model to another (pinning.c). */
+        char **pinned = hl_pinning_environment(env, pinned_var, sizeof pinned_var);
+        free(env);
+        env = pinned;
+    }
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);

@@ -46,6 +46,8 @@ enum {
     OPT_DURATION,
     OPT_STRESS,
     OPT_IDENTIFY,
+    OPT_VERBOSE,
+    OPT_REQUIRE_SAME_CELLS,
 };
 
 static const struct option long_options[] = {
@@ -80,6 +82,8 @@ static const struct option long_options[] = {
     {"rlimit-as", required_argument, NULL, OPT_RLIMIT_AS},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"stress", no_argument, NULL, OPT_STRESS},
+    {"verbose", no_argument, NULL, OPT_VERBOSE},
+    {"require-same-cells", no_argument, NULL, OPT_REQUIRE_SAME_CELLS},
     {NULL, 0, NULL, 0},
 };
 
@@ -525,6 +529,12 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         case OPT_COMPARE:
             o->mode = HL_MODE_COMPARE;
             break;
+        case OPT_VERBOSE:
+            o->verbose = 1;
+            break;
+        case OPT_REQUIRE_SAME_CELLS:
+            o->require_same_cells = 1;
+            break;
         case OPT_THRESHOLDS:
         case OPT_REPORT:
         case OPT_EXPORT_ACTION:
@@ -689,9 +699,15 @@ void hl_print_help(const char *prog)
            "Regression check:\n"
            "  --compare BASELINE CURRENT   compare two results files or directories; exit 1 on\n"
            "                      a regression (deterministic figures gate hard; ns/op by a\n"
-           "                      Mann-Whitney U test over >= 9 repetitions and a minimum effect)\n"
+           "                      Mann-Whitney U test over >= 9 repetitions and a minimum effect);\n"
+           "                      2 on bad input (also a --decorate'd baseline, or no cell in\n"
+           "                      common); 3 when nothing could be judged\n"
            "  --thresholds=FILE   the gate's thresholds (default results/baseline/thresholds.json)\n"
            "  --report=FILE       also write the comparison as markdown\n"
+           "  --verbose           show every check, not only regressions, improvements,\n"
+           "                      changes, not-judged checks and notes\n"
+           "  --require-same-cells  a cell present on one side only is a regression (by\n"
+           "                      default it is \"not compared\")\n"
            "  --export-action=OUT RESULTS  write github-action-benchmark customSmallerIsBetter JSON\n"
            "  -h, --help          this text\n"
            "\n"

@@ -69,6 +69,8 @@ typedef struct hl_options {
     const char *paths[2]; /* --compare's BASELINE and CURRENT; --export-action's RESULTS */
     const char *thresholds; /* --thresholds=FILE, or NULL */
     const char *report;     /* --report=FILE (markdown), or NULL */
+    int verbose;            /* --verbose: --compare shows every check */
+    int require_same_cells; /* --require-same-cells: a lone cell is a regression */
     const char *export_out; /* --export-action=FILE */
     char **program;         /* after "--": the program and its arguments */
     int nprogram;

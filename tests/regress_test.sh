@@ -8,8 +8,16 @@
 #    and so is one that leaks;
 #  - the timing verdict, on synthetic repetitions: same distribution -> ok,
 #    a clear 20% shift -> regression, too few repetitions -> not judged;
-#  - bad input exits 2 with one line; Google Benchmark's own compare.py reads
-#    heaplab's JSON unchanged; the github-action-benchmark export is valid.
+#  - counted runs record their instruction pinning, so a baseline whose
+#    context names another CPU model still judges instruction counts (and
+#    flags the slowdown); without the same pinning they are "not judged";
+#  - fewer frees for the same allocations is a regression (unfreed), never
+#    an improvement; a cell on one side only is "not compared" unless
+#    --require-same-cells; nothing judged exits 3; the output shows changes
+#    only unless --verbose; every row records its decorator;
+#  - bad input exits 2 with one line (also a decorated baseline and no cell
+#    in common); Google Benchmark's own compare.py reads heaplab's JSON
+#    unchanged; the github-action-benchmark export is valid.
 set -u
 bench=$1
 tmp=$(mktemp -d)
@@ -27,8 +35,33 @@ run --out="$tmp/leak" --decorate=leak || die "leaky run failed"
 rc=$?
 [[ $rc -eq 0 ]] || { cat "$tmp/aa.out"; die "A/A comparison exited $rc"; }
 grep -q REGRESSION "$tmp/aa.out" && die "A/A comparison flagged a regression"
-grep -q "instructions" "$tmp/aa.out" || die "A/A comparison did not compare instruction counts"
 grep -q "^| cell | metric" "$tmp/aa.md" || die "no markdown report"
+# Changes only by default: an A/A comparison shows no per-check line, and
+# its summary counts the checks it judged.
+grep -q "/instructions  *checksum" "$tmp/aa.out" && die "default output shows unchanged checks"
+grep -qE "^[0-9]+ checks: [1-9][0-9]* judged \(0 regression" "$tmp/aa.out" ||
+  { cat "$tmp/aa.out"; die "A/A summary does not count judged checks"; }
+"$bench" --compare --verbose "$tmp/a" "$tmp/b" >"$tmp/aav.out" 2>&1
+grep -qE "instructions  *[0-9]+  *[0-9]+  *0%  ok" "$tmp/aav.out" ||
+  { cat "$tmp/aav.out"; die "--verbose did not show the judged instruction count"; }
+
+# The run records what it ran under: the instruction pinning in force in the
+# counted process, and the decorator on every row.
+python3 - "$tmp" <<'PY' || fail=1
+import glob, json, sys
+d = sys.argv[1]
+ok = True
+def doc(run):
+    return json.load(open(glob.glob("%s/%s/*.json" % (d, run))[0]))
+pin = doc("a")["context"].get("instruction_pinning") or {}
+if not pin.get("scheme") or "-AVX2" not in pin.get("glibc_tunables", ""):
+    print("FAIL: counted run records no instruction pinning: %s" % pin); ok = False
+for run, want in (("a", "none"), ("slow", "slow"), ("leak", "leak")):
+    got = {r.get("decorator") for r in doc(run)["benchmarks"]}
+    if got != {want}:
+        print("FAIL: %s rows record decorator %s, expected %s" % (run, got, want)); ok = False
+sys.exit(0 if ok else 1)
+PY
 
 "$bench" --compare "$tmp/a" "$tmp/slow" >"$tmp/slow.out" 2>&1
 rc=$?
@@ -39,6 +72,72 @@ grep -E "instructions .*REGRESSION" "$tmp/slow.out" >/dev/null || { cat "$tmp/sl
 rc=$?
 [[ $rc -eq 1 ]] || die "leaky allocator: exit $rc, expected 1"
 grep -E "leaked_bytes .*REGRESSION" "$tmp/leak.out" >/dev/null || { cat "$tmp/leak.out"; die "leak not flagged"; }
+# Fewer frees for the same allocations is a leak, never an improvement.
+grep -E " unfreed .*REGRESSION" "$tmp/leak.out" >/dev/null || { cat "$tmp/leak.out"; die "unfreed = allocs - frees not flagged"; }
+grep -E " frees .*improved" "$tmp/leak.out" && die "fewer frees shown as an improvement"
+committed=$(dirname "$0")/../results/baseline/thresholds.json
+"$bench" --compare --thresholds="$committed" "$tmp/a" "$tmp/leak" >"$tmp/leak2.out" 2>&1
+[[ $? -eq 1 ]] && grep -E " unfreed .*REGRESSION" "$tmp/leak2.out" >/dev/null &&
+  ! grep -E " frees .*improved" "$tmp/leak2.out" ||
+  { cat "$tmp/leak2.out"; die "the committed thresholds do not judge frees as unfreed"; }
+
+# A baseline recorded on another CPU model: the counts carry because both
+# runs carry the same instruction pinning, so the slowdown is still caught.
+# Without the pinning on one side they are "not judged", and say why.
+python3 - "$tmp" <<'PY'
+import glob, json, os, sys
+d = sys.argv[1]
+for name, keep_pinning in (("intel", True), ("intel_unpinned", False)):
+    os.makedirs("%s/%s" % (d, name))
+    for f in glob.glob("%s/a/*.json" % d):
+        doc = json.load(open(f))
+        doc["context"]["cpu_model"] = "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz"
+        if not keep_pinning:
+            doc["context"].pop("instruction_pinning", None)
+        json.dump(doc, open("%s/%s/%s" % (d, name, os.path.basename(f)), "w"))
+PY
+"$bench" --compare "$tmp/intel" "$tmp/slow" >"$tmp/xcpu.out" 2>&1
+rc=$?
+[[ $rc -eq 1 ]] || { cat "$tmp/xcpu.out"; die "baseline from another CPU vs slow run: exit $rc, expected 1"; }
+grep -E "instructions .*REGRESSION" "$tmp/xcpu.out" >/dev/null || die "slowdown not flagged across CPU models"
+grep -q "environments differ: cpu_model" "$tmp/xcpu.out" || die "no warning that the CPU models differ"
+"$bench" --compare "$tmp/intel_unpinned" "$tmp/slow" >"$tmp/xcpu2.out" 2>&1
+rc=$?
+[[ $rc -eq 0 ]] || { cat "$tmp/xcpu2.out"; die "unpinned baseline from another CPU: exit $rc, expected 0"; }
+grep -E "instructions .*not judged: instructions: CPU models differ" "$tmp/xcpu2.out" >/dev/null ||
+  { cat "$tmp/xcpu2.out"; die "unpinned counts from another CPU were judged"; }
+grep -qE "checks: [0-9]+ judged .*, 1 not judged \(1 instructions: CPU models differ" "$tmp/xcpu2.out" ||
+  { cat "$tmp/xcpu2.out"; die "summary does not count the not-judged check with its reason"; }
+
+# Cells on one side only: "not compared", a regression only when asked.
+"$bench" --quick --instructions --allocator=pool --workload=churn --param variant=fixed64 \
+  --out="$tmp/other" >/dev/null 2>&1 || die "fixed64 run failed"
+mkdir "$tmp/two" && cp "$tmp"/a/*.json "$tmp"/other/*.json "$tmp/two/"
+"$bench" --compare "$tmp/two" "$tmp/a" >"$tmp/lone.out" 2>&1
+rc=$?
+[[ $rc -eq 0 ]] && grep -qE "fixed64.* cell .*not compared: not in the current run" "$tmp/lone.out" &&
+  grep -q "1 cell(s) compared, 1 not compared" "$tmp/lone.out" ||
+  { cat "$tmp/lone.out"; die "a cell missing from the current run: exit $rc, expected 0 and 'not compared'"; }
+"$bench" --compare "$tmp/a" "$tmp/two" >"$tmp/lone2.out" 2>&1
+[[ $? -eq 0 ]] || die "a new cell in the current run was a regression"
+# Not-judged checks are counted under their reason: two cells, one reason.
+python3 - "$tmp" <<'PY'
+import glob, json, os, sys
+d = sys.argv[1]
+os.makedirs("%s/two_unpinned" % d)
+for f in glob.glob("%s/two/*.json" % d):
+    doc = json.load(open(f))
+    doc["context"]["cpu_model"] = "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz"
+    doc["context"].pop("instruction_pinning", None)
+    json.dump(doc, open("%s/two_unpinned/%s" % (d, os.path.basename(f)), "w"))
+PY
+"$bench" --compare "$tmp/two_unpinned" "$tmp/two" >"$tmp/group.out" 2>&1
+grep -qE "checks: [0-9]+ judged .*, 2 not judged \(2 instructions: CPU models differ" "$tmp/group.out" ||
+  { cat "$tmp/group.out"; die "two not-judged checks with one reason are not grouped"; }
+"$bench" --compare --require-same-cells "$tmp/two" "$tmp/a" >"$tmp/lone3.out" 2>&1
+rc=$?
+[[ $rc -eq 1 ]] && grep -qE "fixed64.* cell .*REGRESSION" "$tmp/lone3.out" ||
+  { cat "$tmp/lone3.out"; die "--require-same-cells: exit $rc, expected 1"; }
 
 # Timing verdicts on synthetic repetitions (deterministic: a fixed seed).
 python3 - "$tmp" <<'PY'
@@ -57,17 +156,28 @@ write("t_base", [rng.gauss(100, 3) for _ in range(9)])
 write("t_same", [rng.gauss(100, 3) for _ in range(9)])
 write("t_slow", [rng.gauss(120, 3) for _ in range(9)])
 write("t_few", [rng.gauss(120, 3) for _ in range(5)])
+for name in ("t_base", "t_few"):
+    doc = json.load(open("%s/%s.json" % (d, name)))
+    for row in doc["benchmarks"]:
+        del row["checksum"]
+    json.dump(doc, open("%s/%s_nosum.json" % (d, name), "w"))
 PY
 "$bench" --compare "$tmp/t_base.json" "$tmp/t_same.json" >"$tmp/t1" 2>&1 || die "same distribution flagged: $(grep cpu_time "$tmp/t1")"
 "$bench" --compare "$tmp/t_base.json" "$tmp/t_slow.json" >"$tmp/t2" 2>&1
 [[ $? -eq 1 ]] && grep -q "cpu_time/op.*REGRESSION" "$tmp/t2" || die "20% slower not flagged: $(cat "$tmp/t2")"
 "$bench" --compare "$tmp/t_base.json" "$tmp/t_few.json" >"$tmp/t3" 2>&1
 [[ $? -eq 0 ]] && grep -q "not judged" "$tmp/t3" || die "5 repetitions were judged: $(cat "$tmp/t3")"
+# Nothing judged at all (timing only, too few repetitions): not a pass.
+"$bench" --compare "$tmp/t_base_nosum.json" "$tmp/t_few_nosum.json" >"$tmp/t4" 2>&1
+rc=$?
+[[ $rc -eq 3 ]] && grep -q "0 judged" "$tmp/t4" && grep -q "1 timing: too few repetitions" "$tmp/t4" &&
+  grep -q "nothing could be judged" "$tmp/t4" || die "nothing judged: exit $rc, expected 3: $(cat "$tmp/t4")"
 
 # Bad input: one line, exit 2.
 echo '{"benchmarks": [' >"$tmp/broken.json"
 echo '{"context": {}}' >"$tmp/nobench.json"
 echo '{"timing": {"alpha": "x"}}' >"$tmp/badthr.json"
+echo '{"deterministic": {"frees": {"direction": "sideways"}}}' >"$tmp/baddir.json"
 while IFS='|' read -r args phrase; do
   # shellcheck disable=SC2086
   "$bench" $args >"$tmp/o" 2>"$tmp/e"
@@ -82,8 +192,11 @@ done <<TABLE
 --compare $tmp/a $tmp/nobench.json|has no "benchmarks" array
 --compare --thresholds=$tmp/badthr.json $tmp/a $tmp/b|"alpha" must be a number
 --compare --thresholds=$tmp/nope.json $tmp/a $tmp/b|cannot read
+--compare --thresholds=$tmp/baddir.json $tmp/a $tmp/b|direction must be one of lower_is_better
 --compare $tmp/a $tmp/b --report=/proc/nope/x.md|--report: cannot write
 --export-action=$tmp/x.json|needs one path
+--compare $tmp/slow $tmp/a|a decorated run cannot be a baseline
+--compare $tmp/other $tmp/a|have no cell in common
 TABLE
 
 # Google Benchmark's compare.py reads heaplab's JSON unchanged.
