@@ -4,9 +4,10 @@
 #
 # Table: arguments (split on spaces) | a phrase the message must contain.
 set -u
-bench=$1
+bench=$(realpath "$1")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1 # a relative --out in the table lands here
 fail=0
 
 while IFS='|' read -r args phrase; do
@@ -112,24 +113,24 @@ stray                           | unexpected argument 'stray'
 --param ops=1 --param ops=x     | --param ops: 'x' is not a whole number
 # No silent conflicts.  A repeat with the same text is accepted (cli_run.sh);
 # one with other text is an error, for every option.
---seed=1 --seed=2               | --seed given twice with different values ('1', then '2')
---allocator=pool --allocator=glibc | --allocator given twice with different values
---collector=manual --collector=cycle | --collector given twice
---workload=churn --workload=cycles | --workload given twice
---repetitions=1 --repetitions=3 | --repetitions given twice
---timeout=5 --timeout=6         | --timeout given twice
---out=a --out=b                 | --out given twice
---shuffle --shuffle=3           | --shuffle given twice with different values (no value, then '3')
---threads=1 --threads=2         | --threads given twice
---gc-threshold=1,2,3 --gc-threshold=700,10,10 | --gc-threshold given twice
+--quick --seed=1 --seed=2       | --seed given twice with different values ('1', then '2')
+--quick --allocator=pool --allocator=glibc | --allocator given twice with different values
+--quick --collector=manual --collector=cycle | --collector given twice
+--quick --workload=churn --workload=cycles | --workload given twice
+--quick --repetitions=1 --repetitions=3 | --repetitions given twice
+--quick --timeout=5 --timeout=6 | --timeout given twice
+--quick --out=a --out=b         | --out given twice
+--quick --shuffle --shuffle=3   | --shuffle given twice with different values (no value, then '3')
+--quick --workload=larson --threads=1 --threads=2 | --threads given twice
+--quick --gc-threshold=1,2,3 --gc-threshold=700,10,10 | --gc-threshold given twice
 --param ops=1 --param ops=2     | --param ops given twice with different values ('1', then '2')
 --param variant=mixed --param variant=fixed64 | --param variant given twice
 --stress --workload=churn       | --stress runs the stress workload: it does not go with --workload
 --workload=churn --stress       | it does not go with --workload
 --stress --compare a b          | --stress and --compare do not go together
---threads=2                     | --threads: workload(s) churn have no threads parameter; workloads with threads: larson
---workload=larson,churn,cycles --threads=1,2 | --threads: workload(s) churn, cycles have no threads parameter
---workload=all --threads=2      | have no threads parameter
+--quick --threads=2             | --threads: workload(s) churn have no threads parameter; workloads with threads: larson
+--quick --workload=larson,churn,cycles --threads=1,2 | --threads: workload(s) churn, cycles have no threads parameter
+--quick --workload=all --threads=2 | have no threads parameter
 --allocator=glibc,all           | --allocator: 'all' cannot be mixed with names in 'glibc,all'
 --allocator=all,pool            | --allocator: 'all' cannot be mixed with names
 --collector=cycle,all           | --collector: 'all' cannot be mixed with names
