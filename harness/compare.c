@@ -856,8 +856,12 @@ int hl_compare_main(const char *baseline, const char *current, const char *thres
     cmp_set a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    if (config_load(&cfg, thresholds, err, sizeof err) != 0 ||
-        set_load(&a, baseline, cfg.time_key, err, sizeof err) != 0 ||
+    if (config_load(&cfg, thresholds, err, sizeof err) != 0) {
+        /* The thresholds file is --thresholds' (or its default): say so. */
+        fprintf(stderr, "bench: --thresholds: %s\n", err);
+        return 2;
+    }
+    if (set_load(&a, baseline, cfg.time_key, err, sizeof err) != 0 ||
         set_load(&b, current, cfg.time_key, err, sizeof err) != 0 ||
         check_comparable(&a, &b, err, sizeof err) != 0) {
         fprintf(stderr, "bench: --compare: %s\n", err);

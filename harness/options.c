@@ -2,6 +2,14 @@
  * options.c - `bench`'s command line: getopt_long, then validation against
  * the registries.  Every error is one line naming the flag, the bad value
  * and what is valid.
+ *
+ * No silent conflicts: nothing given on the command line is dropped or
+ * overridden without a word.  Each option may be given once; a repeat with
+ * the very same text is harmless and accepted, a repeat with other text is an
+ * error (which of two values did the user mean?).  --param is the one flag
+ * meant to repeat, and the rule holds per parameter NAME.  Flags that do not
+ * go together, and parameter values that break an order the workload
+ * declares (min <= max), are refused here, before any cell runs.
  */
 #include "harness/options.h"
 
@@ -48,6 +56,7 @@ enum {
     OPT_IDENTIFY,
     OPT_VERBOSE,
     OPT_REQUIRE_SAME_CELLS,
+    OPT_END /* one past the last option code: the size of the repeat check's table */
 };
 
 static const struct option long_options[] = {
@@ -117,6 +126,24 @@ static int parse_int(const char *what, const char *text, int64_t min, int64_t ma
                    text, min, max);
     *out = v;
     return 0;
+}
+
+/* "LO..HI": a parameter's valid range, as --list prints it and as every
+ * message about a parameter value quotes it, so the two cannot disagree. */
+static const char *param_range(const hl_param_spec *spec, char *buf, size_t len)
+{
+    snprintf(buf, len, "%" PRId64 "..%" PRId64, spec->min, spec->max);
+    return buf;
+}
+
+/* The message for `value` outside spec's range on workload wl; `flag`
+ * names where the value came from ("--param live", "--threads"). */
+static int param_out_of_range(const char *flag, int64_t value, const hl_workload_ops *wl,
+                              const hl_param_spec *spec, char *err, size_t err_len)
+{
+    char range[64];
+    return bad(err, err_len, "%s=%" PRId64 ": out of range for workload %s; valid range %s (as "
+               "--list shows)", flag, value, wl->name, param_range(spec, range, sizeof range));
 }
 
 /* "a, b, c" of every name in a registry, for error messages. */
@@ -190,6 +217,10 @@ static int parse_selection(const char *kind, const char *text, name_at_fn name_a
         size_t len = strcspn(p, ",");
         if (len == 0)
             return bad(err, err_len, "--%s: empty name in '%s'; valid: %s", kind, text, valid);
+        if (len == 3 && strncmp(p, "all", 3) == 0)
+            return bad(err, err_len, "--%s: 'all' cannot be mixed with names in '%s'; give "
+                       "either all or a list of: %.*s", kind, text,
+                       (int)(strlen(valid) > 5 ? strlen(valid) - 5 : 0), valid);
         size_t found = SIZE_MAX;
         for (size_t i = 0; name_at(i, &count) != NULL; i++) {
             const char *name = name_at(i, &count);
@@ -214,6 +245,61 @@ static int parse_selection(const char *kind, const char *text, name_at_fn name_a
     return (int)n;
 }
 
+/* --threads sweeps the "threads" parameter, so every selected workload must
+ * have one (else the flag would silently do nothing for it), and every
+ * count must lie in that parameter's range.  O(workloads x counts). */
+static int validate_threads(const hl_options *o, char *err, size_t err_len)
+{
+    if (o->nthreads == 0)
+        return 0;
+    char without[512] = "", with[512] = "";
+    size_t used_without = 0, used_with = 0;
+    size_t count;
+    const hl_workload_ops *const *all = hl_workload_registry(&count);
+    for (size_t i = 0; i < count; i++)
+        if (hl_workload_param_index(all[i], HL_THREADS_PARAM) >= 0)
+            append(with, sizeof with, &used_with, "%s%s", used_with ? ", " : "", all[i]->name);
+    for (size_t w = 0; w < o->nworkloads; w++) {
+        const hl_workload_ops *wl = o->workloads[w];
+        int idx = hl_workload_param_index(wl, HL_THREADS_PARAM);
+        if (idx < 0) {
+            append(without, sizeof without, &used_without, "%s%s", used_without ? ", " : "",
+                   wl->name);
+            continue;
+        }
+        for (size_t t = 0; t < o->nthreads; t++)
+            if (o->threads[t] < wl->params[idx].min || o->threads[t] > wl->params[idx].max)
+                return param_out_of_range("--threads", o->threads[t], wl, &wl->params[idx], err,
+                                          err_len);
+    }
+    if (used_without)
+        return bad(err, err_len, "--threads: workload(s) %s have no threads parameter; workloads "
+                   "with threads: %s", without, with);
+    return 0;
+}
+
+/* Every order a selected workload declares (min <= max) must hold for the
+ * values its cells would run with: defaults, --quick and --param together. */
+static int validate_orders(const hl_options *o, char *err, size_t err_len)
+{
+    for (size_t w = 0; w < o->nworkloads; w++) {
+        const hl_workload_ops *wl = o->workloads[w];
+        int64_t values[HL_MAX_PARAMS];
+        if (wl->nparams > HL_MAX_PARAMS)
+            return bad(err, err_len, "workload %s has more than %d parameters", wl->name,
+                       HL_MAX_PARAMS);
+        hl_options_resolve_params(o, wl, values);
+        const hl_param_order *broken = hl_workload_broken_order(wl, values);
+        if (broken != NULL) {
+            const hl_param_spec *lo = &wl->params[broken->lesser], *hi = &wl->params[broken->greater];
+            return bad(err, err_len, "--param: %s=%" PRId64 " is larger than %s=%" PRId64 " for "
+                       "workload %s; %s must not exceed %s", lo->name, values[broken->lesser],
+                       hi->name, values[broken->greater], wl->name, lo->name, hi->name);
+        }
+    }
+    return 0;
+}
+
 /* Check each --param against the selected workloads. */
 static int validate_params(hl_options *o, char *err, size_t err_len)
 {
@@ -232,10 +318,10 @@ static int validate_params(hl_options *o, char *err, size_t err_len)
                 continue;
             known = 1;
             const hl_param_spec *spec = &wl->params[idx];
+            char flag[96];
+            snprintf(flag, sizeof flag, "--param %s", name);
             if (o->params[k].value < spec->min || o->params[k].value > spec->max)
-                return bad(err, err_len, "--param %s=%" PRId64 ": out of range for workload %s; "
-                           "expected %" PRId64 " to %" PRId64, name, o->params[k].value, wl->name,
-                           spec->min, spec->max);
+                return param_out_of_range(flag, o->params[k].value, wl, spec, err, err_len);
         }
         if (!known)
             return bad(err, err_len, "--param: unknown parameter '%s' for the selected workloads; "
@@ -255,7 +341,9 @@ static int validate_params(hl_options *o, char *err, size_t err_len)
             return bad(err, err_len, "--param variant: unknown variant '%s' for the selected "
                        "workloads; valid: %s", o->variant, valid);
     }
-    return 0;
+    if (validate_threads(o, err, err_len) != 0)
+        return -1;
+    return validate_orders(o, err, err_len);
 }
 
 /* NAME=VALUE from --param. */
@@ -268,6 +356,9 @@ static int parse_param(hl_options *o, const char *text, char *err, size_t err_le
     if (name_len == 7 && strncmp(text, "variant", 7) == 0) {
         if (eq[1] == '\0')
             return bad(err, err_len, "--param variant: missing variant name");
+        if (o->variant != NULL && strcmp(o->variant, eq + 1) != 0)
+            return bad(err, err_len, "--param variant given twice with different values ('%s', "
+                       "then '%s'); give it once", o->variant, eq + 1);
         o->variant = eq + 1;
         return 0;
     }
@@ -284,13 +375,16 @@ static int parse_param(hl_options *o, const char *text, char *err, size_t err_le
     memcpy(name, text, name_len);
     name[name_len] = '\0';
     for (size_t k = 0; k < o->nparams; k++) {
-        if (strcmp(o->params[k].name, name) == 0) { /* the last setting wins */
-            o->params[k].value = value;
-            return 0;
-        }
+        if (strcmp(o->params[k].name, name) != 0)
+            continue;
+        if (strcmp(o->params[k].text, eq + 1) != 0)
+            return bad(err, err_len, "--param %s given twice with different values ('%s', then "
+                       "'%s'); give it once", name, o->params[k].text, eq + 1);
+        return 0;
     }
     memcpy(o->params[o->nparams].name, name, name_len + 1);
     o->params[o->nparams].value = value;
+    o->params[o->nparams].text = eq + 1;
     o->nparams++;
     return 0;
 }
@@ -330,7 +424,9 @@ static int parse_bytes(const char *what, const char *text, int64_t min, int64_t 
     return 0;
 }
 
-/* "1,2,4": thread counts for threaded workloads. */
+/* "1,2,4": thread counts for threaded workloads.  Only the form is checked
+ * here; each count is checked against the selected workloads' own threads
+ * parameter (its range as --list shows it) by validate_threads. */
 static int parse_threads(hl_options *o, const char *text, char *err, size_t err_len)
 {
     const char *p = text;
@@ -340,11 +436,16 @@ static int parse_threads(hl_options *o, const char *text, char *err, size_t err_
         char part[32];
         if (len == 0 || len >= sizeof part || o->nthreads == HL_MAX_SELECTED)
             return bad(err, err_len, "--threads: '%s' is not a list of thread counts (e.g. "
-                       "1,2,4; each 1 to 1024)", text);
+                       "1,2,4)", text);
         memcpy(part, p, len);
         part[len] = '\0';
-        if (parse_int("--threads", part, 1, 1024, &o->threads[o->nthreads], err, err_len) != 0)
-            return -1;
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(part, &end, 10);
+        if (*end != '\0' || errno == ERANGE || v < 1)
+            return bad(err, err_len, "--threads: '%s' is not a thread count: a whole number from "
+                       "1 to the workload's threads range (as --list shows)", part);
+        o->threads[o->nthreads] = v;
         o->nthreads++;
         if (p[len] == '\0')
             return 0;
@@ -407,6 +508,36 @@ static int apply_selection(hl_options *o, int which, const char *text, char *err
     return n < 0 ? -1 : 0;
 }
 
+/* The name of option code c, for messages ("seed" for OPT_SEED). */
+static const char *option_name(int c)
+{
+    for (const struct option *opt = long_options; opt->name != NULL; opt++)
+        if (opt->val == c)
+            return opt->name;
+    return "?";
+}
+
+/* The repeat rule for every option but --param (which keeps it per name):
+ * the first time, remember the text given (NULL for a flag without a
+ * value); a repeat with the same text is accepted, one with other text is
+ * an error.  given[] holds each option's text, `seen` whether it was given. */
+static int check_repeat(int c, const char *text, const char **given, unsigned char *seen,
+                        char *err, size_t err_len)
+{
+    size_t slot = c == 'h' ? 0 : (size_t)(c - OPT_LIST + 1);
+    if (!seen[slot]) {
+        seen[slot] = 1;
+        given[slot] = text;
+        return 0;
+    }
+    if ((text == NULL) == (given[slot] == NULL) && (text == NULL || strcmp(text, given[slot]) == 0))
+        return 0;
+    return bad(err, err_len, "--%s given twice with different values (%s%s%s, then %s%s%s); give "
+               "it once", option_name(c), given[slot] ? "'" : "", given[slot] ? given[slot]
+               : "no value", given[slot] ? "'" : "", text ? "'" : "", text ? text : "no value",
+               text ? "'" : "");
+}
+
 int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err_len)
 {
     memset(o, 0, sizeof *o);
@@ -419,6 +550,8 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     o->sample_hz = 100;
     int given_workload = 0, given_allocator = 0, stress = 0;
     int64_t v;
+    const char *given[OPT_END - OPT_LIST + 1];
+    unsigned char seen[OPT_END - OPT_LIST + 1] = {0};
 
     for (int i = 1; i < argc; i++) { /* getopt sees only what precedes "--" */
         if (strcmp(argv[i], "--") == 0) {
@@ -495,8 +628,8 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
             rc = parse_bytes("--rlimit-as", optarg, 16 << 20, &o->rlimit_as, err, err_len);
             break;
         case OPT_STRESS:
-            /* The stress workload under every strategy; a later --allocator,
-             * --collector or --workload narrows it. */
+            /* The stress workload under every strategy; --allocator and
+             * --collector narrow it (--workload is refused below). */
             stress = 1;
             break;
         case OPT_DURATION:
@@ -570,7 +703,22 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         }
         if (rc != 0)
             return -1;
+        if (c != OPT_PARAM && c != ':' && c != '?' &&
+            check_repeat(c, optarg, given, seen, err, err_len) != 0)
+            return -1;
     }
+    if (stress && given_workload)
+        return bad(err, err_len, "--stress runs the stress workload: it does not go with "
+                   "--workload (narrow it with --allocator, --collector or --param variant=NAME)");
+    if (stress && o->mode == HL_MODE_COMPARE)
+        return bad(err, err_len, "--stress and --compare do not go together: --compare reads "
+                   "results, it runs nothing");
+    if (o->thresholds != NULL && o->mode != HL_MODE_COMPARE)
+        return bad(err, err_len, "--thresholds applies to --compare only (the regression check's "
+                   "thresholds file)");
+    if (o->report != NULL && o->mode != HL_MODE_COMPARE)
+        return bad(err, err_len, "--report applies to --compare only (the comparison written as "
+                   "markdown)");
     if (o->mode == HL_MODE_COMPARE || o->mode == HL_MODE_EXPORT) {
         int want = o->mode == HL_MODE_COMPARE ? 2 : 1;
         if (argc - optind != want)
@@ -757,8 +905,12 @@ void hl_print_list(void)
         printf("             parameters (--param NAME=VALUE):\n");
         for (size_t k = 0; k < w->nparams; k++) {
             const hl_param_spec *p = &w->params[k];
-            printf("               %-12s %s (default %" PRId64 ", --quick %" PRId64 ", range %" PRId64
-                   "..%" PRId64 ")\n", p->name, p->description, p->def, p->quick, p->min, p->max);
+            char range[64];
+            printf("               %-12s %s (default %" PRId64 ", --quick %" PRId64 ", range %s)\n",
+                   p->name, p->description, p->def, p->quick, param_range(p, range, sizeof range));
         }
+        for (size_t k = 0; k < w->norders; k++)
+            printf("             constraint: %s <= %s\n", w->params[w->orders[k].lesser].name,
+                   w->params[w->orders[k].greater].name);
     }
 }

@@ -32,6 +32,7 @@ typedef enum hl_mode {
 typedef struct hl_param_setting {
     char name[64];
     int64_t value;
+    const char *text; /* the value as given, for the repeat check */
 } hl_param_setting;
 
 typedef struct hl_options {
@@ -76,7 +77,9 @@ typedef struct hl_options {
     int nprogram;
 } hl_options;
 
-/* Parse argv into o.  Returns 0, or -1 with one line in err. */
+/* Parse argv into o.  Returns 0, or -1 with one line in err.  An option
+ * given twice with different text, flags that conflict, and parameter
+ * values that break a workload's declared order are errors. */
 int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err_len);
 
 /* The value of each of w's parameters under o (defaults, --quick, --param),

@@ -4,16 +4,19 @@
 #
 # Table: arguments (split on spaces) | a phrase the message must contain.
 set -u
-bench=$1
+bench=$(realpath "$1")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1 # a relative --out in the table lands here
 fail=0
 
 while IFS='|' read -r args phrase; do
   args=${args%% }; phrase=${phrase# }
   [[ -z $args || $args == \#* ]] && continue
+  outarg=(--out="$tmp/out") # results never land in the tree, unless the row names --out
+  [[ $args == *--out=* ]] && outarg=()
   # shellcheck disable=SC2086
-  "$bench" --out="$tmp/out" $args >"$tmp/stdout" 2>"$tmp/stderr"
+  "$bench" "${outarg[@]}" $args >"$tmp/stdout" 2>"$tmp/stderr"
   rc=$?
   lines=$(wc -l <"$tmp/stderr")
   if [[ $rc -ne 2 ]]; then
@@ -80,10 +83,12 @@ stray                           | unexpected argument 'stray'
 --repetitions=-3                | --repetitions: -3 is out of range
 --timeout=                      | --timeout: missing value
 --threads=                      | --threads: '' is not a list of thread counts
---threads=0                     | --threads: 0 is out of range
+--threads=0                     | --threads: '0' is not a thread count
 --threads=1,,2                  | --threads: '1,,2' is not a list of thread counts
---threads=two                   | --threads: 'two' is not a whole number
---threads=5000                  | --threads: 5000 is out of range
+--threads=two                   | --threads: 'two' is not a thread count
+--workload=larson --threads=5000 | --threads=5000: out of range for workload larson; valid range 1..256 (as --list shows)
+--workload=xmalloc --threads=1,200 | --threads=200: out of range for workload xmalloc; valid range 1..128
+--workload=larson --param threads=300 | --param threads=300: out of range for workload larson; valid range 1..256
 --shuffle=x                     | --shuffle: 'x' is not a whole number
 --fail-alloc=0                  | --fail-alloc: 0 is out of range
 --fail-alloc=-1                 | --fail-alloc: -1 is out of range
@@ -106,5 +111,59 @@ stray                           | unexpected argument 'stray'
 --compare /nonexistent/a /nonexistent/b | cannot read /nonexistent/a
 --out=/etc/passwd               | --out: cannot write results to /etc/passwd
 --param ops=1 --param ops=x     | --param ops: 'x' is not a whole number
+# No silent conflicts.  A repeat with the same text is accepted (cli_run.sh);
+# one with other text is an error, for every option.
+--quick --seed=1 --seed=2       | --seed given twice with different values ('1', then '2')
+--quick --allocator=pool --allocator=glibc | --allocator given twice with different values
+--quick --collector=manual --collector=cycle | --collector given twice
+--quick --workload=churn --workload=cycles | --workload given twice
+--quick --repetitions=1 --repetitions=3 | --repetitions given twice
+--quick --timeout=5 --timeout=6 | --timeout given twice
+--quick --out=a --out=b         | --out given twice
+--quick --shuffle --shuffle=3   | --shuffle given twice with different values (no value, then '3')
+--quick --workload=larson --threads=1 --threads=2 | --threads given twice
+--quick --gc-threshold=1,2,3 --gc-threshold=700,10,10 | --gc-threshold given twice
+--param ops=1 --param ops=2     | --param ops given twice with different values ('1', then '2')
+--param variant=mixed --param variant=fixed64 | --param variant given twice
+--stress --workload=churn       | --stress runs the stress workload: it does not go with --workload
+--workload=churn --stress       | it does not go with --workload
+--stress --compare a b          | --stress and --compare do not go together
+--quick --threads=2             | --threads: workload(s) churn have no threads parameter; workloads with threads: larson
+--quick --workload=larson,churn,cycles --threads=1,2 | --threads: workload(s) churn, cycles have no threads parameter
+--quick --workload=all --threads=2 | have no threads parameter
+--allocator=glibc,all           | --allocator: 'all' cannot be mixed with names in 'glibc,all'
+--allocator=all,pool            | --allocator: 'all' cannot be mixed with names
+--collector=cycle,all           | --collector: 'all' cannot be mixed with names
+--workload=all,churn            | --workload: 'all' cannot be mixed with names
+--workload=larson --param min=2000 | --param: min=2000 is larger than max=1000 for workload larson; min must not exceed max
+--workload=larson --quick --param min=64 --param max=32 | min=64 is larger than max=32
+--workload=xmalloc --param max=8 | --param: min=64 is larger than max=8 for workload xmalloc
+--workload=mlarge --quick --param max_kib=100 | --param: min_kib=256 is larger than max_kib=100 for workload mlarge
+--workload=larson,xmalloc --param min=100 --param max=50 | is larger than max=50
+--thresholds=t.json             | --thresholds applies to --compare only
+--report=r.md                   | --report applies to --compare only
+--compare --thresholds=/nonexistent/t.json /nonexistent/a /nonexistent/b | --thresholds: cannot read /nonexistent/t.json
+--compare --thresholds=/etc/passwd /nonexistent/a /nonexistent/b | --thresholds: /etc/passwd is not valid JSON
 TABLE
+
+# A repeat with the very same text is accepted (documented in options.c).
+if ! "$bench" --seed=3 --seed=3 --quick --quick --param ops=5 --param ops=5 --list >/dev/null 2>"$tmp/stderr"; then
+  echo "FAIL [same-text repeats]: refused: $(cat "$tmp/stderr")"; fail=1
+else
+  echo "ok   [same-text repeats] accepted"
+fi
+
+# A range quoted in a message is the range --list prints, from one table.
+for wp in larson:threads xmalloc:threads larson:min mlarge:max_kib; do
+  w=${wp%%:*} p=${wp#*:}
+  listed=$("$bench" --list | awk -v w="$w" -v p="$p" '
+    $1 == w && NF > 2 { inw = 1; next } /^  [a-z]/ && $1 != w { inw = 0 }
+    inw && $1 == p { if (match($0, /range [0-9]+\.\.[0-9]+/)) print substr($0, RSTART + 6, RLENGTH - 6); exit }')
+  msg=$("$bench" --workload="$w" --param "$p=99999999999" 2>&1)
+  if [[ -z $listed || $msg != *"valid range $listed "* ]]; then
+    echo "FAIL [$w.$p range]: --list says '$listed', the message says: $msg"; fail=1
+  else
+    echo "ok   [$w.$p range] --list and the message agree: $listed"
+  fi
+done
 exit $fail

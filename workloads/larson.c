@@ -82,6 +82,9 @@ static const hl_variant_spec larson_variants[] = {
     {"default", "random sizes in [min, max], regions handed on every round"},
 };
 
+/* Checked by the harness before any cell runs. */
+static const hl_param_order larson_orders[] = {{LARSON_MIN, LARSON_MAX}};
+
 static const char *const larson_collectors[] = {"manual", NULL};
 
 #define LARSON_TAIL_MAGIC 0x5a5a5a5a5a5a5a5aull
@@ -322,6 +325,8 @@ static const hl_workload_ops larson_ops_table = {
     .nparams = sizeof larson_params / sizeof larson_params[0],
     .variants = larson_variants,
     .nvariants = sizeof larson_variants / sizeof larson_variants[0],
+    .orders = larson_orders,
+    .norders = sizeof larson_orders / sizeof larson_orders[0],
     .batch = 65536,
     .ops = larson_ops,
     .setup = larson_setup,

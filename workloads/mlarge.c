@@ -52,6 +52,9 @@ static const hl_variant_spec ml_variants[] = {
     {"default", "sizes uniform in [min_kib, max_kib] KiB, to the byte"},
 };
 
+/* Checked by the harness before any cell runs. */
+static const hl_param_order ml_orders[] = {{ML_MIN_KIB, ML_MAX_KIB}};
+
 static const char *const ml_collectors[] = {"manual", NULL};
 
 typedef struct ml_slot {
@@ -200,6 +203,8 @@ static const hl_workload_ops ml_ops_table = {
     .nparams = sizeof ml_params / sizeof ml_params[0],
     .variants = ml_variants,
     .nvariants = sizeof ml_variants / sizeof ml_variants[0],
+    .orders = ml_orders,
+    .norders = sizeof ml_orders / sizeof ml_orders[0],
     .ops = ml_ops,
     .setup = ml_setup,
     .step = ml_step,

@@ -60,6 +60,14 @@ int hl_workload_param_index(const hl_workload_ops *w, const char *name)
     return -1;
 }
 
+const hl_param_order *hl_workload_broken_order(const hl_workload_ops *w, const int64_t *values)
+{
+    for (size_t i = 0; i < w->norders; i++)
+        if (values[w->orders[i].lesser] > values[w->orders[i].greater])
+            return &w->orders[i];
+    return NULL;
+}
+
 int hl_workload_variant_index(const hl_workload_ops *w, const char *name)
 {
     for (size_t i = 0; i < w->nvariants; i++)

@@ -50,6 +50,14 @@ typedef struct hl_param_spec {
     int64_t min, max;
 } hl_param_spec;
 
+/* A constraint between two parameters: params[lesser] <= params[greater]
+ * (a size range's min and max).  The harness checks every declared order
+ * on the resolved values before any cell runs, so a bad pair is one line
+ * and exit 2, never a failed cell. */
+typedef struct hl_param_order {
+    size_t lesser, greater; /* indices into the param table */
+} hl_param_order;
+
 typedef struct hl_variant_spec {
     const char *name;
     const char *description;
@@ -101,6 +109,8 @@ typedef struct hl_workload_ops {
     size_t nparams;
     const hl_variant_spec *variants;
     size_t nvariants;
+    const hl_param_order *orders; /* may be NULL: no constraints */
+    size_t norders;
     unsigned flags;
     /* Operations per step() call; 0 means the harness's default (1024).
      * Workloads that run their own threads ask for larger batches, so that
@@ -139,6 +149,8 @@ const hl_workload_ops *hl_workload_find(const char *name);
 
 /* Index of parameter `name` in w's table, or -1. */
 int hl_workload_param_index(const hl_workload_ops *w, const char *name);
+/* The first of w's declared orders that values[w->nparams] break, or NULL. */
+const hl_param_order *hl_workload_broken_order(const hl_workload_ops *w, const int64_t *values);
 /* Index of variant `name`, or -1. */
 int hl_workload_variant_index(const hl_workload_ops *w, const char *name);
 /* Whether w runs under the collector called `name`. */

@@ -67,6 +67,9 @@ static const hl_variant_spec xm_variants[] = {
     {"default", "sizes uniform in [min, max] (64 B: xmalloc-test -s 64)"},
 };
 
+/* Checked by the harness before any cell runs. */
+static const hl_param_order xm_orders[] = {{XM_MIN, XM_MAX}};
+
 static const char *const xm_collectors[] = {"manual", NULL};
 
 #define XM_TAIL_MAGIC 0x3c3c3c3c3c3c3c3cull
@@ -425,6 +428,8 @@ static const hl_workload_ops xm_ops_table = {
     .nparams = sizeof xm_params / sizeof xm_params[0],
     .variants = xm_variants,
     .nvariants = sizeof xm_variants / sizeof xm_variants[0],
+    .orders = xm_orders,
+    .norders = sizeof xm_orders / sizeof xm_orders[0],
     .batch = 65536,
     .ops = xm_ops,
     .setup = xm_setup,
