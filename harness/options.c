@@ -508,6 +508,60 @@ static int apply_selection(hl_options *o, int which, const char *text, char *err
     return n < 0 ? -1 : 0;
 }
 
+/* What bench does, as a bit per mode, and which modes each option applies
+ * to.  An option given where it does not apply is refused rather than
+ * silently ignored (--seed with --compare, --report with a run).  -- PROGRAM
+ * refuses the run options it cannot honour itself (program.c), so they are
+ * let through to it here. */
+enum {
+    IN_RUN = 1 << HL_MODE_RUN,
+    IN_CELL = 1 << HL_MODE_CELL,
+    IN_PROGRAM = 1 << HL_MODE_PROGRAM,
+    IN_COMPARE = 1 << HL_MODE_COMPARE,
+    IN_EXPORT = 1 << HL_MODE_EXPORT,
+    IN_LIST = 1 << HL_MODE_LIST,
+    IN_IDENTIFY = 1 << HL_MODE_IDENTIFY,
+    IN_RUNS = IN_RUN | IN_CELL | IN_PROGRAM,
+};
+
+typedef struct option_scope {
+    int code;
+    unsigned modes;    /* the modes the option applies to */
+    int selects_mode;  /* the option itself chooses what bench does */
+} option_scope;
+
+static const option_scope option_scopes[] = {
+    {OPT_LIST, IN_LIST, 1},
+    {OPT_COMPARE, IN_COMPARE, 1},
+    {OPT_EXPORT_ACTION, IN_EXPORT, 1},
+    {OPT_IDENTIFY, IN_IDENTIFY, 1},
+    {OPT_RUN_CELL, IN_CELL, 1},
+    {OPT_STRESS, IN_RUN, 0},
+    {OPT_ALLOCATOR, IN_RUNS | IN_IDENTIFY, 0},
+    {OPT_CELL_OUT, IN_CELL, 0},
+    {OPT_THRESHOLDS, IN_COMPARE, 0},
+    {OPT_REPORT, IN_COMPARE, 0},
+    {OPT_VERBOSE, IN_COMPARE, 0},
+    {OPT_REQUIRE_SAME_CELLS, IN_COMPARE, 0},
+};
+
+/* The modes option c applies to: its entry above, or every run mode. */
+static const option_scope *option_scope_of(int c)
+{
+    static const option_scope runs = {0, IN_RUNS, 0};
+    for (size_t i = 0; i < sizeof option_scopes / sizeof option_scopes[0]; i++)
+        if (option_scopes[i].code == c)
+            return &option_scopes[i];
+    return &runs;
+}
+
+/* Option code c's place in the repeat check's record: --help first, then
+ * the long options in code order. */
+static size_t option_slot(int c)
+{
+    return c == 'h' ? 0 : (size_t)(c - OPT_LIST + 1);
+}
+
 /* The name of option code c, for messages ("seed" for OPT_SEED). */
 static const char *option_name(int c)
 {
@@ -524,7 +578,7 @@ static const char *option_name(int c)
 static int check_repeat(int c, const char *text, const char **given, unsigned char *seen,
                         char *err, size_t err_len)
 {
-    size_t slot = c == 'h' ? 0 : (size_t)(c - OPT_LIST + 1);
+    size_t slot = option_slot(c);
     if (!seen[slot]) {
         seen[slot] = 1;
         given[slot] = text;
@@ -536,6 +590,72 @@ static int check_repeat(int c, const char *text, const char **given, unsigned ch
                "it once", option_name(c), given[slot] ? "'" : "", given[slot] ? given[slot]
                : "no value", given[slot] ? "'" : "", text ? "'" : "", text ? text : "no value",
                text ? "'" : "");
+}
+
+/* How a mode is named in messages. */
+static const char *mode_flag(hl_mode mode)
+{
+    switch (mode) {
+    case HL_MODE_LIST: return "--list";
+    case HL_MODE_COMPARE: return "--compare";
+    case HL_MODE_EXPORT: return "--export-action";
+    case HL_MODE_IDENTIFY: return "--identify";
+    case HL_MODE_CELL: return "--run-cell";
+    case HL_MODE_PROGRAM: return "-- PROGRAM";
+    default: return "a run";
+    }
+}
+
+/* "a run or -- PROGRAM": the modes in `modes`, for messages (--run-cell,
+ * internal, is named only when it is the one). */
+static void describe_modes(unsigned modes, char *buf, size_t len)
+{
+    static const hl_mode order[] = {HL_MODE_RUN, HL_MODE_PROGRAM, HL_MODE_COMPARE, HL_MODE_EXPORT,
+                                    HL_MODE_LIST, HL_MODE_IDENTIFY, HL_MODE_CELL};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        if (!(modes & (1u << order[i])) || (order[i] == HL_MODE_CELL && modes != IN_CELL))
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? " or " : "", mode_flag(order[i]));
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+/* Refuse two options that each choose what bench does (--list and
+ * --compare, or either with -- PROGRAM), and an option given in a mode it
+ * does not apply to, instead of letting the last one win or ignoring it.
+ * (--help, which wins over everything, is settled before.)  `seen` is the
+ * repeat check's record. */
+static int check_scopes(const hl_options *o, const unsigned char *seen, char *err, size_t err_len)
+{
+    int chooser = 0;
+    for (const struct option *opt = long_options; opt->name != NULL; opt++) {
+        const option_scope *scope = option_scope_of(opt->val);
+        if (!seen[option_slot(opt->val)] || !scope->selects_mode)
+            continue;
+        if (o->program != NULL)
+            return bad(err, err_len, "--%s does not go with -- PROGRAM: each chooses what bench "
+                       "does; give one", opt->name);
+        if (chooser != 0)
+            return bad(err, err_len, "--%s and --%s do not go together: each chooses what bench "
+                       "does; give one", option_name(chooser), opt->name);
+        chooser = opt->val;
+    }
+    for (const struct option *opt = long_options; opt->name != NULL; opt++)
+        if (seen[option_slot(opt->val)] && !(option_scope_of(opt->val)->modes & (1u << o->mode)))
+        {
+            char valid[160];
+            describe_modes(option_scope_of(opt->val)->modes, valid, sizeof valid);
+            return bad(err, err_len, "--%s does not apply to %s; it goes with %s", opt->name,
+                       mode_flag(o->mode), valid);
+        }
+    if (o->nparams > 0 && !(IN_RUNS & (1u << o->mode)))
+        return bad(err, err_len, "--param does not apply to %s; it goes with a run",
+                   mode_flag(o->mode));
+    return 0;
 }
 
 int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err_len)
@@ -707,6 +827,10 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
             check_repeat(c, optarg, given, seen, err, err_len) != 0)
             return -1;
     }
+    if (seen[option_slot('h')]) { /* --help wins over every other option */
+        o->mode = HL_MODE_HELP;
+        return 0;
+    }
     if (stress && given_workload)
         return bad(err, err_len, "--stress runs the stress workload: it does not go with "
                    "--workload (narrow it with --allocator, --collector or --param variant=NAME)");
@@ -719,6 +843,8 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     if (o->report != NULL && o->mode != HL_MODE_COMPARE)
         return bad(err, err_len, "--report applies to --compare only (the comparison written as "
                    "markdown)");
+    if (check_scopes(o, seen, err, err_len) != 0)
+        return -1;
     if (o->mode == HL_MODE_COMPARE || o->mode == HL_MODE_EXPORT) {
         int want = o->mode == HL_MODE_COMPARE ? 2 : 1;
         if (argc - optind != want)

@@ -15,6 +15,8 @@ while IFS='|' read -r args phrase; do
   [[ -z $args || $args == \#* ]] && continue
   outarg=(--out="$tmp/out") # results never land in the tree, unless the row names --out
   [[ $args == *--out=* ]] && outarg=()
+  # --out is a run's: the modes that run nothing refuse it
+  [[ $args == *--compare* || $args == *--list* || $args == *--export-action* ]] && outarg=()
   # shellcheck disable=SC2086
   "$bench" "${outarg[@]}" $args >"$tmp/stdout" 2>"$tmp/stderr"
   rc=$?
@@ -144,10 +146,27 @@ stray                           | unexpected argument 'stray'
 --report=r.md                   | --report applies to --compare only
 --compare --thresholds=/nonexistent/t.json /nonexistent/a /nonexistent/b | --thresholds: cannot read /nonexistent/t.json
 --compare --thresholds=/etc/passwd /nonexistent/a /nonexistent/b | --thresholds: /etc/passwd is not valid JSON
+# Two options that each choose what bench does, or an option where it does not apply.
+--list --compare a b            | --list and --compare do not go together
+--compare a b --list            | --list and --compare do not go together
+--list --export-action=o r      | --list and --export-action do not go together
+--compare a b -- ls             | --compare does not go with -- PROGRAM
+--list -- ls                    | --list does not go with -- PROGRAM
+--compare a b --seed=3          | --seed does not apply to --compare
+--compare a b --quick           | --quick does not apply to --compare
+--compare a b --allocator=pool  | --allocator does not apply to --compare
+--compare a b --param ops=5     | --param does not apply to --compare
+--export-action=o r --repetitions=2 | --repetitions does not apply to --export-action
+--list --allocator=pool         | --allocator does not apply to --list
+--seed=2 --list                 | --seed does not apply to --list
+--verbose                       | --verbose does not apply to a run; it goes with --compare
+--require-same-cells            | --require-same-cells does not apply to a run
+--cell-out=x.json               | --cell-out does not apply to a run; it goes with --run-cell
 TABLE
 
 # A repeat with the very same text is accepted (documented in options.c).
-if ! "$bench" --seed=3 --seed=3 --quick --quick --param ops=5 --param ops=5 --list >/dev/null 2>"$tmp/stderr"; then
+if ! "$bench" --seed=3 --seed=3 --quick --quick --workload=empty --workload=empty --allocator=pool \
+    --param ops=1000 --param ops=1000 --out="$tmp/rep" >/dev/null 2>"$tmp/stderr"; then
   echo "FAIL [same-text repeats]: refused: $(cat "$tmp/stderr")"; fail=1
 else
   echo "ok   [same-text repeats] accepted"
