@@ -23,7 +23,9 @@
  * unless --thresholds names another).  Baseline and current may each be a
  * results file or a directory of them (all *.json inside, merged).  Cells are
  * matched by run_name; a cell missing from the current run, or failed in it,
- * is a regression.  Environments that differ (CPU, kernel, compiler, build
+ * is a regression; a cell the current run was interrupted before finishing
+ * (Ctrl-C, `timeout`) was not measured: it is "not judged", and counted in
+ * the summary.  Environments that differ (CPU, kernel, compiler, build
  * type, allocator versions) are warned about, since then differences may be
  * the machine's.
  *
@@ -72,6 +74,7 @@ typedef struct cmp_cell {
     double *times;        /* real_time of each repetition, ns */
     size_t ntimes;
     const char *error;    /* error_message when the cell failed */
+    int interrupted;      /* the run was stopped before the cell finished */
 } cmp_cell;
 
 typedef struct cmp_set {
@@ -142,6 +145,7 @@ static int set_add_doc(cmp_set *set, cJSON *doc, const char *path, char *err, si
         const cJSON *error = cJSON_GetObjectItemCaseSensitive(row, "error_message");
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "error_occurred"))) {
             c->error = cJSON_IsString(error) ? error->valuestring : "failed";
+            c->interrupted |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "interrupted"));
             continue;
         }
         if (c->first == NULL)
@@ -344,6 +348,7 @@ typedef struct report {
     FILE *md; /* markdown report, or NULL */
     int env_differs; /* CPU, compiler or OS differ: instruction counts are not comparable */
     size_t regressions, improvements, compared;
+    size_t interrupted; /* cells the current run was stopped before finishing */
 } report;
 
 static void report_line(report *r, const char *cell, const char *metric, const char *old,
@@ -499,6 +504,16 @@ static void warn_environment(const cmp_set *a, const cmp_set *b, report *r)
     }
 }
 
+/* Whether an interrupted cell's key names the cell whose finished rows are
+ * keyed `key`: an interrupted row carries the cell's name
+ * (workload/variant/allocator/collector), which Google Benchmark's
+ * run_name extends ("/iterations:N/real_time"). */
+static int interrupted_names(const cmp_cell *c, const char *key)
+{
+    size_t n = strlen(c->key);
+    return c->interrupted && strncmp(key, c->key, n) == 0 && (key[n] == '/' || key[n] == '\0');
+}
+
 /* Compare every cell of the baseline with the current run. */
 static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *cfg, report *r)
 {
@@ -507,11 +522,19 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
         for (size_t k = 0; k < b->ncells && new_ == NULL; k++)
             if (strcmp(b->cells[k].key, old->key) == 0)
                 new_ = &b->cells[k];
+        for (size_t k = 0; k < b->ncells && new_ == NULL; k++)
+            if (interrupted_names(&b->cells[k], old->key))
+                new_ = &b->cells[k];
         if (old->first == NULL)
             continue; /* failed in the baseline: nothing to hold the current run to */
         if (new_ == NULL) {
             report_line(r, old->key, "cell", "ran", "missing", "", V_REGRESSION,
                         "not in the current run");
+            continue;
+        }
+        if (new_->interrupted) { /* not measured, so neither better nor worse */
+            report_line(r, old->key, "cell", "ran", "interrupted", "", V_NOT_JUDGED, new_->error);
+            r->interrupted++;
             continue;
         }
         if (new_->first == NULL) {
@@ -527,7 +550,8 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
     for (size_t k = 0; k < b->ncells; k++) {
         int known = 0;
         for (size_t i = 0; i < a->ncells && !known; i++)
-            known = strcmp(a->cells[i].key, b->cells[k].key) == 0;
+            known = strcmp(a->cells[i].key, b->cells[k].key) == 0 ||
+                    interrupted_names(&b->cells[k], a->cells[i].key);
         if (!known)
             report_line(r, b->cells[k].key, "cell", "-", "new", "", V_NOTE, "not in the baseline");
     }
@@ -569,9 +593,15 @@ int hl_compare_main(const char *baseline, const char *current, const char *thres
     compare_sets(&a, &b, &cfg, &r);
     printf("\n%zu cell(s) compared: %zu regression(s), %zu improvement(s)\n", r.compared,
            r.regressions, r.improvements);
+    if (r.interrupted > 0)
+        printf("%zu cell(s) not judged: the current run was interrupted before they finished\n",
+               r.interrupted);
     if (r.md != NULL) {
         fprintf(r.md, "\n%zu cell(s) compared: **%zu regression(s)**, %zu improvement(s)\n",
                 r.compared, r.regressions, r.improvements);
+        if (r.interrupted > 0)
+            fprintf(r.md, "\n%zu cell(s) not judged: the current run was interrupted before "
+                    "they finished\n", r.interrupted);
         fclose(r.md);
     }
     set_free(&a);

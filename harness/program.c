@@ -723,21 +723,18 @@ static cJSON *program_context(const char *file, const char *command, int argc, c
     return hl_results_context(c, argc, argv);
 }
 
-/* <date>_program-<name>_<allocators>: the results files' common name. */
-static void results_stem(const hl_options *o, const char *variant, char *stem, size_t len)
+/* program-<name>_<allocators>: the results files' name after their date
+ * (hl_results_write adds the date, and a number when the name is taken). */
+static void results_label(const hl_options *o, const char *variant, char *label, size_t len)
 {
-    char when[32], allocators[256] = "", safe[128];
+    char allocators[256] = "", safe[128];
     size_t used = 0;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
     for (size_t i = 0; i < o->nallocators && !o->allocators_all && used + 1 < sizeof allocators;
          i++)
         used += (size_t)snprintf(allocators + used, sizeof allocators - used, "%s%s",
                                  i ? "+" : "", o->allocators[i]->name);
     file_safe(variant, safe, sizeof safe);
-    snprintf(stem, len, "%s_program-%s_%s", when, safe, o->allocators_all ? "all" : allocators);
+    snprintf(label, len, "program-%s_%s", safe, o->allocators_all ? "all" : allocators);
 }
 
 /* The first option given that a program run cannot honour, or NULL. */
@@ -865,12 +862,9 @@ static int write_results(const hl_options *o, const session *ss, const char *fil
     cJSON_AddItemToObject(doc, "context", program_context(file, command, argc, argv));
     cJSON_AddItemToObject(doc, "benchmarks", rows);
     cJSON_AddItemToObject(doc, "skipped", skipped);
-    char stem[512];
-    results_stem(o, variant, stem, sizeof stem);
-    int rc = hl_results_write(o->out_dir, stem, doc, err, err_len) == 0 &&
-                     hl_samples_write(o->out_dir, stem, series, err, err_len) == 0
-                 ? 0
-                 : -1;
+    char label[512], stem[600];
+    results_label(o, variant, label, sizeof label);
+    int rc = hl_results_write(o->out_dir, label, doc, series, stem, sizeof stem, err, err_len);
     if (rc == 0)
         printf("results: %s/%s.json, .csv and .samples.csv\n", o->out_dir, stem);
     cJSON_Delete(doc);
