@@ -821,33 +821,60 @@ static void add_interrupted_rows(const hl_options *o, plan *p, int64_t rounds, i
     }
 }
 
-/* Write what a stopped run finished and say in one line on stderr what was
- * kept and where.  A run that finished no cell writes nothing (an empty set
- * would pass for the newest results).  `ran` counts the runnable cells. */
-static void keep_interrupted(const hl_options *o, cJSON *doc, const cJSON *series,
-                             const char *label, int sig, size_t finished, size_t ran,
-                             size_t failed)
+/* What a stopped run got done: counted over the runnable cells. */
+typedef struct stop_tally {
+    size_t cells;    /* runnable cells */
+    size_t finished; /* cells whose every run ended by itself */
+    size_t failed;   /* cells with a failed run */
+    size_t partial;  /* finished repetitions of cells that did not finish */
+} stop_tally;
+
+static stop_tally tally_cells(const plan *p, int64_t rounds)
 {
-    char err[1024], stem[600], failures[96] = "";
+    stop_tally t = {0};
+    for (size_t i = 0; i < p->n; i++) {
+        const plan_cell *cell = &p->cells[i];
+        if (cell->skip != NULL)
+            continue;
+        int done = cell->runs_done == (size_t)rounds;
+        t.cells++;
+        t.finished += done;
+        t.failed += cell->runs_failed > 0;
+        t.partial += done ? 0 : cell->runs_done;
+    }
+    return t;
+}
+
+/* Write what a stopped run finished and say in one line on stderr what was
+ * kept and where.  A run that finished nothing (no cell, no repetition)
+ * writes nothing: an empty set would pass for the newest results. */
+static void keep_interrupted(const hl_options *o, cJSON *doc, const cJSON *series,
+                             const char *label, int sig, const stop_tally *t)
+{
+    char err[1024], stem[600], extra[160] = "";
     fflush(stdout);
-    if (finished == 0) {
+    if (t->finished == 0 && t->partial == 0) {
         fprintf(stderr, "bench: interrupted by %s before any of %zu cell(s) finished; nothing "
-                "written\n", signal_name(sig), ran);
+                "written\n", signal_name(sig), t->cells);
         return;
     }
     cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(doc, "context"), "interrupted_by",
                             signal_name(sig));
     if (hl_results_write(o->out_dir, label, doc, series, stem, sizeof stem, err, sizeof err) != 0) {
-        fprintf(stderr, "bench: interrupted by %s; %zu finished cell(s) lost: %s\n",
-                signal_name(sig), finished, err);
+        fprintf(stderr, "bench: interrupted by %s; what finished is lost: %s\n", signal_name(sig),
+                err);
         return;
     }
-    if (failed > 0)
-        snprintf(failures, sizeof failures, " (%zu of them failed; their rows carry the error)",
-                 failed);
+    size_t used = 0;
+    if (t->partial > 0)
+        used += (size_t)snprintf(extra, sizeof extra, " and %zu repetition(s) of unfinished cells",
+                                 t->partial);
+    if (t->failed > 0 && used < sizeof extra)
+        snprintf(extra + used, sizeof extra - used, " (%zu cell(s) failed: see their rows)",
+                 t->failed);
     fprintf(stderr, "bench: interrupted by %s: kept %zu of %zu cell(s)%s in %s/%s.json (.csv, "
             ".samples.csv); %zu not finished, recorded as interrupted\n", signal_name(sig),
-            finished, ran, failures, o->out_dir, stem, ran - finished);
+            t->finished, t->cells, extra, o->out_dir, stem, t->cells - t->finished);
 }
 
 int hl_matrix_main(const hl_options *o, int argc, char **argv)
@@ -912,9 +939,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     progress_clear(&pr);
     free(order);
     int stopped_by = hl_stop_signal();
-    size_t finished = 0;
-    for (size_t i = 0; i < p.n; i++)
-        finished += p.cells[i].skip == NULL && p.cells[i].runs_done == (size_t)rounds;
+    stop_tally tally = tally_cells(&p, rounds);
     if (stopped_by)
         add_interrupted_rows(o, &p, rounds, stopped_by);
 
@@ -954,7 +979,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     results_label(o, label, sizeof label);
     int status = failed ? 1 : 0;
     if (stopped_by) {
-        keep_interrupted(o, doc, series, label, stopped_by, finished, ran, failed);
+        keep_interrupted(o, doc, series, label, stopped_by, &tally);
         cJSON_Delete(series);
         cJSON_Delete(doc);
         hl_stop_die(stopped_by);
