@@ -19,7 +19,13 @@ bench=$1
 src=$2
 tmp=$(mktemp -d)
 pids=()
-trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+# On the way out, no process of this test may outlive it: not bench, and
+# not a cell that a broken bench left running.
+cleanup() {
+  for p in "${pids[@]}" $(pgrep -f -- "--cell-out=$tmp/"); do kill -KILL "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 fail=0
 die() { echo "FAIL: $*"; fail=1; }
 
