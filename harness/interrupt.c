@@ -69,6 +69,20 @@ void hl_stop_install(void)
     }
 }
 
+const char *hl_stop_name(int sig)
+{
+    switch (sig) {
+    case SIGINT:
+        return "SIGINT";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGHUP:
+        return "SIGHUP";
+    default:
+        return strsignal(sig);
+    }
+}
+
 int hl_stop_signal(void)
 {
     return (int)stop_signal;

@@ -16,6 +16,9 @@
  * nohup's SIGHUP, a background job's SIGINT stay ignored). */
 void hl_stop_install(void);
 
+/* "SIGINT", "SIGTERM", "SIGHUP" (strsignal's text for any other). */
+const char *hl_stop_name(int sig);
+
 /* The first stopping signal received, or 0. */
 int hl_stop_signal(void);
 

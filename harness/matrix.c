@@ -781,20 +781,6 @@ static void run_one(const hl_options *o, plan_cell *cell, size_t index, int64_t 
 
 /* ----------------------------------------------------- interruption -- */
 
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGINT:
-        return "SIGINT";
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGHUP:
-        return "SIGHUP";
-    default:
-        return strsignal(sig);
-    }
-}
-
 /* After a stop: one error row (error_occurred, interrupted: true) for each
  * runnable cell that did not finish, in its place among the cells, so that
  * Google Benchmark's compare.py passes over it as over any failed
@@ -810,10 +796,10 @@ static void add_interrupted_rows(const hl_options *o, plan *p, int64_t rounds, i
         memset(&why, 0, sizeof why);
         if (cell->runs_done > 0)
             snprintf(why.error, sizeof why.error, "interrupted by %s after %zu of %" PRId64
-                     " repetitions", signal_name(sig), cell->runs_done, rounds);
+                     " repetitions", hl_stop_name(sig), cell->runs_done, rounds);
         else
             snprintf(why.error, sizeof why.error, "interrupted by %s before it %s",
-                     signal_name(sig), cell->cut ? "finished" : "started");
+                     hl_stop_name(sig), cell->cut ? "finished" : "started");
         cJSON *row = failed_row(o, cell, &why, (int64_t)cell->runs_done);
         cJSON_DeleteItemFromObjectCaseSensitive(row, "stderr_tail");
         cJSON_AddBoolToObject(row, "interrupted", 1);
@@ -855,13 +841,13 @@ static void keep_interrupted(const hl_options *o, cJSON *doc, const cJSON *serie
     fflush(stdout);
     if (t->finished == 0 && t->partial == 0) {
         fprintf(stderr, "bench: interrupted by %s before any of %zu cell(s) finished; nothing "
-                "written\n", signal_name(sig), t->cells);
+                "written\n", hl_stop_name(sig), t->cells);
         return;
     }
     cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(doc, "context"), "interrupted_by",
-                            signal_name(sig));
+                            hl_stop_name(sig));
     if (hl_results_write(o->out_dir, label, doc, series, stem, sizeof stem, err, sizeof err) != 0) {
-        fprintf(stderr, "bench: interrupted by %s; what finished is lost: %s\n", signal_name(sig),
+        fprintf(stderr, "bench: interrupted by %s; what finished is lost: %s\n", hl_stop_name(sig),
                 err);
         return;
     }
@@ -873,7 +859,7 @@ static void keep_interrupted(const hl_options *o, cJSON *doc, const cJSON *serie
         snprintf(extra + used, sizeof extra - used, " (%zu cell(s) failed: see their rows)",
                  t->failed);
     fprintf(stderr, "bench: interrupted by %s: kept %zu of %zu cell(s)%s in %s/%s.json (.csv, "
-            ".samples.csv); %zu not finished, recorded as interrupted\n", signal_name(sig),
+            ".samples.csv); %zu not finished, recorded as interrupted\n", hl_stop_name(sig),
             t->finished, t->cells, extra, o->out_dir, stem, t->cells - t->finished);
 }
 

@@ -5,7 +5,8 @@
 # the JSON, CSV and samples CSV are written whole with the finished rows and
 # one interrupted row for every other cell, one stderr line names the files,
 # bench dies of the signal (143, 130, 129) and no .cell-* scratch file stays
-# in --out, not even when the signal lands in the middle of a cell.  Three
+# in --out, not even when the signal lands in the middle of a cell; a
+# program run (bench -- PROGRAM) keeps its finished runs alike.  Three
 # runs that finish in the same second into one --out keep three complete,
 # distinct result sets.
 #
@@ -182,6 +183,31 @@ if wait_for "$pid" "the cell's process" has_cell_file; then
   [[ $(cat "$tmp/mid.err") == "bench: interrupted by SIGTERM before any of 1 cell(s) finished; nothing written" ]] \
     || die "mid-cell: the stderr line is not what was expected"
   pgrep -f -- "--cell-out=$tmp/mid/" >/dev/null && die "mid-cell: the cell's process outlived bench"
+fi
+
+# bench -- PROGRAM stopped in its second run (the program sleeps once its
+# first run has left a flag): the finished run is kept, the sleeping program
+# is killed, one line says so.
+mkdir -p "$tmp/prog"
+"$bench" --allocator=glibc --repetitions=3 --out="$tmp/prog" -- \
+  sh -c 'if [ -e "$0" ]; then exec sleep 600; fi; touch "$0"' "$tmp/flag" \
+  >"$tmp/prog.out" 2>"$tmp/prog.err" &
+pid=$!
+pids+=("$pid")
+if wait_for "$pid" "the program's first run" grep -q "^rep 1/3" "$tmp/prog.out"; then
+  kill -TERM "$pid"
+  wait_exit "$pid"
+  cat "$tmp/prog.out" "$tmp/prog.err"
+  [[ $rc == 143 ]] || die "program: exit status $rc, expected 143"
+  grep -qF "interrupted by SIGTERM: kept 1 of 3 run(s) in $tmp/prog/" "$tmp/prog.err" \
+    && [[ $(wc -l <"$tmp/prog.err") == 1 ]] || die "program: the stderr line does not say what was kept"
+  [[ $(ls -A "$tmp/prog" | sed 's/^[^_]*_//' | sort | tr '\n' ' ') == \
+     "program-sh_glibc.csv program-sh_glibc.json program-sh_glibc.samples.csv " ]] \
+    || die "program: expected one result set, found: $(ls -A "$tmp/prog")"
+  python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if len(d["benchmarks"]) == 1 and d["context"].get("interrupted_by") == "SIGTERM" else 1)' \
+    "$tmp"/prog/*.json || die "program: the JSON does not hold the one finished run"
 fi
 
 # Three runs that finish in the same second into one --out: three whole,
