@@ -10,6 +10,12 @@
  * measures anything.  In-process allocators (pool, arena) get a process of
  * their own too, with nothing preloaded, so that no cell inherits another's
  * heap and a crash or hang in one cell never loses the others' results.
+ *
+ * Nor does a stop: SIGINT, SIGTERM or SIGHUP ends the running cell, no
+ * further cell starts, the finished cells are written with an interrupted
+ * row for each of the others, and bench dies of the signal (interrupt.c,
+ * docs/results.md).  Each cell's scratch files (.cell-PID-N.*) are removed
+ * once its process is reaped, whatever ended it.
  */
 #include "harness/matrix.h"
 
