@@ -821,6 +821,7 @@ typedef struct stop_tally {
     size_t partial;  /* finished repetitions of cells that did not finish */
 } stop_tally;
 
+/* Count what the run got done, rounds being the runs each cell needs. */
 static stop_tally tally_cells(const plan *p, int64_t rounds)
 {
     stop_tally t = {0};
