@@ -34,8 +34,10 @@
  * results file or a directory of them (all *.json inside, merged).  Cells are
  * matched by run_name; a cell failed in the current run is a regression, a
  * cell present on one side only is "not compared" (a regression under
- * --require-same-cells).  A baseline recorded with --decorate, or two sides
- * with no cell in common, are refused as bad input.
+ * --require-same-cells), a cell the current run was interrupted before
+ * finishing (Ctrl-C, `timeout`) was not measured: it is "not judged".  A
+ * baseline recorded with --decorate, or two sides with no cell in common,
+ * are refused as bad input.
  *
  * Output: the checks that say something (regressions, improvements,
  * changes, not judged, notes; every check with --verbose), then a summary
@@ -105,6 +107,7 @@ typedef struct cmp_cell {
     double *times;        /* real_time of each repetition, ns */
     size_t ntimes;
     const char *error;    /* error_message when the cell failed */
+    int interrupted;      /* the run was stopped before the cell finished */
 } cmp_cell;
 
 typedef struct cmp_set {
@@ -175,6 +178,7 @@ static int set_add_doc(cmp_set *set, cJSON *doc, const char *path, char *err, si
         const cJSON *error = cJSON_GetObjectItemCaseSensitive(row, "error_message");
         if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "error_occurred"))) {
             c->error = cJSON_IsString(error) ? error->valuestring : "failed";
+            c->interrupted |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "interrupted"));
             continue;
         }
         if (c->first == NULL)
@@ -422,6 +426,7 @@ typedef struct report {
     char instructions_not_judged[200]; /* why instruction counts are not judged, or "" */
     size_t regressions, improvements, judged, not_judged, notes, shown;
     size_t cells_compared, cells_not_compared;
+    size_t interrupted; /* cells the current run was stopped before finishing */
     struct {
         char reason[200];
         size_t count;
@@ -722,12 +727,38 @@ static void warn_environment(const cmp_set *a, const cmp_set *b, report *r)
     }
 }
 
+/* Whether a cell that produced only an error row (failed or interrupted)
+ * stands for the cell whose finished rows are keyed `key`: an error row
+ * carries the cell's name (workload/variant/allocator/collector), which
+ * Google Benchmark's run_name extends ("/iterations:N/real_time"). */
+static int error_row_names(const cmp_cell *c, const char *key)
+{
+    size_t n = strlen(c->key);
+    return c->first == NULL && c->error != NULL && strncmp(key, c->key, n) == 0 &&
+           (key[n] == '/' || key[n] == '\0');
+}
+
+/* The cell of `s` keyed `key`, or the error row standing for it, or NULL. */
 static const cmp_cell *find_cell(const cmp_set *s, const char *key)
 {
     for (size_t k = 0; k < s->ncells; k++)
         if (strcmp(s->cells[k].key, key) == 0)
             return &s->cells[k];
+    for (size_t k = 0; k < s->ncells; k++)
+        if (error_row_names(&s->cells[k], key))
+            return &s->cells[k];
     return NULL;
+}
+
+/* The cell of `s` that `c` stands for: the same key, or, with an error row
+ * on either side, the same cell under its shorter name; NULL when none. */
+static const cmp_cell *find_match(const cmp_set *s, const cmp_cell *c)
+{
+    const cmp_cell *m = find_cell(s, c->key);
+    for (size_t i = 0; i < s->ncells && m == NULL; i++)
+        if (error_row_names(c, s->cells[i].key))
+            m = &s->cells[i];
+    return m;
 }
 
 /* A cell on one side only: "not compared", or a regression when the
@@ -744,7 +775,7 @@ static void report_lone_cell(report *r, const char *key, int in_baseline)
 static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *cfg, report *r)
 {
     for (size_t i = 0; i < a->ncells; i++) {
-        const cmp_cell *old = &a->cells[i], *new_ = find_cell(b, old->key);
+        const cmp_cell *old = &a->cells[i], *new_ = find_match(b, old);
         if (new_ == NULL) {
             report_lone_cell(r, old->key, 1);
             continue;
@@ -753,6 +784,12 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
             r->cells_not_compared++;
             report_line(r, old->key, "cell", "failed", new_->first ? "ran" : "failed", "",
                         V_NOT_COMPARED, "failed in the baseline: nothing to hold it to", NULL);
+            continue;
+        }
+        if (new_->interrupted) { /* not measured, so neither better nor worse */
+            r->interrupted++;
+            report_line(r, old->key, "cell", "ran", "interrupted", "", V_NOT_JUDGED, new_->error,
+                        "cell(s): the current run was interrupted before they finished");
             continue;
         }
         if (new_->first == NULL) {
@@ -767,7 +804,7 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
         judge_timing(r, old->key, cfg, old, new_);
     }
     for (size_t k = 0; k < b->ncells; k++)
-        if (find_cell(a, b->cells[k].key) == NULL)
+        if (find_match(a, &b->cells[k]) == NULL)
             report_lone_cell(r, b->cells[k].key, 0);
 }
 
@@ -801,7 +838,7 @@ static size_t cells_in_common(const cmp_set *a, const cmp_set *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->ncells; i++)
-        n += find_cell(b, a->cells[i].key) != NULL;
+        n += find_match(b, &a->cells[i]) != NULL;
     return n;
 }
 

@@ -10,6 +10,12 @@
  * measures anything.  In-process allocators (pool, arena) get a process of
  * their own too, with nothing preloaded, so that no cell inherits another's
  * heap and a crash or hang in one cell never loses the others' results.
+ *
+ * Nor does a stop: SIGINT, SIGTERM or SIGHUP ends the running cell, no
+ * further cell starts, the finished cells are written with an interrupted
+ * row for each of the others, and bench dies of the signal (interrupt.c,
+ * docs/results.md).  Each cell's scratch files (.cell-PID-N.*) are removed
+ * once its process is reaped, whatever ended it.
  */
 #include "harness/matrix.h"
 
@@ -28,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/interrupt.h"
 #include "harness/metrics.h"
 #include "harness/pinning.h"
 #include "harness/results.h"
@@ -50,6 +57,8 @@ typedef struct plan_cell {
     cJSON *rows;      /* rows collected from its runs */
     cJSON *samples;   /* memory over time of its first run */
     size_t runs_failed;
+    size_t runs_done;   /* runs that ended by themselves (ok or failed) */
+    int cut;            /* a run of it was killed by a stopping signal */
 } plan_cell;
 
 typedef struct plan {
@@ -238,6 +247,16 @@ static void add_instructions(child_outcome *out, const char *cg_out)
     }
 }
 
+/* Remove every scratch file of cell index: its rows, its stderr, Callgrind's
+ * output, and the temporary file its process leaves when it is killed in
+ * the middle of writing its rows. */
+static void remove_cell_files(const char *out_dir, size_t index)
+{
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, ".cell-%ld-%zu.", (long)getpid(), index);
+    hl_remove_prefixed(out_dir, prefix);
+}
+
 /* Run one cell in a fresh process and collect its rows. */
 static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
                       int64_t repetitions, child_outcome *out)
@@ -357,8 +376,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
         return;
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    hl_stop_wait_child(pid, &status);
     hl_read_tail(err_path, out->stderr_tail, sizeof out->stderr_tail);
     out->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!out->ok)
@@ -377,9 +395,7 @@ static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
     }
     if (o->instructions && out->rows != NULL)
         add_instructions(out, cg_out);
-    unlink(cell_out);
-    unlink(err_path);
-    unlink(cg_out);
+    remove_cell_files(o->out_dir, index);
 }
 
 /* A row standing for a cell that produced no rows of its own. */
@@ -510,10 +526,12 @@ static void stem_part(char *buf, size_t len, const char *const *names, size_t n,
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "+" : "", names[i]);
 }
 
-static void results_stem(const hl_options *o, char *stem, size_t len)
+/* "<workloads>_<allocators>": the results files' name after their date
+ * (hl_results_write adds the date, and a number when the name is taken). */
+static void results_label(const hl_options *o, char *label, size_t len)
 {
     const char *names[HL_MAX_SELECTED];
-    char workloads[128], allocators[128], when[32];
+    char workloads[128], allocators[128];
     size_t registered;
     hl_workload_registry(&registered);
     for (size_t i = 0; i < o->nworkloads; i++)
@@ -523,11 +541,7 @@ static void results_stem(const hl_options *o, char *stem, size_t len)
     for (size_t i = 0; i < o->nallocators; i++)
         names[i] = o->allocators[i]->name;
     stem_part(allocators, sizeof allocators, names, o->nallocators, o->allocators_all);
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
-    snprintf(stem, len, "%s_%s_%s", when, workloads, allocators);
+    snprintf(label, len, "%s_%s", workloads, allocators);
 }
 
 /* Fail early, before any cell runs, when results could not be written. */
@@ -713,6 +727,35 @@ static void shuffle(size_t *order, size_t n, uint64_t *state)
     }
 }
 
+/* The variant as the table shows it: with its thread count in a sweep. */
+static void table_variant(const hl_options *o, const plan_cell *cell, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", cell->w->variants[cell->variant].name);
+    if (o->nthreads && cell->threads > 0)
+        snprintf(buf, len, "%.60s/t%" PRId64, cell->w->variants[cell->variant].name,
+                 cell->threads);
+}
+
+/* When a stopping signal ended the run that just returned (it did not end
+ * by itself), mark the cell cut, drop what the run left and say so in the
+ * table; returns 1 then, else 0 with nothing done.  A run that finished
+ * before the signal reached it is kept as finished. */
+static int cell_was_cut(const hl_options *o, plan_cell *cell, child_outcome *out,
+                        const progress *pr)
+{
+    if (hl_stop_signal() == 0 || out->ok)
+        return 0;
+    cell->cut = 1;
+    cJSON_Delete(out->rows);
+    cJSON_Delete(out->context);
+    cJSON_Delete(out->samples);
+    char variant[96];
+    table_variant(o, cell, variant, sizeof variant);
+    progress_clear(pr);
+    hl_table_row(NULL, cell->w->name, variant, cell->a->name, cell->c->name, "interrupted");
+    return 1;
+}
+
 /* Run one repetition (or, without interleaving, all of them) of a cell and
  * keep what it produced. */
 static void run_one(const hl_options *o, plan_cell *cell, size_t index, int64_t rep,
@@ -720,6 +763,9 @@ static void run_one(const hl_options *o, plan_cell *cell, size_t index, int64_t 
 {
     child_outcome out;
     run_child(o, cell, index, reps_in_child, &out);
+    if (cell_was_cut(o, cell, &out, pr))
+        return;
+    cell->runs_done++;
     cJSON *fresh = out.rows != NULL ? out.rows : cJSON_CreateArray();
     if (out.rows == NULL)
         cJSON_AddItemToArray(fresh, failed_row(o, cell, &out, rep));
@@ -754,17 +800,99 @@ static void run_one(const hl_options *o, plan_cell *cell, size_t index, int64_t 
     else
         snprintf(status, sizeof status, "%s%s", out.ok ? "ok" : "FAILED: ", out.ok ? "" : out.error);
     progress_clear(pr);
-    char variant[96]; /* the variant, with its thread count in a sweep */
-    snprintf(variant, sizeof variant, "%s", cell->w->variants[cell->variant].name);
-    if (o->nthreads && cell->threads > 0)
-        snprintf(variant, sizeof variant, "%.60s/t%" PRId64, cell->w->variants[cell->variant].name,
-                 cell->threads);
+    char variant[96];
+    table_variant(o, cell, variant, sizeof variant);
     hl_table_row(fresh, cell->w->name, variant, cell->a->name, cell->c->name, status);
     pr->done++;
     progress_draw(pr);
     while ((row = cJSON_DetachItemFromArray(fresh, 0)) != NULL)
         cJSON_AddItemToArray(cell->rows, row);
     cJSON_Delete(fresh);
+}
+
+/* ----------------------------------------------------- interruption -- */
+
+/* After a stop: one error row (error_occurred, interrupted: true) for each
+ * runnable cell that did not finish, in its place among the cells, so that
+ * Google Benchmark's compare.py passes over it as over any failed
+ * benchmark and --compare can tell it from a failure.  A cell with finished
+ * repetitions (interleaved) keeps their rows beside this one. */
+static void add_interrupted_rows(const hl_options *o, plan *p, int64_t rounds, int sig)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        plan_cell *cell = &p->cells[i];
+        if (cell->skip != NULL || cell->runs_done == (size_t)rounds)
+            continue;
+        child_outcome why;
+        memset(&why, 0, sizeof why);
+        if (cell->runs_done > 0)
+            snprintf(why.error, sizeof why.error, "interrupted by %s after %zu of %" PRId64
+                     " repetitions", hl_stop_name(sig), cell->runs_done, rounds);
+        else
+            snprintf(why.error, sizeof why.error, "interrupted by %s before it %s",
+                     hl_stop_name(sig), cell->cut ? "finished" : "started");
+        cJSON *row = failed_row(o, cell, &why, (int64_t)cell->runs_done);
+        cJSON_DeleteItemFromObjectCaseSensitive(row, "stderr_tail");
+        cJSON_AddBoolToObject(row, "interrupted", 1);
+        cJSON_AddItemToArray(cell->rows, row);
+    }
+}
+
+/* What a stopped run got done: counted over the runnable cells. */
+typedef struct stop_tally {
+    size_t cells;    /* runnable cells */
+    size_t finished; /* cells whose every run ended by itself */
+    size_t failed;   /* cells with a failed run */
+    size_t partial;  /* finished repetitions of cells that did not finish */
+} stop_tally;
+
+/* Count what the run got done, rounds being the runs each cell needs. */
+static stop_tally tally_cells(const plan *p, int64_t rounds)
+{
+    stop_tally t = {0};
+    for (size_t i = 0; i < p->n; i++) {
+        const plan_cell *cell = &p->cells[i];
+        if (cell->skip != NULL)
+            continue;
+        int done = cell->runs_done == (size_t)rounds;
+        t.cells++;
+        t.finished += done;
+        t.failed += cell->runs_failed > 0;
+        t.partial += done ? 0 : cell->runs_done;
+    }
+    return t;
+}
+
+/* Write what a stopped run finished and say in one line on stderr what was
+ * kept and where.  A run that finished nothing (no cell, no repetition)
+ * writes nothing: an empty set would pass for the newest results. */
+static void keep_interrupted(const hl_options *o, cJSON *doc, const cJSON *series,
+                             const char *label, int sig, const stop_tally *t)
+{
+    char err[1024], stem[600], extra[160] = "";
+    fflush(stdout);
+    if (t->finished == 0 && t->partial == 0) {
+        fprintf(stderr, "bench: interrupted by %s before any of %zu cell(s) finished; nothing "
+                "written\n", hl_stop_name(sig), t->cells);
+        return;
+    }
+    cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(doc, "context"), "interrupted_by",
+                            hl_stop_name(sig));
+    if (hl_results_write(o->out_dir, label, doc, series, stem, sizeof stem, err, sizeof err) != 0) {
+        fprintf(stderr, "bench: interrupted by %s; what finished is lost: %s\n", hl_stop_name(sig),
+                err);
+        return;
+    }
+    size_t used = 0;
+    if (t->partial > 0)
+        used += (size_t)snprintf(extra, sizeof extra, " and %zu repetition(s) of unfinished cells",
+                                 t->partial);
+    if (t->failed > 0 && used < sizeof extra)
+        snprintf(extra + used, sizeof extra - used, " (%zu cell(s) failed: see their rows)",
+                 t->failed);
+    fprintf(stderr, "bench: interrupted by %s: kept %zu of %zu cell(s)%s in %s/%s.json (.csv, "
+            ".samples.csv); %zu not finished, recorded as interrupted\n", hl_stop_name(sig),
+            t->finished, t->cells, extra, o->out_dir, stem, t->cells - t->finished);
 }
 
 int hl_matrix_main(const hl_options *o, int argc, char **argv)
@@ -812,19 +940,26 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         cJSON_AddItemToArray(skipped, s);
     }
     uint64_t shuffle_state = o->shuffle_seed;
-    for (int64_t round = 0; round < rounds && order != NULL; round++) {
+    hl_stop_install(); /* from here a stop keeps what finished */
+    for (int64_t round = 0; round < rounds && order != NULL && !hl_stop_signal(); round++) {
         for (size_t i = 0; i < p.n; i++)
             order[i] = i;
         if (o->shuffle)
             shuffle(order, p.n, &shuffle_state);
-        for (size_t k = 0; k < p.n; k++) {
+        for (size_t k = 0; k < p.n && !hl_stop_signal(); k++) {
             plan_cell *cell = &p.cells[order[k]];
-            if (cell->skip == NULL)
-                run_one(o, cell, order[k], round, interleave ? 1 : o->repetitions, &context, &pr);
+            if (cell->skip != NULL)
+                continue;
+            run_one(o, cell, order[k], round, interleave ? 1 : o->repetitions, &context, &pr);
+            hl_stop_test_pause(pr.done);
         }
     }
     progress_clear(&pr);
     free(order);
+    int stopped_by = hl_stop_signal();
+    stop_tally tally = tally_cells(&p, rounds);
+    if (stopped_by)
+        add_interrupted_rows(o, &p, rounds, stopped_by);
 
     cJSON *rows = cJSON_CreateArray();
     cJSON *series = cJSON_CreateArray(); /* each cell's samples, for <stem>.samples.csv */
@@ -834,7 +969,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         if (cell->skip == NULL) {
             ran++;
             failed += cell->runs_failed > 0;
-            if (interleave)
+            if (interleave && cell->runs_done == (size_t)rounds)
                 add_aggregates(cell);
         }
         cJSON *row;
@@ -858,14 +993,21 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     cJSON_AddItemToObject(doc, "context", hl_results_context(context, argc, argv));
     cJSON_AddItemToObject(doc, "benchmarks", rows);
     cJSON_AddItemToObject(doc, "skipped", skipped);
-    char stem[512];
-    results_stem(o, stem, sizeof stem);
+    char label[512], stem[600];
+    results_label(o, label, sizeof label);
     int status = failed ? 1 : 0;
+    if (stopped_by) {
+        keep_interrupted(o, doc, series, label, stopped_by, &tally);
+        cJSON_Delete(series);
+        cJSON_Delete(doc);
+        hl_stop_die(stopped_by);
+        return 128 + stopped_by; /* when the signal could not end us */
+    }
     if (ran == 0) {
         printf("heaplab: no cell could run here; nothing written\n");
         status = 1;
-    } else if (hl_results_write(o->out_dir, stem, doc, err, sizeof err) != 0 ||
-               hl_samples_write(o->out_dir, stem, series, err, sizeof err) != 0) {
+    } else if (hl_results_write(o->out_dir, label, doc, series, stem, sizeof stem, err,
+                                sizeof err) != 0) {
         fprintf(stderr, "bench: %s\n", err);
         status = 1;
     } else {

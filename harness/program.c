@@ -55,6 +55,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/interrupt.h"
 #include "harness/matrix.h"
 #include "harness/results.h"
 
@@ -723,21 +724,18 @@ static cJSON *program_context(const char *file, const char *command, int argc, c
     return hl_results_context(c, argc, argv);
 }
 
-/* <date>_program-<name>_<allocators>: the results files' common name. */
-static void results_stem(const hl_options *o, const char *variant, char *stem, size_t len)
+/* program-<name>_<allocators>: the results files' name after their date
+ * (hl_results_write adds the date, and a number when the name is taken). */
+static void results_label(const hl_options *o, const char *variant, char *label, size_t len)
 {
-    char when[32], allocators[256] = "", safe[128];
+    char allocators[256] = "", safe[128];
     size_t used = 0;
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
     for (size_t i = 0; i < o->nallocators && !o->allocators_all && used + 1 < sizeof allocators;
          i++)
         used += (size_t)snprintf(allocators + used, sizeof allocators - used, "%s%s",
                                  i ? "+" : "", o->allocators[i]->name);
     file_safe(variant, safe, sizeof safe);
-    snprintf(stem, len, "%s_program-%s_%s", when, safe, o->allocators_all ? "all" : allocators);
+    snprintf(label, len, "program-%s_%s", safe, o->allocators_all ? "all" : allocators);
 }
 
 /* The first option given that a program run cannot honour, or NULL. */
@@ -837,11 +835,12 @@ static void run_all(const hl_options *o, const char *file, session *ss)
     sigaction(SIGCHLD, &saved_chld, NULL);
 }
 
-/* The results document and the memory series of a finished session,
- * written whole.  Returns 0, or -1 with a reason in err. */
+/* The results document and the memory series of the session's finished
+ * runs, written whole (a stopped session's too: its context then names the
+ * signal), the stem used in stem.  Returns 0, or -1 with a reason in err. */
 static int write_results(const hl_options *o, const session *ss, const char *file,
                          const char *variant, const char *command, int argc, char **argv,
-                         char *err, size_t err_len)
+                         char *stem, size_t stem_len, char *err, size_t err_len)
 {
     cJSON *doc = cJSON_CreateObject(), *rows = cJSON_CreateArray();
     cJSON *skipped = cJSON_CreateArray(), *series = cJSON_CreateArray();
@@ -862,20 +861,39 @@ static int write_results(const hl_options *o, const session *ss, const char *fil
         cJSON_AddStringToObject(one, "reason", ss->pas[i].skip);
         cJSON_AddItemToArray(skipped, one);
     }
-    cJSON_AddItemToObject(doc, "context", program_context(file, command, argc, argv));
+    cJSON *context = program_context(file, command, argc, argv);
+    if (ss->interrupted)
+        cJSON_AddStringToObject(context, "interrupted_by", hl_stop_name(ss->interrupted));
+    cJSON_AddItemToObject(doc, "context", context);
     cJSON_AddItemToObject(doc, "benchmarks", rows);
     cJSON_AddItemToObject(doc, "skipped", skipped);
-    char stem[512];
-    results_stem(o, variant, stem, sizeof stem);
-    int rc = hl_results_write(o->out_dir, stem, doc, err, err_len) == 0 &&
-                     hl_samples_write(o->out_dir, stem, series, err, err_len) == 0
-                 ? 0
-                 : -1;
-    if (rc == 0)
-        printf("results: %s/%s.json, .csv and .samples.csv\n", o->out_dir, stem);
+    char label[512];
+    results_label(o, variant, label, sizeof label);
+    int rc = hl_results_write(o->out_dir, label, doc, series, stem, stem_len, err, err_len);
     cJSON_Delete(doc);
     cJSON_Delete(series);
     return rc;
+}
+
+/* A stopped session (its program killed) keeps the runs that finished, and
+ * says in one line on stderr what was kept and where; with none finished it
+ * writes nothing. */
+static void keep_interrupted(const hl_options *o, const session *ss, const char *file,
+                             const char *variant, const char *command, int argc, char **argv)
+{
+    char stem[600], err[1024];
+    const char *sig = hl_stop_name(ss->interrupted);
+    fflush(stdout);
+    if (ss->nruns == 0)
+        fprintf(stderr, "bench: interrupted by %s before any run finished; the program was "
+                "killed and nothing written\n", sig);
+    else if (write_results(o, ss, file, variant, command, argc, argv, stem, sizeof stem, err,
+                           sizeof err) != 0)
+        fprintf(stderr, "bench: interrupted by %s; the finished runs are lost: %s\n", sig, err);
+    else
+        fprintf(stderr, "bench: interrupted by %s: kept %zu of %zu run(s) in %s/%s.json (.csv, "
+                ".samples.csv); the program's run in progress was killed\n", sig, ss->nruns,
+                ss->cap, o->out_dir, stem);
 }
 
 int hl_program_main(const hl_options *o, int argc, char **argv)
@@ -943,17 +961,20 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
     run_all(o, file, ss);
 
     int status = ss->failed ? 1 : 0;
+    char stem[600];
     if (ss->interrupted) {
-        fprintf(stderr, "bench: interrupted by %s; the program was killed and nothing written\n",
-                strsignal(ss->interrupted));
+        keep_interrupted(o, ss, file, variant, command, argc, argv);
         status = 128 + ss->interrupted;
-    } else if (write_results(o, ss, file, variant, command, argc, argv, err, sizeof err) != 0) {
+    } else if (write_results(o, ss, file, variant, command, argc, argv, stem, sizeof stem, err,
+                             sizeof err) != 0) {
         fprintf(stderr, "bench: %s\n", err);
         status = 1;
-    } else if (ss->failed) {
+    } else {
+        printf("results: %s/%s.json, .csv and .samples.csv\n", o->out_dir, stem);
         fflush(stdout);
-        fprintf(stderr, "bench: %zu of %zu run(s) failed; their rows carry the error\n",
-                ss->failed, ss->nruns);
+        if (ss->failed)
+            fprintf(stderr, "bench: %zu of %zu run(s) failed; their rows carry the error\n",
+                    ss->failed, ss->nruns);
     }
     int interrupted = ss->interrupted;
     for (size_t k = 0; k < ss->cap; k++)

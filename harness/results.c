@@ -10,13 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-int hl_write_file_atomic(const char *path, const char *data, size_t len, char *err,
-                         size_t err_len)
+/* Write len bytes to a new temporary file beside path (its name in tmp) and
+ * flush them to the disk.  Returns 0, or -1 with a reason in err and no
+ * temporary file left. */
+static int write_temporary(const char *path, const char *data, size_t len, char *tmp,
+                           size_t tmp_len, char *err, size_t err_len)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
@@ -28,15 +31,61 @@ int hl_write_file_atomic(const char *path, const char *data, size_t len, char *e
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+            snprintf(err, err_len, "cannot write %s: %s", path,
+                     n < 0 ? strerror(errno) : "short write");
             close(fd);
             unlink(tmp);
             return -1;
         }
         done += (size_t)n;
     }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+    if (fsync(fd) != 0 || close(fd) != 0) {
         snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int hl_write_file_atomic(const char *path, const char *data, size_t len, char *err,
+                         size_t err_len)
+{
+    char tmp[4096];
+    if (write_temporary(path, data, len, tmp, sizeof tmp, err, err_len) != 0)
+        return -1;
+    if (rename(tmp, path) != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* Write a file under a name nobody holds yet: the whole text goes to a
+ * temporary file, which link(2) then gives its name only if that name does
+ * not exist, in one atomic step (on a file system without hard links, an
+ * O_EXCL placeholder reserves the name and rename fills it).  Returns 0, 1
+ * when path exists already (nothing written), or -1 with a reason in err. */
+static int write_file_exclusive(const char *path, const char *data, size_t len, char *err,
+                                size_t err_len)
+{
+    char tmp[4096];
+    if (write_temporary(path, data, len, tmp, sizeof tmp, err, err_len) != 0)
+        return -1;
+    int linked = link(tmp, path) == 0;
+    if (linked || errno == EEXIST) {
+        unlink(tmp);
+        return linked ? 0 : 1;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        unlink(tmp);
+        return 1;
+    }
+    if (fd < 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            unlink(path); /* our empty placeholder */
         unlink(tmp);
         return -1;
     }
@@ -181,6 +230,7 @@ static int csv_is_core(const char *key)
         "name", "run_name", "run_type", "family_index", "per_family_instance_index",
         "repetitions", "iterations", "real_time", "cpu_time", "time_unit", "aggregate_name",
         "aggregate_unit", "error_occurred", "items_per_second", "label",
+        "interrupted", /* said by the status column */
     };
     for (size_t i = 0; i < sizeof csv_columns / sizeof csv_columns[0]; i++)
         if (strcmp(key, csv_columns[i]) == 0)
@@ -228,10 +278,11 @@ char *hl_results_csv(const cJSON *doc)
         if (!is_csv_row(row))
             continue;
         int failed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "error_occurred"));
+        int interrupted = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "interrupted"));
         for (size_t i = 0; i < ncore + nextra; i++) {
             sb_str(&b, i ? "," : "");
             if (i == 0)
-                sb_str(&b, failed ? "error" : "ok");
+                sb_str(&b, interrupted ? "interrupted" : failed ? "error" : "ok");
             else
                 sb_field(&b, cJSON_GetObjectItemCaseSensitive(
                                  row, i < ncore ? csv_columns[i] : extra[i - ncore]));
@@ -245,31 +296,9 @@ char *hl_results_csv(const cJSON *doc)
     return b.data;
 }
 
-int hl_results_write(const char *dir, const char *stem, const cJSON *doc, char *err,
-                     size_t err_len)
-{
-    if (hl_make_dirs(dir, err, err_len) != 0)
-        return -1;
-    char path[4096];
-    char *json = cJSON_Print(doc);
-    char *csv = hl_results_csv(doc);
-    int rc = -1;
-    if (json == NULL || csv == NULL) {
-        snprintf(err, err_len, "out of memory while formatting results");
-    } else {
-        snprintf(path, sizeof path, "%s/%s.json", dir, stem);
-        if (hl_write_file_atomic(path, json, strlen(json), err, err_len) == 0) {
-            snprintf(path, sizeof path, "%s/%s.csv", dir, stem);
-            rc = hl_write_file_atomic(path, csv, strlen(csv), err, err_len);
-        }
-    }
-    free(json);
-    free(csv);
-    return rc;
-}
-
-int hl_samples_write(const char *dir, const char *stem, const cJSON *series, char *err,
-                     size_t err_len)
+/* The samples CSV text of series: one line per sample (see results.h);
+ * NULL when memory runs out.  Caller frees. */
+static char *samples_csv(const cJSON *series)
 {
     static const char *const ids[] = {"name", "workload", "variant", "allocator", "collector"};
     strbuf b = {0};
@@ -291,13 +320,72 @@ int hl_samples_write(const char *dir, const char *stem, const cJSON *series, cha
     }
     if (b.failed) {
         free(b.data);
-        snprintf(err, err_len, "out of memory while formatting samples");
-        return -1;
+        return NULL;
     }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s.samples.csv", dir, stem);
-    int rc = hl_write_file_atomic(path, b.data, b.len, err, err_len);
-    free(b.data);
+    return b.data;
+}
+
+/* "YYYYmmdd-HHMMSS" in local time: the start of a results file's name, so
+ * that names sort by time.  HEAPLAB_TEST_FIXED_TIME=SECONDS (since the
+ * epoch) fixes it, so that a test can make runs meet in one second. */
+static void results_stamp(char *buf, size_t len)
+{
+    const char *fixed = getenv("HEAPLAB_TEST_FIXED_TIME");
+    time_t now = fixed != NULL ? (time_t)strtoll(fixed, NULL, 10) : time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(buf, len, "%Y%m%d-%H%M%S", &tm);
+}
+
+/* One candidate stem: "<stamp>_<label>", then "<stamp>-2_<label>", ...
+ * Returns 0, or -1 when it does not fit. */
+static int candidate_stem(char *stem, size_t len, const char *stamp, unsigned n,
+                          const char *label)
+{
+    int w = n == 1 ? snprintf(stem, len, "%s_%s", stamp, label)
+                   : snprintf(stem, len, "%s-%u_%s", stamp, n, label);
+    return w > 0 && (size_t)w < len ? 0 : -1;
+}
+
+int hl_results_write(const char *dir, const char *label, const cJSON *doc, const cJSON *series,
+                     char *stem, size_t stem_len, char *err, size_t err_len)
+{
+    if (hl_make_dirs(dir, err, err_len) != 0)
+        return -1;
+    char *texts[3] = {cJSON_Print(doc), hl_results_csv(doc), samples_csv(series)};
+    static const char *const suffixes[3] = {".json", ".csv", ".samples.csv"};
+    char paths[3][4096], stamp[32];
+    int rc = -1;
+    results_stamp(stamp, sizeof stamp);
+    if (texts[0] == NULL || texts[1] == NULL || texts[2] == NULL)
+        snprintf(err, err_len, "out of memory while formatting results");
+    for (unsigned n = 1; rc == -1 && texts[2] != NULL && texts[1] != NULL && texts[0] != NULL;
+         n++) {
+        if (n > 10000 || candidate_stem(stem, stem_len, stamp, n, label) != 0) {
+            snprintf(err, err_len, "cannot find a free name for results %s_%s in %s", stamp,
+                     label, dir);
+            break;
+        }
+        for (int k = 0; k < 3; k++)
+            snprintf(paths[k], sizeof paths[k], "%s/%s%s", dir, stem, suffixes[k]);
+        /* A leftover CSV of a set whose JSON is gone keeps its name too. */
+        if (access(paths[1], F_OK) == 0 || access(paths[2], F_OK) == 0)
+            continue;
+        int got = write_file_exclusive(paths[0], texts[0], strlen(texts[0]), err, err_len);
+        if (got == 1)
+            continue; /* another run has this name: try the next */
+        if (got != 0)
+            break;
+        rc = 0;
+        for (int k = 1; k < 3 && rc == 0; k++)
+            rc = hl_write_file_atomic(paths[k], texts[k], strlen(texts[k]), err, err_len);
+        if (rc != 0) /* the set is whole or absent */
+            for (int k = 0; k < 3; k++)
+                unlink(paths[k]);
+        break;
+    }
+    for (int k = 0; k < 3; k++)
+        free(texts[k]);
     return rc;
 }
 

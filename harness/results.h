@@ -4,8 +4,9 @@
  * A results document is Google Benchmark's JSON: a `context` object and a
  * `benchmarks` array whose entries carry heaplab's figures as top-level
  * keys, so Google Benchmark's compare.py reads it unchanged.  Beside it goes
- * a CSV with one row per repetition (or failed cell).  Files are written to
- * a temporary name and renamed, so they appear whole or not at all.
+ * a CSV with one row per repetition (or failed or interrupted cell).  Files
+ * are written to a temporary name and renamed (or linked), so they appear
+ * whole or not at all.
  */
 #ifndef HEAPLAB_RESULTS_H
 #define HEAPLAB_RESULTS_H
@@ -25,18 +26,21 @@ int hl_make_dirs(const char *dir, char *err, size_t err_len);
 /* Parse the JSON file at path.  NULL with a reason in err on failure. */
 cJSON *hl_read_json_file(const char *path, char *err, size_t err_len);
 
-/* Write doc as <dir>/<stem>.json and its rows as <dir>/<stem>.csv, creating
- * dir when needed.  Returns 0, or -1 with a reason in err. */
-int hl_results_write(const char *dir, const char *stem, const cJSON *doc, char *err,
-                     size_t err_len);
-
-/* Write memory over time as <dir>/<stem>.samples.csv: one line per sample,
- * `name,workload,variant,allocator,collector,t_s,phase,rss_bytes,live_bytes`
- * (an absent figure is an empty field).  `series` is an array of objects
- * with those names and a `samples` array of [t_s, phase, rss, live].
- * Returns 0, or -1 with a reason in err. */
-int hl_samples_write(const char *dir, const char *stem, const cJSON *series, char *err,
-                     size_t err_len);
+/* Write one run's result set into dir (created when needed), whole or not at
+ * all: <stem>.json (doc), <stem>.csv (its rows) and <stem>.samples.csv
+ * (memory over time: one line per sample,
+ * `name,workload,variant,allocator,collector,t_s,phase,rss_bytes,live_bytes`,
+ * an absent figure an empty field; `series` is an array of objects with
+ * those names and a `samples` array of [t_s, phase, rss, live]).
+ *
+ * The stem is "<YYYYmmdd-HHMMSS>_<label>", written into stem.  Its JSON is
+ * created under a name nobody holds (link(2) of a complete temporary file),
+ * so a run that finishes in the same second as another into the same dir
+ * takes "<stamp>-2_<label>", then -3, ...: names sort by time and no run
+ * overwrites another.  On failure no file of the set is left.  Returns 0,
+ * or -1 with a one-line reason in err. */
+int hl_results_write(const char *dir, const char *label, const cJSON *doc, const cJSON *series,
+                     char *stem, size_t stem_len, char *err, size_t err_len);
 
 /* The CSV text of doc's iteration rows (and error rows); caller frees. */
 char *hl_results_csv(const cJSON *doc);

@@ -659,11 +659,34 @@ def run_cells(args, cells, quiet=False):
     return rows, failed
 
 
+def write_new(path, text):
+    """Write path whole only if nobody holds the name (link(2) of a complete
+    temporary file is atomic and fails on an existing name): True, or False
+    when the name is taken and nothing was written."""
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    write_atomic(tmp, text)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        os.unlink(tmp)
+
+
 def write_results(args, rows, skipped, argv):
+    """The JSON and CSV under bench's naming: <time>_cpython_<workloads>, and
+    <time>-2_..., -3 ... when another run took the name in the same second."""
     doc = {"context": make_context(argv), "benchmarks": rows, "skipped": skipped}
-    stem = "%s_cpython_%s" % (time.strftime("%Y%m%d-%H%M%S"), "+".join(args.workloads))
-    path = os.path.join(args.out, stem)
-    write_atomic(path + ".json", json.dumps(doc, indent=2) + "\n")
+    stamp, label = time.strftime("%Y%m%d-%H%M%S"), "+".join(args.workloads)
+    text = json.dumps(doc, indent=2) + "\n"
+    for n in range(1, 10001):
+        stem = "%s%s_cpython_%s" % (stamp, "-%d" % n if n > 1 else "", label)
+        path = os.path.join(args.out, stem)
+        if not os.path.exists(path + ".csv") and write_new(path + ".json", text):
+            break
+    else:
+        raise OSError("no free name for %s_cpython_%s in %s" % (stamp, label, args.out))
     write_atomic(path + ".csv", csv_text(doc))
     return path
 

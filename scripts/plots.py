@@ -5,7 +5,8 @@
 
 RESULTS is a results file (the run's .json; its .csv or .samples.csv name the
 same run) or a directory, whose newest *.json is taken (newest by the
-timestamp that opens bench's file names, then by modification time).  The
+timestamp that opens bench's file names and its -N, then by modification
+time).  The
 default is results/ at the top of the tree, and DIR defaults to plots/.
 
 What is drawn, and from what (docs/plots.md says how to read each one):
@@ -68,7 +69,8 @@ SPARE_COLORS = ("#17becf", "#bcbd22", "#e377c2", "#7f7f7f", "#393b79", "#637939"
 # heaplab's timing figures and the Google Benchmark fields they equal.
 GB_NAMES = {"ns_per_op": "real_time", "ops_per_sec": "items_per_second"}
 
-STAMP = re.compile(r"^(\d{8}-\d{6})")
+# bench's file names open with the time, then "-N" when runs met in a second.
+STAMP = re.compile(r"^(\d{8}-\d{6})(?:-(\d+))?_")
 
 
 class NoResults(Exception):
@@ -90,8 +92,9 @@ def newest_json(directory):
     for entry in os.scandir(directory):
         if entry.is_file() and entry.name.endswith(".json"):
             stamp = STAMP.match(entry.name)
-            found.append((stamp.group(1) if stamp else "", entry.stat().st_mtime, entry.path))
-    return max(found)[2] if found else None
+            found.append((stamp.group(1) if stamp else "", int(stamp.group(2) or 1) if stamp else 0,
+                          entry.stat().st_mtime, entry.path))
+    return max(found)[3] if found else None
 
 
 def find_results(path):
@@ -139,7 +142,8 @@ class Cell:
         self.params, self.threads = params, threads
         self.runs = []         # iteration rows that succeeded
         self.aggregates = {}   # aggregate_name -> row
-        self.error = None      # error_message of a failed cell
+        self.error = None      # error_message of a failed (or interrupted) cell
+        self.interrupted = False  # the run was stopped before the cell finished
         self.skipped = None    # why the matrix did not run it
 
     @property
@@ -151,7 +155,7 @@ class Cell:
         if self.skipped is not None:
             return "skipped: " + self.skipped
         if self.error is not None:
-            return "FAILED: " + self.error
+            return self.error if self.interrupted else "FAILED: " + self.error
         return "ok" if self.runs else "no rows"
 
     @property
@@ -210,6 +214,7 @@ def load_run(json_path):
             cell = cells[key] = Cell(*key)
         if row.get("error_occurred"):
             cell.error = row.get("error_message") or "failed"
+            cell.interrupted = row.get("interrupted") is True
         elif row.get("run_type") == "aggregate":
             cell.aggregates[row.get("aggregate_name", "")] = row
         else:
