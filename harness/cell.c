@@ -767,6 +767,23 @@ static int cell_write(cell *cl, hl_error *err)
     return rc == 0 ? 0 : hl_fail(err, "%s", why);
 }
 
+void hl_cell_name(const hl_workload_ops *w, size_t variant, const hl_allocator_ops *a,
+                  const hl_collector_ops *c, int64_t threads, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s/%s/%s/%s", w->name, w->variants[variant].name, a->name,
+                     c->name);
+    if (threads > 0 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, "/threads:%" PRId64, threads);
+}
+
+/* The cell's thread count: its threads parameter, or 0 when the workload
+ * has none. */
+static int64_t cell_threads(const cell *cl)
+{
+    int i = hl_workload_param_index(cl->w, HL_THREADS_PARAM);
+    return i >= 0 ? cl->params[i] : 0;
+}
+
 int hl_cell_main(const hl_options *o)
 {
     static cell cl; /* static: large, and one per process */
@@ -785,8 +802,8 @@ int hl_cell_main(const hl_options *o)
                                   .seed = o->seed};
     cl.ops = cl.w->ops(&cl.cfg);
     cell_format_params(&cl, 0);
-    snprintf(cl.bench_name, sizeof cl.bench_name, "%s/%s/%s/%s", cl.w->name,
-             cl.w->variants[variant].name, cl.a->name, cl.c->name);
+    hl_cell_name(cl.w, (size_t)variant, cl.a, cl.c, cell_threads(&cl), cl.bench_name,
+                 sizeof cl.bench_name);
     alarm((unsigned)o->timeout_s); /* a hung cell dies by SIGALRM; the driver says so */
     if (o->rlimit_as != 0) {
         struct rlimit lim = {(rlim_t)o->rlimit_as, (rlim_t)o->rlimit_as};

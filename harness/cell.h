@@ -26,6 +26,14 @@
 
 #include "harness/options.h"
 
+/* The cell's name, "workload/variant/allocator/collector", with
+ * "/threads:N" added for a workload that has a threads parameter (threads
+ * > 0), so that cells of one thread sweep never share a name.  Every row of
+ * the cell is named from it: Google Benchmark's run_name extends it, and a
+ * failed or interrupted cell's row carries it as it is. */
+void hl_cell_name(const hl_workload_ops *w, size_t variant, const hl_allocator_ops *a,
+                  const hl_collector_ops *c, int64_t threads, char *buf, size_t len);
+
 /* Run the cell o names.  Returns the exit status: 0, or 1 after printing one
  * line to stderr. */
 int hl_cell_main(const hl_options *o);

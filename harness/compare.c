@@ -771,6 +771,30 @@ static void report_lone_cell(report *r, const char *key, int in_baseline)
                 in_baseline ? "not in the current run" : "not in the baseline", NULL);
 }
 
+/* Whether two runs of a cell did different work: their parameters or seed
+ * differ (--param, --quick, --min-time, --seed).  Then nothing about them
+ * can be compared; `why` says what differs. */
+static int setup_differs(const cJSON *old, const cJSON *new_, char *why, size_t len)
+{
+    static const char *const keys[] = {"params", "seed"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(old, keys[i]);
+        const cJSON *y = cJSON_GetObjectItemCaseSensitive(new_, keys[i]);
+        char a[160], b[160];
+        snprintf(a, sizeof a, "%s", cJSON_IsString(x) ? x->valuestring : "");
+        snprintf(b, sizeof b, "%s", cJSON_IsString(y) ? y->valuestring : "");
+        if (cJSON_IsNumber(x))
+            snprintf(a, sizeof a, "%.0f", x->valuedouble);
+        if (cJSON_IsNumber(y))
+            snprintf(b, sizeof b, "%.0f", y->valuedouble);
+        if (strcmp(a, b) != 0) {
+            snprintf(why, len, "the runs did different work: %s %s, then %s", keys[i], a, b);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Compare every cell of the baseline with the current run. */
 static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *cfg, report *r)
 {
@@ -796,6 +820,12 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
             r->cells_compared++;
             report_line(r, old->key, "cell", "ran", "failed", "", V_REGRESSION,
                         new_->error ? new_->error : "failed", NULL);
+            continue;
+        }
+        char why[400];
+        if (setup_differs(old->first, new_->first, why, sizeof why)) {
+            r->cells_not_compared++;
+            report_line(r, old->key, "cell", "ran", "ran", "", V_NOT_COMPARED, why, NULL);
             continue;
         }
         r->cells_compared++;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "harness/interrupt.h"
+#include "harness/cell.h"
 #include "harness/metrics.h"
 #include "harness/pinning.h"
 #include "harness/results.h"
@@ -129,11 +130,7 @@ static int plan_build(const hl_options *o, plan *p)
                             cell.threads = o->nthreads ? counts[ti]
                                                        : values[hl_workload_param_index(w, HL_THREADS_PARAM)];
                         }
-                        int len = snprintf(cell.name, sizeof cell.name, "%s/%s/%s/%s", w->name,
-                                           w->variants[v].name, cell.a->name, cell.c->name);
-                        if (o->nthreads && threaded && len > 0 && (size_t)len < sizeof cell.name)
-                            snprintf(cell.name + len, sizeof cell.name - (size_t)len,
-                                     "/threads:%" PRId64, cell.threads);
+                        hl_cell_name(w, v, cell.a, cell.c, cell.threads, cell.name, sizeof cell.name);
                         cell.skip = plan_skip_reason(o, &cell, ai);
                         if (plan_add(p, cell) != 0)
                             return -1;

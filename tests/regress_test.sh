@@ -230,6 +230,15 @@ if [[ $rc -ne 3 ]] || ! grep -q "failed in the baseline" "$tmp/failbase.out"; th
   cat "$tmp/failbase.out"; die "a cell failed in the baseline: exit $rc, expected 3 (not compared)"
 fi
 
+# Runs that did different work (here another --param) are not compared, and
+# with nothing else to judge the comparison exits 3.
+"$bench" "${quick[@]}" --param live=500 --out="$tmp/live500" >/dev/null 2>&1 || die "live=500 run failed"
+"$bench" --compare "$tmp/ran" "$tmp/live500" >"$tmp/params.out" 2>&1
+rc=$?
+if [[ $rc -ne 3 ]] || ! grep -q "not compared: the runs did different work: params" "$tmp/params.out"; then
+  cat "$tmp/params.out"; die "different parameters: exit $rc, expected 3 (not compared)"
+fi
+
 # The github-action-benchmark export.
 "$bench" --export-action="$tmp/gab.json" "$tmp/g1" >/dev/null || die "export failed"
 python3 - "$tmp/gab.json" <<'PY' || fail=1

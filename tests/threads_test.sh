@@ -27,6 +27,9 @@ for path in sys.argv[1:]:
     r = rows[0]
     assert r.get("instructions_per_op", 0) > 0, "no instructions_per_op in %s" % r["name"]
     per_op.append((r["threads"], r["instructions_per_op"]))
+    # Cells of one sweep never share a name, or --compare would pool them.
+    assert "/threads:%d/" % r["threads"] in r["run_name"], \
+        "run_name %s does not carry its thread count" % r["run_name"]
 print("instructions per op by threads:", per_op)
 (t1, one), (t2, two) = per_op
 assert (t1, t2) == (1, 2), "thread counts %s" % [t1, t2]
