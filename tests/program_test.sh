@@ -15,12 +15,8 @@
 #     is not claimed; in-process allocators are skipped with a reason;
 #  5. --shuffle keeps every repetition whole; --rlimit-as limits the program;
 #  6. bad input: one line on stderr, nothing on stdout, exit 2.
-set -u
 bench=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 # 1. the full matrix ---------------------------------------------------------
 "$bench" --allocator=glibc,jemalloc,mimalloc,tcmalloc --repetitions=2 --sample-hz=200 \

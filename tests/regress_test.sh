@@ -18,12 +18,8 @@
 #  - bad input exits 2 with one line (also a decorated baseline and no cell
 #    in common); Google Benchmark's own compare.py reads heaplab's JSON
 #    unchanged; the github-action-benchmark export is valid.
-set -u
 bench=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 run() { "$bench" --quick --instructions --allocator=pool --workload=churn --param variant=mixed "$@" >/dev/null 2>&1; }
 
 run --out="$tmp/a" || die "baseline run failed"

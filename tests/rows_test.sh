@@ -14,12 +14,8 @@
 #  - Under --min-time the row's ops are the iterations Google Benchmark ran,
 #    params do not claim the ops parameter, and memory_pass_ops says what the
 #    memory pass ran.
-set -u
 bench=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 run() { # DIR ARGS...: one run into $tmp/DIR
   local dir=$1; shift
   "$bench" --quick --out="$tmp/$dir" "$@" >"$tmp/$dir.log" 2>&1 \

@@ -3,12 +3,8 @@
 # reports the slopes of RSS and live bytes, and fails a cell whose RSS grows
 # more than its live bytes explain: the region allocator (which never
 # reuses) is flagged, the pool is not, and a leak shows as live growth.
-set -u
 bench=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 soak() { "$bench" --quick --workload=churn --param variant=fixed64 --duration=2 "$@" >"$tmp/out" 2>&1; }
 
 soak --allocator=pool,arena --out="$tmp/a"

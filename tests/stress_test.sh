@@ -14,12 +14,8 @@
 #     thread count whatever the allocator.
 # Allocators this build lacks (sanitizer builds have no system allocators)
 # are left out.  About 30 s.  Exit 0 when every check passes, else 1.
-set -u
 bench=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 "$bench" --list >"$tmp/list" 2>&1 || die "--list exited $?"
 have() { grep -qE "^  $1 +available" "$tmp/list"; }

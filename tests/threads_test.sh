@@ -7,12 +7,8 @@
 # (the crew's hand-offs cost a few per cent).  A count that saw the calling
 # thread alone would halve at 2 threads.  (Process CPU time is checked by
 # test_shim.)
-set -u
 bench=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 for t in 1 2; do
   "$bench" --quick --instructions --workload=larson --allocator=glibc --threads=$t \
