@@ -8,7 +8,7 @@ command into results/readme/<section>/ and prints its table headed by the
 command and the CPU model the figures came from, so a reader on another
 machine can re-measure a claim with one line and see how far it moved:
 
-    scripts/readme_figures.py                 # every section (about 10 minutes here)
+    scripts/readme_figures.py                 # every section (about 15 minutes here)
     scripts/readme_figures.py churn fragadv   # some sections
     scripts/readme_figures.py --from-results churn   # re-print from the last run
 
@@ -180,11 +180,48 @@ def threads_table(doc):
     return "\n".join(lines)
 
 
+def trees_table(doc):
+    rows = iterations(doc)
+    by = group(rows, "allocator", "collector")
+    ref = median(by.get(("mimalloc", "manual"), []), "ns_per_op")
+    lines = ["| allocator | collector | ns/node (median) | vs mimalloc + manual |",
+             "| --- | --- | ---: | ---: |"]
+    for a in ("mimalloc", "pool"):
+        for c in ("manual", "refcount", "cycle"):
+            ns = median(by.get((a, c), []), "ns_per_op")
+            if ns is not None:
+                lines.append("| %s | %s | %s | %s |" % (a, c, fmt(ns), fmt(ns / ref if ref else None, "%.2fx")))
+    return "\n".join(lines)
+
+
+def empty_table(doc):
+    rows = iterations(doc)
+    return "empty workload: %s ns per operation (median of %d)" % (
+        fmt(median(rows, "ns_per_op"), "%.3f"), len(rows))
+
+
+def cpython_table(doc):
+    """heaplab's side is the run; CPython's side runs here, in this python3."""
+    path = doc["_path"]
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "cpython_compare.py"),
+                          "--compare", path, "--repetitions=5",
+                          "--out=" + os.path.join(ROOT, "results", "readme", "cpython")],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return "```\n%s```\n\n(CPython side: `python3 scripts/cpython_compare.py --compare %s --repetitions=5`)" % (
+        out.stdout, os.path.relpath(path, ROOT))
+
+
 SECTIONS = {
     "churn": (["--allocator=all", "--workload=churn", "--repetitions=5"], churn_table),
     "lessons": (["--workload=cycles,cache,genlist,ring,slots,trees", "--collector=all",
                  "--allocator=pool"], lessons_table),
     "fragadv": (["--workload=fragadv", "--allocator=all"], fragadv_table),
+    "trees": (["--workload=trees", "--param", "variant=binarytrees", "--allocator=mimalloc,pool",
+               "--collector=manual,refcount,cycle", "--repetitions=5"], trees_table),
+    "empty": (["--workload=empty", "--repetitions=5"], empty_table),
+    "cpython": (["--workload=cycles", "--collector=cycle", "--param", "variant=pairs",
+                 "--param", "batch=500000", "--param", "ops=500000", "--gc-threshold=0,0,0",
+                 "--allocator=pool,glibc", "--repetitions=5"], cpython_table),
     "threads": (["--workload=larson,xmalloc", "--threads=1,2",
                  "--allocator=glibc,jemalloc,mimalloc,tcmalloc", "--repetitions=3"], threads_table),
 }
@@ -206,6 +243,7 @@ def main():
         args, table = SECTIONS[name]
         path = newest(name) if a.from_results else run_bench(name, args)
         doc = load(path)
+        doc["_path"] = path
         print("### %s\n\n%s\n%s\n\n(from %s)\n" % (name, header(doc, " ".join(["./bench"] + args)),
                                                  table(doc), os.path.relpath(path, ROOT)))
     return 0
