@@ -8,7 +8,7 @@ command into results/readme/<section>/ and prints its table headed by the
 command and the CPU model the figures came from, so a reader on another
 machine can re-measure a claim with one line and see how far it moved:
 
-    scripts/readme_figures.py                 # every section (about 15 minutes here)
+    scripts/readme_figures.py                 # every section (about 3 minutes here)
     scripts/readme_figures.py churn fragadv   # some sections
     scripts/readme_figures.py --from-results churn   # re-print from the last run
 
