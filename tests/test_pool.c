@@ -154,44 +154,43 @@ static int pattern_ok(const void *p, size_t n, uint32_t seed)
 
 /* ------------------------------------------------------ /proc readers -- */
 
-/* Resident bytes from /proc/self/statm, read with plain syscalls so that
- * measuring does not allocate.  0 when unreadable. */
+/* Read a /proc file into buf[0..len) with plain syscalls, so that measuring
+ * neither allocates nor (with a static buffer) touches a new page.  Returns
+ * buf, NUL-terminated, or NULL when unreadable. */
+static char *read_proc(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, buf, len - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Resident bytes from /proc/self/statm.  0 when unreadable. */
 static size_t rss_bytes(void)
 {
     char buf[256];
-    int fd = open("/proc/self/statm", O_RDONLY);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     unsigned long size = 0, resident = 0;
-    if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
+    if (read_proc("/proc/self/statm", buf, sizeof buf) == NULL ||
+        sscanf(buf, "%lu %lu", &size, &resident) != 2)
         return 0;
     return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* Anonymous resident bytes from /proc/self/smaps_rollup, which walks the
  * page tables (exact, unlike statm's cached counters, and blind to code
- * pages faulted in on a first call).  Plain syscalls and a static buffer,
- * so that measuring neither allocates nor touches a new page.  0 when
- * unreadable. */
+ * pages faulted in on a first call).  0 when unreadable. */
 static size_t anon_resident_bytes(void)
 {
     static char buf[4096];
-    int fd = open("/proc/self/smaps_rollup", O_RDONLY);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *line = strstr(buf, "\nAnonymous:");
+    const char *line = read_proc("/proc/self/smaps_rollup", buf, sizeof buf);
     unsigned long kib = 0;
-    if (line == NULL || sscanf(line + 1, "Anonymous: %lu kB", &kib) != 1)
+    if (line == NULL || (line = strstr(buf, "\nAnonymous:")) == NULL ||
+        sscanf(line + 1, "Anonymous: %lu kB", &kib) != 1)
         return 0;
     return (size_t)kib << 10;
 }
