@@ -50,12 +50,41 @@ typedef struct hl_object hl_object;
 /* Called for each reference field of an object during traversal. */
 typedef void (*hl_visit_fn)(hl_object **field, void *arg);
 
+struct hl_gc;
+
+/* What kind of container a type is, for the untracking CPython's cycle
+ * collector does (an untracked object is never scanned again, until a
+ * store makes it able to hold a cycle).  Objects without reference slots
+ * are never tracked whatever their kind. */
+typedef enum hl_type_kind {
+    HL_KIND_OBJECT = 0, /* an instance: tracked while alive */
+    HL_KIND_TUPLE,      /* immutable after construction: untracked by a
+                           collection that finds every item untracked or
+                           NULL (CPython's untrack_tuples) */
+    HL_KIND_DICT,       /* untracked by a full collection that finds it
+                           holding no tracked value (untrack_dicts), and
+                           tracked again by a store of a tracked value */
+} hl_type_kind;
+
 typedef struct hl_type {
     const char *name;
     /* Visit each reference field of o.  NULL means the default: the nrefs
      * slots of refs[].  A type overrides it only to skip slots that hold no
      * strong reference. */
     void (*traverse)(hl_object *o, hl_visit_fn visit, void *arg);
+    hl_type_kind kind;
+    /* PEP 442's tp_finalize, or NULL.  Called at most once per object, when
+     * its collector finds it dead and before anything of the dead set is
+     * cleared or freed; it may resurrect the object (hl_retain it, or
+     * hl_store it into a live object), and the collector then keeps it.
+     * Through `gc` it may use the object model like a workload. */
+    void (*finalize)(const struct hl_gc *gc, hl_object *o);
+    /* A legacy finalizer (tp_del), or NULL.  An unreachable cycle that holds
+     * an object with one cannot be collected safely: the cycle collector
+     * moves it to its garbage list (gc.garbage) and counts it as
+     * uncollectable.  Reference counting calls it when the count reaches
+     * zero, before the object is freed. */
+    void (*legacy_del)(const struct hl_gc *gc, hl_object *o);
 } hl_type;
 
 struct hl_object {

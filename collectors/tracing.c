@@ -143,7 +143,7 @@ typedef struct tracing_weak_node {
     GC_hidden_pointer weakref; /* hidden header of the weak reference; 0 once it died */
 } tracing_weak_node;
 
-static const hl_type tracing_weakref_type = {.name = "weakref", .traverse = NULL};
+static const hl_type tracing_weakref_type = {.name = "weakref"};
 
 typedef struct tracing {
     uint32_t owner;

@@ -29,7 +29,7 @@
 #include "collectors/collector.h"
 #include "tests/check.h"
 
-static const hl_type node_type = {.name = "node", .traverse = NULL};
+static const hl_type node_type = {.name = "node"};
 
 #define NOINLINE __attribute__((noinline))
 

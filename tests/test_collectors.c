@@ -92,7 +92,7 @@ static uint32_t rng_below(rng *r, uint32_t n)
     return (uint32_t)(((rng_next(r) >> 32) * n) >> 32);
 }
 
-static const hl_type node_type = {.name = "test-node", .traverse = NULL};
+static const hl_type node_type = {.name = "test-node"};
 
 /* Same fields as the default, through a type's own traverse. */
 static void listed_traverse(hl_object *o, hl_visit_fn visit, void *arg)

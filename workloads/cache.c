@@ -110,9 +110,9 @@ typedef struct cache_slot {
     int32_t unused;
 } cache_slot;
 
-static const hl_type cache_entries_type = {"cache.entries", NULL};
-static const hl_type cache_index_type = {"cache.index", NULL};
-static const hl_type cache_value_type = {"cache.value", NULL};
+static const hl_type cache_entries_type = {.name = "cache.entries"};
+static const hl_type cache_index_type = {.name = "cache.index"};
+static const hl_type cache_value_type = {.name = "cache.value"};
 
 typedef struct cache {
     const hl_gc *gc;

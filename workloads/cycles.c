@@ -97,7 +97,7 @@ typedef struct cycles_shape {
     int8_t link[CYCLES_MAX_NODES][CYCLES_MAX_REFS];
 } cycles_shape;
 
-static const hl_type cycles_node_type = {"cycles.node", NULL};
+static const hl_type cycles_node_type = {.name = "cycles.node"};
 
 typedef struct cycles {
     const hl_gc *gc;

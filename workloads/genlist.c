@@ -68,9 +68,9 @@ static const char *const genlist_collectors[] = {"manual", "refcount", "cycle", 
 #define GENLIST_ITEM_REFS 2
 #define GENLIST_SERIAL_SALT 0xc3a5c85c97cb3127ull
 
-static const hl_type genlist_item_type = {"genlist.item", NULL};
-static const hl_type genlist_list_type = {"genlist.list", NULL};
-static const hl_type genlist_generator_type = {"genlist.generator", NULL};
+static const hl_type genlist_item_type = {.name = "genlist.item"};
+static const hl_type genlist_list_type = {.name = "genlist.list"};
+static const hl_type genlist_generator_type = {.name = "genlist.generator"};
 
 typedef struct genlist {
     const hl_gc *gc;

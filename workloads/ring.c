@@ -67,7 +67,7 @@ static const hl_variant_spec ring_variants[] = {
 static const char *const ring_collectors[] = {"manual", "refcount", "cycle", "tracing",
                                               "marksweep", NULL};
 
-static const hl_type ring_message_type = {"message", NULL};
+static const hl_type ring_message_type = {.name = "message"};
 
 #define RING_MIN_WORDS 8u  /* 64 bytes of payload */
 #define RING_MAX_WORDS 32u /* 256 bytes */

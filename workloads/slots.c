@@ -77,9 +77,9 @@ static const hl_variant_spec slots_variants[] = {
 static const char *const slots_collectors[] = {"manual", "refcount", "cycle", "tracing",
                                                "marksweep", NULL};
 
-static const hl_type slots_instance_type = {"instance", NULL};
-static const hl_type slots_dict_type = {"dict", NULL};
-static const hl_type slots_slotted_type = {"slotted_instance", NULL};
+static const hl_type slots_instance_type = {.name = "instance"};
+static const hl_type slots_dict_type = {.name = "dict"};
+static const hl_type slots_slotted_type = {.name = "slotted_instance"};
 
 /* CPython's smallest dict table (PyDict_MINSIZE). */
 #define SLOTS_DICT_MINSIZE 8u

@@ -693,7 +693,7 @@ static int blocks_finish(stress_blocks *b, hl_workload_result *res, hl_error *er
 #define GRAPH_MAX_REFS 4
 #define GRAPH_NONE (-1)
 
-static const hl_type graph_type = {"stress", NULL};
+static const hl_type graph_type = {.name = "stress"};
 
 /* What the workload knows of one object.  Invariant: a node in use whose
  * refs[f] names node j has node j in use too (nodes are forgotten only by

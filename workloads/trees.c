@@ -107,8 +107,8 @@ static const char *const trees_count_names[TREES_DEPTH_SLOTS] = {
     "trees_d14", "trees_d16", "trees_d18", "trees_d20", "trees_d22",
 };
 
-static const hl_type trees_node_type = {"tree_node", NULL};
-static const hl_type trees_array_type = {"double_array", NULL};
+static const hl_type trees_node_type = {.name = "tree_node"};
+static const hl_type trees_array_type = {.name = "double_array"};
 
 #define TREES_NODE_DATA 8u
 #define TREES_GCBENCH_ARRAY 500000u /* doubles at D = 16 */
