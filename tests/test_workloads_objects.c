@@ -13,9 +13,13 @@
  *   all       the same seed gives the same checksum under every collector,
  *             allocator and variant that promises it; ops are as asked.
  *   cycles    leaked bytes are > 0 under refcount and grow with the work;
- *             0 under manual, cycle and marksweep; the explicit collections
- *             free exactly the objects built; the CPython gc.collect()
- *             shape (one batch, automatic collection off) reports its cost.
+ *             0 under manual, cycle and marksweep; by default the workload
+ *             collects nothing itself and the cycle collector's thresholds
+ *             do the work; with collect=1 the explicit collections free
+ *             exactly the objects built; the CPython gc.collect() shape
+ *             (one batch, automatic collection off) reports its cost; the
+ *             -fin variants compute their shape's checksum and report
+ *             finalizer calls, never more than the nodes.
  *   cache     unbounded's live bytes grow with requests; lru's stay within
  *             capacity times the largest entry plus the table; weak entries
  *             vanish; nothing leaks.
@@ -190,13 +194,17 @@ static const char *const allocators[] = {"pool", "arena", "glibc"};
 static void test_cycles(void)
 {
     const hl_workload_ops *w = hl_cycles_workload();
-    static const char *const variants[] = {"pairs", "rings", "dlist", "tree"};
-    static const unsigned nodes[] = {2, 8, 16, 15};
+    static const char *const variants[] = {"pairs",     "rings",     "dlist",     "tree",
+                                           "pairs-fin", "rings-fin", "dlist-fin", "tree-fin"};
+    static const unsigned nodes[] = {2, 8, 16, 15, 2, 8, 16, 15};
+    const size_t nshapes = 4;
     const int64_t ops = 2000, batch = 100;
-    params small = {{"ops", "batch"}, {ops, batch}, 2};
-    params twice = {{"ops", "batch"}, {2 * ops, batch}, 2};
+    params small = {{"ops", "batch", "collect"}, {ops, batch, 1}, 3};
+    params twice = {{"ops", "batch", "collect"}, {2 * ops, batch, 1}, 3};
+    params automatic = {{"ops", "batch"}, {ops, batch}, 2};
+    reference refs[4] = {{0}}; /* per shape: with and without finalizers alike */
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        reference ref = {0};
+        reference *ref = &refs[v % nshapes];
         char what[96];
         for (int i = 0; i < ncollectors; i++) {
             const char *c = collectors[i];
@@ -206,7 +214,7 @@ static void test_cycles(void)
             if (o.rc != 0)
                 continue;
             CHECK(o.res.ops == (uint64_t)ops, "%s: %" PRIu64 " ops", what, o.res.ops);
-            same_checksum(&ref, &o, what);
+            same_checksum(ref, &o, what);
             uint64_t objects = (uint64_t)ops * nodes[v];
             CHECK(figure(&o, "objects") == (double)objects, "%s: %g objects, expected %" PRIu64,
                   what, figure(&o, "objects"), objects);
@@ -238,17 +246,32 @@ static void test_cycles(void)
                 CHECK(figure(&o, "collections") < 0, "%s: collected without reclaiming cycles",
                       what);
             }
+            double fin = figure(&o, "finalized");
+            if (v >= nshapes)
+                CHECK(fin >= 0 && fin <= (double)objects, "%s: %g finalizer calls for %" PRIu64
+                      " nodes", what, fin, objects);
+            else
+                CHECK(fin < 0, "%s: finalizer calls reported without finalizers", what);
+            /* By default the workload leaves collecting to the collector. */
+            outcome a = run(w, variants[v], c, "pool", automatic, 7, NULL);
+            CHECK(a.rc == 0, "%s, collect=0, failed: %s", what, a.error);
+            same_checksum(ref, &a, what);
+            CHECK(figure(&a, "collections") < 0, "%s, collect=0: the workload collected", what);
+            if (is(c, "cycle"))
+                CHECK(a.gc.collections[0] > 0 && a.leaked == 0,
+                      "%s, collect=0: %" PRIu64 " automatic collections, %lld bytes leaked",
+                      what, a.gc.collections[0], a.leaked);
         }
         for (size_t a = 0; usual != NULL && a < NALLOCATORS; a++) {
             outcome o = run(w, variants[v], usual, allocators[a], small, 7, NULL);
             snprintf(what, sizeof what, "cycles/%s under %s on %s", variants[v], usual,
                      allocators[a]);
             CHECK(o.rc == 0, "%s failed: %s", what, o.error);
-            same_checksum(&ref, &o, what);
+            same_checksum(ref, &o, what);
         }
         if (usual != NULL) {
             outcome other = run(w, variants[v], usual, "pool", small, 8, NULL);
-            CHECK(other.res.checksum != ref.checksum, "cycles/%s: the seed does not change the "
+            CHECK(other.res.checksum != ref->checksum, "cycles/%s: the seed does not change the "
                   "checksum", variants[v]);
         }
     }
@@ -257,7 +280,7 @@ static void test_cycles(void)
          * collection off, one timed gc.collect(). */
         hl_gc_config off = hl_gc_default_config();
         off.threshold[0] = off.threshold[1] = off.threshold[2] = 0;
-        params one = {{"ops", "batch"}, {20000, 20000}, 2};
+        params one = {{"ops", "batch", "collect"}, {20000, 20000, 1}, 3};
         outcome o = run(w, "pairs", "cycle", "pool", one, 7, &off);
         CHECK(o.rc == 0, "cycles/pairs as one batch failed: %s", o.error);
         CHECK(figure(&o, "collections") == 1 && figure(&o, "collect_objects") == 40000,

@@ -14,9 +14,14 @@
  *
  * One op = one structure built, linked and, with its batch, checked and
  * dropped.  `batch` structures are built and kept alive, then all of them
- * are dropped together; where the collector frees cycles, the workload then
- * calls a full collection itself and times it, as the CPython benchmark
- * times gc.collect():
+ * are dropped together.  What reclaims them is the collector's own policy:
+ * CPython's thresholds (700/10/10 and the long-lived rule, --gc-threshold),
+ * Boehm's heap growth, marksweep's growth rule.  The workload forces no
+ * collection (collect=0, the default), so that policy is what is measured.
+ *
+ * With collect=1, where the collector frees cycles, the workload calls one
+ * full collection itself after each dropped batch and times it, as the
+ * CPython benchmark times gc.collect():
  *
  *     class Node: pass
  *     for i in range(500000): a, b = Node(), Node(); a.other = b; b.other = a
@@ -25,11 +30,14 @@
  * which here is
  *
  *     bench --workload=cycles --collector=cycle --param variant=pairs \
- *           --param batch=500000 --param ops=500000 --gc-threshold=0,0,0
+ *           --param batch=500000 --param ops=500000 --param collect=1 \
+ *           --gc-threshold=0,0,0
  *
  * (thresholds 0: automatic collection off, like gc.disable()).
+ * scripts/cpython_compare.py builds the same graphs in CPython under the
+ * same variant names and parameters (docs/cpython.md).
  *
- * Variants (the shape of one structure; every node has 8 bytes of data):
+ * Variants (the shape of one structure):
  *
  *     variant  nodes  refs/node  links
  *     pairs      2      1        a.other = b, b.other = a
@@ -37,24 +45,39 @@
  *     dlist     16      2        n[i].next = n[i+1], n[i+1].prev = n[i]
  *     tree      15      3        binary tree of depth 4: left, right, parent
  *
+ * and the same four with `-fin`: every node's type has a finalizer
+ * (hl_type.finalize, PEP 442's tp_finalize; CPython: a class with __del__)
+ * that does a small fixed amount of work, counting the call and adding the
+ * node's cookie to a sum.  A plain node has 8 bytes of data (its cookie), a
+ * finalizable one 16 (its cookie and its run's epoch, below).
+ *
  * Each node's data is a cookie derived from the seed, the structure's serial
  * number and the node's position.  Before a batch is dropped every structure
  * is walked from its root, its links checked against the shape and its
  * cookies against the expected values; the cookies are folded into the
  * checksum, which is therefore the same under every collector and
- * allocator.
+ * allocator, and the same for a shape with and without finalizers.
+ * Finalizer calls are not in the checksum: whether and when a collector
+ * runs them is the collector's business (manual and refcount never find a
+ * cycle dead).
  *
- * Figures (wl_*): structures, objects; where the workload collects
- * explicitly: collections, collect_ns (their total time), collect_objects
- * (objects they freed, from the collector's objects_freed), and
- * collect_ns_per_object; build_ns_per_object (building and linking only:
- * allocation, stores, dropping the locals, and any automatic collection
- * the allocations trigger).
+ * Figures (wl_*): structures, objects; with collect=1: collections,
+ * collect_ns (their total time), collect_objects (objects they freed, from
+ * the collector's objects_freed), and collect_ns_per_object;
+ * build_ns_per_object (building and linking only: allocation, stores,
+ * dropping the locals, and any automatic collection the allocations
+ * trigger); -fin variants: finalized, the finalizer calls for this run's
+ * nodes up to the end of finish() (garbage left for the harness's closing
+ * collection is finalized after it and not counted).  A finalizer called
+ * twice for one node fails the run: more calls than nodes, or, when there
+ * is one call per node, a sum of cookies other than the nodes' own.
  *
  * Parameters: ops (structures per run), batch (structures alive before a
- * drop); seed from --seed.  Sources: CPython's gc documentation and the
- * gc.collect() measurement of ../shared/reference/cpython-memory.md;
- * pyperformance's gc_collect builds cyclic structures the same way.
+ * drop), collect (0: the collector's own triggers only; 1: one timed full
+ * collection after each drop); seed from --seed.  Sources: CPython's gc
+ * documentation and the gc.collect() measurement of
+ * ../shared/reference/cpython-memory.md; pyperformance's gc_collect builds
+ * cyclic structures the same way.
  */
 #include "workloads/rng.h"
 #include "workloads/workload.h"
@@ -63,22 +86,30 @@
 #include <stdlib.h>
 #include <time.h>
 
-enum { CYCLES_OPS, CYCLES_BATCH };
+enum { CYCLES_OPS, CYCLES_BATCH, CYCLES_COLLECT };
 
 static const hl_param_spec cycles_params[] = {
     [CYCLES_OPS] = {"ops", "structures built and dropped per run", 200000, 10000, 1,
                     INT64_C(1000000000000)},
     [CYCLES_BATCH] = {"batch", "structures alive before all of them are dropped together", 100,
                       100, 1, 100000000},
+    [CYCLES_COLLECT] = {"collect", "1: one timed full collection after each dropped batch (as "
+                        "gc.collect()); 0: the collector's own triggers only", 0, 0, 0, 1},
 };
 
-enum { CYCLES_PAIRS, CYCLES_RINGS, CYCLES_DLIST, CYCLES_TREE, CYCLES_NVARIANTS };
+/* The four shapes, then the same four with finalizers: variant v has shape
+ * v % CYCLES_NSHAPES. */
+enum { CYCLES_PAIRS, CYCLES_RINGS, CYCLES_DLIST, CYCLES_TREE, CYCLES_NSHAPES };
 
 static const hl_variant_spec cycles_variants[] = {
-    [CYCLES_PAIRS] = {"pairs", "two objects referencing each other (a.other = b, b.other = a)"},
-    [CYCLES_RINGS] = {"rings", "a ring of 8 objects"},
-    [CYCLES_DLIST] = {"dlist", "a doubly linked list of 16 nodes (next, prev)"},
-    [CYCLES_TREE] = {"tree", "a binary tree of depth 4 (15 nodes) with parent pointers"},
+    {"pairs", "two objects referencing each other (a.other = b, b.other = a)"},
+    {"rings", "a ring of 8 objects"},
+    {"dlist", "a doubly linked list of 16 nodes (next, prev)"},
+    {"tree", "a binary tree of depth 4 (15 nodes) with parent pointers"},
+    {"pairs-fin", "pairs of objects with a finalizer (CPython: __del__)"},
+    {"rings-fin", "rings of 8 objects with a finalizer"},
+    {"dlist-fin", "doubly linked lists of 16 objects with a finalizer"},
+    {"tree-fin", "trees of 15 objects with parent pointers and a finalizer"},
 };
 
 static const char *const cycles_collectors[] = {"manual", "refcount", "cycle", "tracing",
@@ -99,11 +130,49 @@ typedef struct cycles_shape {
 
 static const hl_type cycles_node_type = {.name = "cycles.node"};
 
+/* A finalizable node's data. */
+typedef struct cycles_fin_data {
+    uint64_t cookie;
+    uint64_t epoch; /* the run that built it */
+} cycles_fin_data;
+
+/* Where finalizers count.  Not in the run's state: a collector may finalize
+ * a node after finish() freed that state (the harness's closing collection,
+ * a finalizer Boehm GC runs in a later collection), so the sink outlives
+ * every run.  Each run takes a new epoch; a call for another run's node is
+ * ignored.  Single-threaded, as every collector that runs cycles. */
+static struct {
+    uint64_t epoch;
+    uint64_t calls;
+    uint64_t cookie_sum; /* mod 2^64: the same whatever the order of calls */
+} cycles_fin_sink;
+
+/* PEP 442's tp_finalize of a finalizable node: count the call and add the
+ * cookie, a fixed and tiny amount of work, like a __del__ that bumps a
+ * counter.  It resurrects nothing. */
+static void cycles_finalize(const hl_gc *gc, hl_object *o)
+{
+    (void)gc;
+    cycles_fin_data d;
+    __builtin_memcpy(&d, hl_object_data(o), sizeof d);
+    if (d.epoch != cycles_fin_sink.epoch)
+        return;
+    cycles_fin_sink.calls++;
+    cycles_fin_sink.cookie_sum += d.cookie;
+}
+
+static const hl_type cycles_fin_node_type = {.name = "cycles.fin_node",
+                                             .finalize = cycles_finalize};
+
 typedef struct cycles {
     const hl_gc *gc;
     int manual;       /* the workload frees what it drops */
-    int frees_cycles; /* the collector reclaims cycles: collect after each drop */
+    int collect;      /* the collector reclaims cycles and collect=1: collect after
+                         each drop */
     cycles_shape shape;
+    int finalizable;      /* a -fin variant */
+    const hl_type *type;  /* of every node */
+    uint32_t data_size;   /* of every node */
     uint64_t seed;
     uint64_t total;   /* structures to build in the run */
     uint32_t batch;
@@ -112,6 +181,7 @@ typedef struct cycles {
     uint64_t batch_first; /* serial number of roots[0] */
     uint64_t built;       /* structures built so far */
     uint64_t checksum;
+    uint64_t cookie_sum;  /* of every node verified, mod 2^64 */
     uint64_t build_ns, collect_ns, collect_objects, collections;
 } cycles;
 
@@ -178,7 +248,7 @@ static int cycles_build(cycles *c, uint64_t serial, hl_error *err)
     const cycles_shape *s = &c->shape;
     hl_object *n[CYCLES_MAX_NODES];
     for (uint32_t k = 0; k < s->nodes; k++) {
-        n[k] = hl_new(c->gc, &cycles_node_type, s->nrefs, sizeof(uint64_t));
+        n[k] = hl_new(c->gc, c->type, s->nrefs, c->data_size);
         if (__builtin_expect(n[k] == NULL, 0)) {
             for (uint32_t j = 0; j < k; j++) {
                 hl_release(c->gc, n[j]);
@@ -187,8 +257,8 @@ static int cycles_build(cycles *c, uint64_t serial, hl_error *err)
             }
             return hl_fail(err, "out of memory: node %u of structure %" PRIu64, k, serial);
         }
-        uint64_t cookie = cycles_cookie(c, serial, k);
-        __builtin_memcpy(hl_object_data(n[k]), &cookie, sizeof cookie);
+        cycles_fin_data d = {cycles_cookie(c, serial, k), cycles_fin_sink.epoch};
+        __builtin_memcpy(hl_object_data(n[k]), &d, c->data_size);
     }
     for (uint32_t k = 0; k < s->nodes; k++)
         for (uint32_t f = 0; f < s->nrefs; f++)
@@ -232,6 +302,7 @@ static int cycles_verify(cycles *c, hl_object *root, uint64_t serial, hl_object 
                            ", expected %016" PRIx64, serial, k, cookie,
                            cycles_cookie(c, serial, k));
         c->checksum = (c->checksum ^ cookie) * 0x100000001b3ull;
+        c->cookie_sum += cookie;
     }
     return 0;
 }
@@ -264,7 +335,7 @@ static int cycles_drop_batch(cycles *c, hl_error *err)
     }
     c->batch_first += c->filled;
     c->filled = 0;
-    if (c->frees_cycles) {
+    if (c->collect) {
         hl_gc_stats before = {0}, after = {0};
         c->gc->ops->stats(c->gc->ctx, &before);
         uint64_t t0 = cycles_now_ns();
@@ -278,6 +349,21 @@ static int cycles_drop_batch(cycles *c, hl_error *err)
     return rc;
 }
 
+/* The finalizer oracle: at most one call per node of this run, and when
+ * every node was finalized, the sum of the cookies the calls saw is the
+ * sum of the nodes' cookies.  Returns 0, or -1 with err set. */
+static int cycles_check_finalized(const cycles *c, uint64_t objects, hl_error *err)
+{
+    if (cycles_fin_sink.calls > objects)
+        return hl_fail(err, "%" PRIu64 " finalizer calls for %" PRIu64 " nodes: a node was "
+                       "finalized more than once", cycles_fin_sink.calls, objects);
+    if (cycles_fin_sink.calls == objects && cycles_fin_sink.cookie_sum != c->cookie_sum)
+        return hl_fail(err, "one finalizer call per node, but the calls saw other cookies "
+                       "(%016" PRIx64 ", expected %016" PRIx64 "): some node was finalized "
+                       "twice and another never", cycles_fin_sink.cookie_sum, c->cookie_sum);
+    return 0;
+}
+
 static int cycles_setup(const hl_workload_config *cfg, void **state, hl_error *err)
 {
     cycles *c = calloc(1, sizeof *c);
@@ -285,8 +371,14 @@ static int cycles_setup(const hl_workload_config *cfg, void **state, hl_error *e
         return hl_fail(err, "out of memory for the cycles state");
     c->gc = cfg->gc;
     c->manual = hl_gc_is_manual(cfg->gc);
-    c->frees_cycles = (cfg->gc->ops->flags & HL_GC_FREES_CYCLES) != 0;
-    c->shape = cycles_make_shape(cfg->variant);
+    c->collect = (cfg->gc->ops->flags & HL_GC_FREES_CYCLES) != 0 &&
+                 cfg->params[CYCLES_COLLECT] != 0;
+    c->shape = cycles_make_shape(cfg->variant % CYCLES_NSHAPES);
+    c->finalizable = cfg->variant >= CYCLES_NSHAPES;
+    c->type = c->finalizable ? &cycles_fin_node_type : &cycles_node_type;
+    c->data_size = c->finalizable ? sizeof(cycles_fin_data) : sizeof(uint64_t);
+    cycles_fin_sink.epoch++;
+    cycles_fin_sink.calls = cycles_fin_sink.cookie_sum = 0;
     c->seed = cfg->seed;
     c->total = (uint64_t)cfg->params[CYCLES_OPS];
     uint64_t batch = (uint64_t)cfg->params[CYCLES_BATCH];
@@ -333,6 +425,11 @@ static int cycles_finish(void *state, hl_workload_result *res, hl_error *err)
     if (objects > 0)
         hl_stats_add(&res->figures, "build_ns_per_object", "ns",
                      (double)c->build_ns / (double)objects);
+    if (c->finalizable) {
+        hl_stats_add(&res->figures, "finalized", "count", (double)cycles_fin_sink.calls);
+        if (rc == 0)
+            rc = cycles_check_finalized(c, objects, err);
+    }
     if (c->collections > 0) {
         hl_stats_add(&res->figures, "collections", "count", (double)c->collections);
         hl_stats_add(&res->figures, "collect_ns", "ns", (double)c->collect_ns);
