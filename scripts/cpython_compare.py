@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """cpython_compare.py - two of heaplab's workloads, reproduced in CPython.
 
-Runs the shapes of heaplab's `cycles` (variant pairs) and `genlist` workloads
+Runs the shapes of heaplab's `cycles` (every variant) and `genlist` workloads
 in the CPython that runs this script, with its own object allocator
 (pymalloc) and cyclic collector, and writes the results in heaplab's format:
 Google Benchmark's JSON shape plus a CSV with heaplab's core columns, so the
@@ -55,16 +55,42 @@ PARAM_MAX = 1_000_000_000
 # (HL_FRAGMENTATION_MIN_LIVE in harness/cell.c; docs/metrics.md says why).
 FRAGMENTATION_MIN_LIVE = 1 << 20
 
-# Workload descriptions: variants, parameters (default, quick) in the order
-# they appear in the params string.
+# The shapes of heaplab's cycles variants (workloads/cycles.c): nodes, the
+# reference fields of every node (heaplab's slots f0, f1, ...), and the links
+# (node, field, target) in heaplab's order of stores.
+SHAPES = {
+    "pairs": (2, ("other",), ((0, 0, 1), (1, 0, 0))),
+    "rings": (8, ("next",), tuple((k, 0, (k + 1) % 8) for k in range(8))),
+    "dlist": (16, ("next", "prev"),
+              tuple(sorted([(k, 0, k + 1) for k in range(15)] + [(k + 1, 1, k) for k in range(15)]))),
+    "tree": (15, ("left", "right", "parent"),
+             tuple(sorted([(k, 0, 2 * k + 1) for k in range(7)] + [(k, 1, 2 * k + 2) for k in range(7)]
+                          + [(c, 2, (c - 1) // 2) for c in range(1, 15)]))),
+}
+SHAPE_TEXT = {"pairs": "2-cycles (a.other = b; b.other = a)", "rings": "rings of 8 objects",
+              "dlist": "doubly linked lists of 16 objects (next, prev)",
+              "tree": "binary trees of 15 objects (left, right, parent)"}
+
+
+def cycles_variants():
+    """heaplab's names, and each again with -slots (a __slots__ class)."""
+    out = {}
+    for fin in ("", "-fin"):
+        for shape in SHAPES:
+            what = SHAPE_TEXT[shape] + (", with __del__" if fin else "")
+            out[shape + fin] = "%s of a plain class" % what
+            out[shape + fin + "-slots"] = "%s of a __slots__ class" % what
+    return out
+
+
+# Workload descriptions: variants, parameters (name, default, quick, min,
+# max) in the order they appear in the params string.
 WORKLOADS = {
     "cycles": {
-        "variants": {
-            "pairs": "500,000 2-cycles of a plain class (a.other = b; b.other = a), gc disabled, "
-                     "references dropped, then one timed gc.collect()",
-            "pairs-slots": "the same with a __slots__ class",
-        },
-        "params": (("batch", 500_000, 50_000), ("ops", 500_000, 50_000)),
+        "variants": cycles_variants(),
+        # heaplab's cycles parameters, defaults and --quick values.
+        "params": (("ops", 200_000, 10_000, 1, PARAM_MAX), ("batch", 100, 100, 1, PARAM_MAX),
+                   ("collect", 0, 0, 0, 1)),
         "collectors": ("cpython-gc",),
     },
     "genlist": {
@@ -72,7 +98,7 @@ WORKLOADS = {
             "list": "materialise N small objects in a list, then sum their values",
             "generator": "stream the same N objects through a generator and sum them",
         },
-        "params": (("items", 1_000_000, 100_000),),
+        "params": (("items", 1_000_000, 100_000, 1, PARAM_MAX),),
         "collectors": ("cpython-gc", "cpython-refcount"),
     },
 }
@@ -88,22 +114,6 @@ def allocator_version():
 
 # ------------------------------------------------------------ workloads --
 
-class Node:
-    """A small object with one attribute (its instance values live inline)."""
-
-    def __init__(self, other=None):
-        self.other = other
-
-
-class SlotNode:
-    """The same with __slots__: no instance dictionary at all."""
-
-    __slots__ = ("other",)
-
-    def __init__(self, other=None):
-        self.other = other
-
-
 class Item:
     """genlist's item: one seeded value."""
 
@@ -116,59 +126,113 @@ class Item:
 MASK64 = (1 << 64) - 1
 
 
-def cycles_run(variant, params):
-    """Builds ops 2-cycles in batches of batch pairs; each batch is built with
-    the collector disabled, dropped, and reclaimed by one gc.collect()."""
-    cls = SlotNode if variant == "pairs-slots" else Node
-    ops, batch = params["ops"], params["batch"]
-    clock = time.perf_counter_ns
-    cpu = time.process_time_ns
-    build_ns = build_cpu_ns = collect_ns = 0
-    collected = batches = 0
-    gc.disable()  # heaplab's --gc-threshold=0,0,0; the caller collected just before
-    background = len(gc.get_objects())  # tracked objects a full collection also traverses
-    done = 0
-    while done < ops:
-        n = min(batch, ops - done)
-        keep = []
-        push = keep.append
-        c0, t0 = cpu(), clock()
-        for _ in range(n):
-            a = cls()
-            b = cls(a)
-            a.other = b
-            push(a)
-        t1, c1 = clock(), cpu()
-        build_ns += t1 - t0
-        build_cpu_ns += c1 - c0
-        del keep, push, a, b  # only the cycles keep the objects alive now
-        t2 = clock()
-        got = gc.collect()
-        collect_ns += clock() - t2
-        if got != 2 * n:
-            raise AssertionError("gc.collect() collected %d objects, %d were built in 2-cycles"
-                                 % (got, 2 * n))
-        collected += got
-        batches += 1
-        done += n
-    figures = {
-        "collect_ns": collect_ns,
-        "collect_objects": collected,
-        "collect_ns_per_object": collect_ns / collected,
-        "collections": batches,
-        "build_ns": build_ns,
-        "build_ns_per_object": build_ns / (2 * ops),
-        "background_objects": background,
-    }
-    return {
-        "ops": ops,
-        "wall_ns": build_ns,
-        "cpu_ns": build_cpu_ns,
-        "checksum": collected & MASK64,
-        "objects_allocated": 2 * ops,
-        "objects_freed": collected,
-        "figures": figures,
-    }
+FINALIZED = [0]  # __del__ calls of the -fin classes
+
+
+def finalize(self):
+    """The -fin classes' __del__: a small fixed amount of work, as heaplab's
+    finalizer (count the call)."""
+    FINALIZED[0] += 1
+
+
+def parse_cycles_variant(variant):
+    """(shape, slots, fin) of a cycles variant name."""
+    slots = variant.endswith("-slots")
+    base = variant[:-len("-slots")] if slots else variant
+    fin = base.endswith("-fin")
+    return (base[:-len("-fin")] if fin else base), slots, fin
+
+
+def node_class(shape, slots, fin):
+    """A fresh node class: a plain class (3.11 keeps its attributes in inline
+    values, no __dict__ object) or one with __slots__ for the shape's fields;
+    with fin, a __del__."""
+    ns = {"__module__": __name__}
+    if slots:
+        ns["__slots__"] = SHAPES[shape][1]
+    if fin:
+        ns["__del__"] = finalize
+    return type("Node_%s%s%s" % (shape, "_fin" if fin else "", "_slots" if slots else ""), (), ns)
+
+
+def structure_builder(shape):
+    """build(cls, keep, i): one structure as heaplab builds it (every node
+    allocated first, then the links stored, then its root kept in keep[i]),
+    compiled from the shape table.  It allocates nothing but the nodes, and
+    its locals die when it returns, as heaplab releases its n[]."""
+    nodes, fields, links = SHAPES[shape]
+    lines = ["def build(cls, keep, i):"]
+    lines += ["    n%d = cls()" % k for k in range(nodes)]
+    lines += ["    n%d.%s = n%d" % (k, fields[f], t) for k, f, t in links]
+    lines.append("    keep[i] = n0")
+    scope = {}
+    exec("\n".join(lines), scope)
+    return scope["build"]
+
+
+def cycles_prepare(variant, params):
+    """Everything one cycles run needs, made before it (the class, the
+    builder, the list of roots), so that the run allocates nothing the
+    collector tracks except the nodes: CPython's generation-0 count then
+    moves exactly as heaplab's.  Returns (run, nodes per structure)."""
+    shape, slots, fin = parse_cycles_variant(variant)
+    cls, build = node_class(shape, slots, fin), structure_builder(shape)
+    nodes = SHAPES[shape][0]
+    ops, batch, collect = params["ops"], params["batch"], params["collect"]
+    batch = min(batch, ops)
+    keep = [None] * batch  # heaplab's roots array (untracked there; made before the run here)
+
+    def run():
+        """Builds ops structures in batches of batch, each batch kept, then
+        dropped.  collect=1: automatic collection off (gc.disable(), heaplab's
+        --gc-threshold=0,0,0) and one timed gc.collect() per batch, which
+        must find every node built; collect=0: the collector's own triggers
+        (its thresholds), no collection called here."""
+        clock, cpu = time.perf_counter_ns, time.process_time_ns
+        build_ns = build_cpu_ns = collect_ns = collected = batches = 0
+        FINALIZED[0] = 0
+        if collect:
+            gc.disable()  # the caller collected just before
+        background = len(gc.get_objects()) if collect else None
+        done = 0
+        while done < ops:
+            n = min(batch, ops - done)
+            c0, t0 = cpu(), clock()
+            for i in range(n):
+                build(cls, keep, i)
+            t1, c1 = clock(), cpu()
+            build_ns += t1 - t0
+            build_cpu_ns += c1 - c0
+            for i in range(n):
+                keep[i] = None  # only the cycles keep the nodes alive now
+            if collect:
+                t2 = clock()
+                got = gc.collect()
+                collect_ns += clock() - t2
+                if got != nodes * n:
+                    raise AssertionError("gc.collect() collected %d objects, %d were built in "
+                                         "cycles" % (got, nodes * n))
+                collected += got
+                batches += 1
+            done += n
+        figures = {"structures": ops, "objects": nodes * ops,
+                   "build_ns": build_ns, "build_ns_per_object": build_ns / (nodes * ops)}
+        if collect:
+            figures.update({"collect_ns": collect_ns, "collect_objects": collected,
+                            "collect_ns_per_object": collect_ns / collected,
+                            "collections": batches, "background_objects": background})
+        if fin:
+            figures["finalized"] = FINALIZED[0]
+        return {
+            "ops": ops,
+            "wall_ns": build_ns,
+            "cpu_ns": build_cpu_ns,
+            "checksum": (nodes * ops) & MASK64,
+            "objects_allocated": nodes * ops,
+            "objects_freed": collected if collect else None,
+            "figures": figures,
+        }
+    return run, nodes
 
 
 def genlist_run(variant, params, seed):
@@ -245,15 +309,16 @@ def run_cell(spec):
     workload, variant, mode = spec["workload"], spec["variant"], spec["mode"]
     params = spec["params"]
     refcount_only = spec["collector"] == "cpython-refcount"
+    policy = workload == "cycles" and not params["collect"]  # the thresholds decide
     gc.collect()
     if refcount_only:
         gc.disable()
-    threshold = "0,0,0" if refcount_only or workload == "cycles" else \
+    threshold = "0,0,0" if refcount_only or (workload == "cycles" and not policy) else \
         ",".join(str(t) for t in gc.get_threshold())
 
     def go(p=params):
         if workload == "cycles":
-            return cycles_run(variant, p)
+            return cycles_prepare(variant, p)[0]()
         return genlist_run(variant, p, spec["seed"])
 
     out = {"gc_threshold": threshold}
@@ -304,13 +369,33 @@ def run_cell(spec):
             pauses.append(time.perf_counter_ns() - started[0])
 
     rss_base = rss_now()
+    go_timed = go
+    discount = 0
+    if workload == "cycles":
+        go_timed, nodes = cycles_prepare(variant, params)
     before = gc_stats()
+    if policy:
+        # Start as heaplab's collector starts: the generation counts at 0 and
+        # no long-lived objects.  gc.freeze() moves every object tracked so
+        # far (the interpreter's, this script's, `before`) out of the
+        # collector's sight, and one full collection of the then empty
+        # generations resets the counts and long_lived_total; that setup
+        # collection is taken off the deltas below.
+        gc.freeze()
+        discount = gc.collect()
     gc.callbacks.append(on_gc)
     try:
-        res = go()
+        res = go_timed()
+        if policy:
+            # heaplab's harness runs one full collection after the workload
+            # dropped everything; its rows count it, so this side does too.
+            gc.collect()
     finally:
         gc.callbacks.remove(on_gc)
     after = gc_stats()
+    if policy:
+        gc.unfreeze()
+        after[2] = (after[2][0] - 1, after[2][1] - discount, after[2][2])
     rss_end = rss_now()
     out["rss_base"], out["rss_end"] = rss_base, rss_end
     if resource is not None:
@@ -325,6 +410,15 @@ def run_cell(spec):
                  "uncollectable": [a[2] - b[2] for a, b in zip(after, before)]}
     out["pauses"] = pauses
     out["result"] = res
+    if workload == "cycles":
+        # Every node is garbage of a collection: reference counting frees
+        # none of them (they are all in cycles), so the collections must
+        # have found exactly the nodes built.
+        found = sum(out["gc"]["collected"])
+        if found != nodes * res["ops"]:
+            raise AssertionError("the collections freed %d objects, %d were built in cycles"
+                                 % (found, nodes * res["ops"]))
+        res["objects_freed"] = found
     return out
 
 
@@ -361,7 +455,7 @@ def spawn(spec, timeout):
 # ------------------------------------------------------------ the rows --
 
 def params_text(workload, params):
-    return ",".join("%s=%d" % (name, params[name]) for name, _, _ in WORKLOADS[workload]["params"])
+    return ",".join("%s=%d" % (name, params[name]) for name, *_ in WORKLOADS[workload]["params"])
 
 
 def add_if(row, key, value):
@@ -603,9 +697,10 @@ def plan(args):
     cells, skipped = [], []
     for w in args.workloads:
         spec = WORKLOADS[w]
-        variants = [v for v in spec["variants"] if args.variant is None or v == args.variant]
+        chosen = getattr(args, "variants", None) or ([args.variant] if args.variant else None)
+        variants = [v for v in spec["variants"] if chosen is None or v in chosen]
         params = {}
-        for name, default, quick in spec["params"]:
+        for name, default, quick, *_ in spec["params"]:
             params[name] = args.params.get(name, quick if args.quick else default)
         for v in variants:
             for c in args.collectors:
@@ -778,74 +873,141 @@ def parse_params(text):
     return out
 
 
+def cpython_variant(heap_variant, slots):
+    return heap_variant + ("-slots" if slots else "")
+
+
+# The benchmark target of issue 11: heaplab's cycle collector on pairs of
+# 1,000,000 objects at most this times CPython's __slots__-class time per
+# collected object, measured in one run.
+TARGET_PARAMS = {"ops": 500000, "batch": 500000, "collect": 1}
+TARGET_COMMAND = ("./bench --workload=cycles --collector=cycle --allocator=pool --param variant=pairs "
+                  "--param batch=500000 --param ops=500000 --param collect=1 --gc-threshold=0,0,0 "
+                  "--repetitions=5 && scripts/cpython_compare.py --compare results/<that run>.json "
+                  "--repetitions=5")
+
+
+def context_of(path):
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+        return doc.get("context", {}) if isinstance(doc, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def generations(row):
+    vals = [row.get("gc_collections_gen%d" % g) for g in range(3)]
+    return tuple(int(v) for v in vals) if all(isinstance(v, (int, float)) for v in vals) else None
+
+
 def compare_main(args, argv):
-    heap_rows = [r for r in load_rows(args.compare, "heaplab results")
-                 if usable(r) and r.get("variant") == "pairs" and r.get("collector") == "cycle"]
-    heap = group(heap_rows, lambda r: (r.get("allocator", "?"), r.get("params", "")))
-    if not heap:
-        raise CompareError("%s has no usable cycles/pairs rows under collector cycle with "
-                           "wl_collect_ns_per_object; produce them with: ./bench "
-                           "--workload=cycles --collector=cycle --param variant=pairs "
-                           "--param batch=500000 --param ops=500000 --gc-threshold=0,0,0"
-                           % args.compare)
+    all_heap = [r for r in load_rows(args.compare, "heaplab results")
+                if usable(r) and r.get("collector") == "cycle"]
+    timed = [r for r in all_heap if parse_params(r.get("params")).get("collect") == 1]
+    policy = [r for r in all_heap if parse_params(r.get("params")).get("collect", 0) == 0
+              and generations(r) is not None]
+    heap = group(timed, lambda r: (r.get("variant"), r.get("allocator", "?"), r.get("params", "")))
+    if not heap and not policy:
+        raise CompareError("%s has no usable cycles rows under collector cycle; produce them "
+                           "with: %s" % (args.compare, TARGET_COMMAND.split(" && ")[0]))
+    variants = sorted({r.get("variant") for r in timed + policy})
     if args.cpython_json:
         py_rows = load_rows(args.cpython_json, "CPython results")
         source = args.cpython_json
     else:
-        # Run the CPython side with the heaplab rows' own sizes.
-        hp = parse_params(next(iter(heap.values()))["params"])
-        args.workloads = ["cycles"]
-        args.collectors = ["cpython-gc"]
-        args.variant = None
-        args.params = {k: hp[k] for k in ("batch", "ops") if k in hp}
-        cells, skipped = plan(args)
-        print_header(args, len(cells))
-        py_rows, failed = run_cells(args, cells)
-        if failed:
-            raise CompareError("the CPython side failed: %s" % next(
-                r["error_message"] for r in py_rows if r.get("error_occurred")))
+        # Run the CPython side with the heaplab rows' own sizes, once per
+        # parameter set (the explicit collections, the threshold policy).
+        py_rows, skipped_all = [], []
+        args.workloads, args.collectors, args.variant = ["cycles"], ["cpython-gc"], None
+        args.variants = [cpython_variant(v, s) for v in variants for s in (False, True)]
+        for params in sorted({r.get("params", "") for r in timed + policy}):
+            hp = parse_params(params)
+            args.params = {k: hp[k] for k in ("ops", "batch", "collect") if k in hp}
+            cells, skipped = plan(args)
+            print_header(args, len(cells))
+            rows, failed = run_cells(args, cells)
+            if failed:
+                raise CompareError("the CPython side failed: %s" % next(
+                    r["error_message"] for r in rows if r.get("error_occurred")))
+            py_rows += rows
+            skipped_all += skipped
         try:
-            source = write_results(args, py_rows, skipped, argv) + ".json"
+            source = write_results(args, py_rows, skipped_all, argv) + ".json"
         except OSError as e:
             raise CompareError("cannot write results: %s" % e)
         print("results: %s" % source)
         print()
-    py = group([r for r in py_rows if usable(r) and r.get("allocator") == ALLOCATOR
-                and r.get("variant") in ("pairs", "pairs-slots")],
-               lambda r: r.get("variant"))
-    if not py:
-        raise CompareError("%s has no usable CPython cycles rows (pairs, pairs-slots)" % source)
+    py_all = [r for r in py_rows if usable(r) and r.get("allocator") == ALLOCATOR]
+    py = group([r for r in py_all if parse_params(r.get("params")).get("collect", 1) == 1],
+               lambda r: (r.get("variant"), r.get("params", "")))
+    versions = sorted({r.get("allocator_version", "?") for r in py_all})
+    heap_cpu = context_of(args.compare).get("cpu_model", "unknown CPU")
+    py_cpu = context_of(source).get("cpu_model", "unknown CPU")
+    print("heaplab: collector cycle, from %s (CPU: %s)" % (args.compare, heap_cpu))
+    print("CPython: from %s (%s; CPU: %s)" % (source, "; ".join(versions), py_cpu))
+    if heap_cpu != py_cpu:
+        print("note: the two sides ran on different CPUs; the ratios are not like for like")
 
     target = args.target
-    print("Full collection of objects in 2-cycles: ns per collected object")
-    versions = sorted({r.get("allocator_version", "?") for r in py_rows
-                       if r.get("allocator") == ALLOCATOR and r.get("workload") == "cycles"})
-    print("heaplab: collector cycle, from %s" % args.compare)
-    print("CPython: gc.collect(), from %s (%s)" % (source, "; ".join(versions)))
-    fmt = "%-22s %-24s %10s %9s | %-12s %10s %9s | %8s  %s"
-    print(fmt % ("heaplab", "params", "objects", "ns/obj", "CPython", "objects", "ns/obj",
-                 "ratio", "target <= %gx" % target))
-    met_all = True
-    notes = set()
-    for (alloc, params), h in sorted(heap.items()):
-        for variant in ("pairs", "pairs-slots"):
-            p = py.get(variant)
-            if p is None:
+    target_line = None
+    if heap:
+        print()
+        print("Explicit full collections (collect=1): ns per collected object")
+        fmt = "%-16s %-14s %-32s %10s %8s | %-10s %8s | %8s"
+        print(fmt % ("variant", "heaplab on", "params", "objects", "ns/obj", "CPython", "ns/obj",
+                     "ratio"))
+        for (variant, alloc, params), h in sorted(heap.items()):
+            for slots in (False, True):
+                p = py.get((cpython_variant(variant, slots), params))
+                if p is None:
+                    continue
+                ratio = h["ns"] / p["ns"] if p["ns"] > 0 else float("inf")
+                print(fmt % (variant, alloc, params, h["objects"] if h["objects"] is not None
+                             else "-", "%.1f" % h["ns"], "__slots__" if slots else "plain",
+                             "%.1f" % p["ns"], "%.3fx" % ratio))
+                if variant == "pairs" and slots and parse_params(params) == TARGET_PARAMS and \
+                        (target_line is None or alloc == "pool"):
+                    target_line = (ratio, alloc)
+        print("(ratio = heaplab / CPython; medians over repetitions; same graphs: heaplab's "
+              "variant, CPython's plain and __slots__ classes)")
+    met = None
+    if policy:
+        print()
+        print("Threshold policy (collect=0, thresholds 700/10/10 on both sides): collections "
+              "per generation, gen0/gen1/gen2")
+        fmt = "%-16s %-14s %-32s %14s | %-10s %14s | %s"
+        print(fmt % ("variant", "heaplab on", "params", "heaplab", "CPython", "CPython", "equal"))
+        seen = set()
+        for r in sorted(policy, key=lambda r: (r.get("variant"), r.get("allocator", ""))):
+            key = (r.get("variant"), r.get("allocator"), r.get("params"))
+            if key in seen:
                 continue
-            ratio = h["ns"] / p["ns"] if p["ns"] > 0 else float("inf")
-            met = ratio <= target
-            met_all = met_all and (met or variant != "pairs")
-            if sorted(p["params"].split(",")) != sorted(params.split(",")):
-                notes.add("sizes differ: heaplab %s, CPython %s" % (params, p["params"]))
-            print(fmt % ("cycle on " + alloc, params, h["objects"] if h["objects"] is not None
-                         else "-", "%.1f" % h["ns"], variant,
-                         p["objects"] if p["objects"] is not None else "-", "%.1f" % p["ns"],
-                         "%.3fx" % ratio, "met" if met else "NOT met"))
-    for n in sorted(notes):
-        print("note: " + n)
-    print("(ratio = heaplab / CPython; medians over repetitions; the target is read against "
-          "the plain class, pairs)")
-    if args.require_target and not met_all:
+            seen.add(key)
+            for slots in (False, True):
+                pv = [generations(x) for x in py_all if x.get("variant") ==
+                      cpython_variant(r["variant"], slots) and
+                      sorted(x.get("params", "").split(",")) ==
+                      sorted(r.get("params", "").split(","))]
+                if not pv or pv[0] is None:
+                    continue
+                h = generations(r)
+                print(fmt % (r["variant"], r.get("allocator", "?"), r.get("params", ""),
+                             "/".join(map(str, h)), "__slots__" if slots else "plain",
+                             "/".join(map(str, pv[0])), "yes" if h == pv[0] else "NO"))
+    print()
+    if target_line is None:
+        print("Benchmark target: not judged: it needs heaplab rows of cycles/pairs with %s "
+              "(pairs of 1,000,000 objects) beside CPython's pairs-slots; command: %s"
+              % (",".join("%s=%d" % kv for kv in sorted(TARGET_PARAMS.items())), TARGET_COMMAND))
+    else:
+        ratio, alloc = target_line
+        met = ratio <= target
+        print("Benchmark target: heaplab cycle (%s) on pairs of 1,000,000 objects takes %.3fx "
+              "CPython's __slots__-class time per collected object; target <= %gx: %s "
+              "(CPU: %s); command: %s" % (alloc, ratio, target, "met" if met else "NOT met",
+                                           heap_cpu, TARGET_COMMAND))
+    if args.require_target and not met:
         return 1
     return 0
 
@@ -903,9 +1065,11 @@ def build_parser():
                     "results in heaplab's format (allocator cpython-pymalloc, collector "
                     "cpython-gc or cpython-refcount); --compare puts heaplab's cycle collector "
                     "beside CPython's gc.collect().",
-        epilog="Parameters: cycles: batch, ops (pairs; default 500000 each, --quick 50000); "
-               "genlist: items (default 1000000, --quick 100000).  Variants: cycles: pairs, "
-               "pairs-slots; genlist: list, generator.  See docs/cpython.md.")
+        epilog="Parameters: cycles: ops (structures; default 200000, --quick 10000), batch "
+               "(default 100), collect (0: the thresholds decide; 1: gc disabled and one "
+               "gc.collect() per batch), as heaplab's cycles.  genlist: items (default 1000000, "
+               "--quick 100000).  Variants: cycles: pairs, rings, dlist, tree, each with -fin "
+               "(__del__) and each with -slots; genlist: list, generator.  See docs/cpython.md.")
     p.add_argument("--workload", type=name_list("--workload", list(WORKLOADS)),
                    default=list(WORKLOADS), metavar="LIST",
                    help="workloads to run: cycles, genlist (default both)")
@@ -931,10 +1095,11 @@ def build_parser():
     p.add_argument("--cpython-json", metavar="FILE",
                    help="with --compare: take the CPython side from this script's results "
                         "file instead of running it")
-    p.add_argument("--target", type=positive_float, default=0.25, metavar="RATIO",
-                   help="with --compare: the ratio heaplab/CPython to meet (default 0.25)")
+    p.add_argument("--target", type=positive_float, default=0.5, metavar="RATIO",
+                   help="with --compare: the ratio heaplab/CPython (pairs against pairs-slots, "
+                        "1,000,000 objects, collect=1) to meet (default 0.5)")
     p.add_argument("--require-target", action="store_true",
-                   help="with --compare: exit 1 when the target is not met against pairs")
+                   help="with --compare: exit 1 when the target is not met or not judged")
     p.add_argument("--run-cell", help=argparse.SUPPRESS)
     return p
 
@@ -944,11 +1109,11 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.cpython_json and not args.compare:
         p.error("--cpython-json needs --compare")
-    if (args.require_target or args.target != 0.25) and not args.compare:
+    if (args.require_target or args.target != 0.5) and not args.compare:
         p.error("--target and --require-target go with --compare")
     args.workloads = args.workload
     args.collectors = args.collector
-    known = {name for w in WORKLOADS.values() for name, _, _ in w["params"]}
+    known = {name for w in WORKLOADS.values() for name, *_ in w["params"]}
     args.params, args.variant = {}, None
     for item in args.param:
         name, eq, value = item.partition("=")
@@ -964,10 +1129,12 @@ def parse_args(argv):
         if name not in known:
             p.error("--param: unknown parameter '%s'; valid: variant, %s"
                     % (name, ", ".join(sorted(known))))
-        if not any(name == n for w in args.workloads for n, _, _ in WORKLOADS[w]["params"]):
+        ranges = [(lo, hi) for w in args.workloads for n, _, _, lo, hi in WORKLOADS[w]["params"]
+                  if n == name]
+        if not ranges:
             p.error("--param: parameter '%s' belongs to no selected workload" % name)
         try:
-            args.params[name] = int_in(name, 1, PARAM_MAX)(value)
+            args.params[name] = int_in(name, *ranges[0])(value)
         except argparse.ArgumentTypeError as e:
             p.error("--param %s: %s" % (name, e))
     if args.variant is not None:
