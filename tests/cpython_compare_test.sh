@@ -7,6 +7,8 @@
 # generator agree on the checksum while the generator's live peak is a small
 # fraction of the list's; gc.collect() frees exactly the objects built.
 # --compare prints the side-by-side table from a hand-made heaplab file.
+# The threshold policy: heaplab (BENCH, default build/heaplab) and CPython
+# collect each generation equally often on the same allocation sequence.
 # Bad command lines get one line on stderr, nothing on stdout, exit 2.
 set -u
 dir=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -18,7 +20,7 @@ fail=0
 die() { echo "FAIL: $*"; fail=1; }
 
 python3 "$script" --quick --repetitions=2 --collector=cpython-gc,cpython-refcount \
-  --out="$tmp/r" >"$tmp/run" 2>&1 || { cat "$tmp/run"; die "quick run exited non-zero"; }
+  --param ops=2000 --param batch=2000 --param collect=1 --out="$tmp/r" >"$tmp/run" 2>&1 || { cat "$tmp/run"; die "quick run exited non-zero"; }
 cat "$tmp/run"
 json=$(compgen -G "$tmp/r/*_cpython_cycles+genlist.json" | head -1)
 csv=${json%.json}.csv
@@ -37,13 +39,16 @@ for key in ("date", "host_name", "num_cpus", "python_version", "kernel", "comman
 its = [r for r in rows if r.get("run_type") == "iteration"]
 aggs = [r for r in rows if r.get("run_type") == "aggregate"]
 cells = {(r["workload"], r["variant"], r["collector"]) for r in its}
-want_cells = {("cycles", "pairs", "cpython-gc"), ("cycles", "pairs-slots", "cpython-gc"),
+cyc_variants = [s + f + k for s in ("pairs", "rings", "dlist", "tree") for f in ("", "-fin")
+                for k in ("", "-slots")]
+nodes_of = {"pairs": 2, "rings": 8, "dlist": 16, "tree": 15}
+want_cells = {("cycles", v, "cpython-gc") for v in cyc_variants} | {
               ("genlist", "list", "cpython-gc"), ("genlist", "generator", "cpython-gc"),
               ("genlist", "list", "cpython-refcount"), ("genlist", "generator", "cpython-refcount")}
 if cells != want_cells: bad.append("cells %s, expected %s" % (sorted(cells), sorted(want_cells)))
-if len(its) != 12: bad.append("expected 12 iteration rows (6 cells x 2 repetitions), got %d" % len(its))
-if len(aggs) != 24: bad.append("expected 24 aggregate rows (mean/median/stddev/cv), got %d" % len(aggs))
-if len(doc.get("skipped", [])) != 2: bad.append("cycles under cpython-refcount should be skipped")
+if len(its) != 40: bad.append("expected 40 iteration rows (20 cells x 2 repetitions), got %d" % len(its))
+if len(aggs) != 80: bad.append("expected 80 aggregate rows (mean/median/stddev/cv), got %d" % len(aggs))
+if len(doc.get("skipped", [])) != 16: bad.append("cycles under cpython-refcount should be skipped")
 want = ("name", "run_name", "run_type", "repetitions", "repetition_index", "threads", "iterations",
         "real_time", "cpu_time", "time_unit", "workload", "variant", "allocator",
         "allocator_version", "collector", "params", "seed", "ops", "seconds", "ns_per_op",
@@ -67,8 +72,10 @@ for r in its:
     if r.get("leaked_bytes", 1 << 30) > 1024: bad.append("%s leaked %s bytes" % (n, r.get("leaked_bytes")))
     if not re.fullmatch(r"[0-9a-f]{16}", str(r.get("checksum"))): bad.append("%s checksum %r" % (n, r.get("checksum")))
     if r.get("workload") == "cycles":
-        built = 2 * r["ops"]
-        if r.get("params") != "batch=50000,ops=50000": bad.append("%s params %s" % (n, r.get("params")))
+        built = nodes_of[r["variant"].split("-")[0]] * r["ops"]
+        if "-fin" in r["variant"] and r.get("wl_finalized") != built:
+            bad.append("%s: %s __del__ calls for %d objects" % (n, r.get("wl_finalized"), built))
+        if r.get("params") != "ops=2000,batch=2000,collect=1": bad.append("%s params %s" % (n, r.get("params")))
         if r.get("wl_collect_objects") != built:
             bad.append("%s collected %s objects, built %d" % (n, r.get("wl_collect_objects"), built))
         if r.get("objects_allocated") != built or r.get("objects_freed") != built:
@@ -103,7 +110,7 @@ if os.path.exists(sys.argv[3]):
     cols = re.findall(r'"([^"]+)"', m.group(1)) if m else None
     if cols and header[:len(cols)] != cols: bad.append("CSV columns %s differ from heaplab's %s" % (header, cols))
 lines = list(csv.DictReader(open(sys.argv[2])))
-if len(lines) != 12: bad.append("csv has %d rows, expected 12" % len(lines))
+if len(lines) != 40: bad.append("csv has %d rows, expected 40" % len(lines))
 for line in lines:
     if line["status"] != "ok": bad.append("csv row not ok: %s" % line)
     if line["allocs"] != "": bad.append("csv: allocs should be empty (not measured), got %r" % line["allocs"])
@@ -117,31 +124,53 @@ mk_heaplab() {  # mk_heaplab FILE NS_PER_OBJECT
 {"context": {"note": "hand-made test input"}, "benchmarks": [
  {"name": "cycles/pairs/pool/cycle", "run_name": "cycles/pairs/pool/cycle", "run_type": "iteration",
   "workload": "cycles", "variant": "pairs", "allocator": "pool", "collector": "cycle",
-  "params": "batch=50000,ops=50000", "wl_collect_ns": $(( $2 * 100000 )), "wl_collect_objects": 100000,
+  "params": "ops=2000,batch=2000,collect=1", "wl_collect_ns": $(( $2 * 4000 )), "wl_collect_objects": 4000,
   "wl_collect_ns_per_object": $2},
  {"name": "cycles/pairs/pool/refcount", "workload": "cycles", "variant": "pairs", "allocator": "pool",
-  "collector": "refcount", "params": "batch=50000,ops=50000", "wl_collect_ns_per_object": 1}]}
+  "collector": "refcount", "params": "ops=2000,batch=2000,collect=1", "wl_collect_ns_per_object": 1}]}
 EOF
 }
 if [[ -n $json && -f $json ]]; then
   mk_heaplab "$tmp/fast.json" 1
-  python3 "$script" --compare "$tmp/fast.json" --cpython-json "$json" --require-target >"$tmp/cmp" 2>&1 \
+  python3 "$script" --compare "$tmp/fast.json" --cpython-json "$json" >"$tmp/cmp" 2>&1 \
     || { cat "$tmp/cmp"; die "--compare (1 ns/object) exited non-zero"; }
   cat "$tmp/cmp"
-  grep -Eq 'cycle on pool .* pairs .*x +met$' "$tmp/cmp" || die "--compare: no 'met' line for pairs"
-  grep -q 'pairs-slots' "$tmp/cmp" || die "--compare: no pairs-slots line"
+  grep -Eq '^pairs +pool .* plain .*x$' "$tmp/cmp" || die "--compare: no line against the plain class"
+  grep -Eq '^pairs +pool .* __slots__ .*x$' "$tmp/cmp" || die "--compare: no line against __slots__"
+  grep -q '^Benchmark target: not judged' "$tmp/cmp" || die "--compare: no target line"
+  grep -q 'CPU: ' "$tmp/cmp" || die "--compare: no CPU model"
   grep -q 'refcount' "$tmp/cmp" && die "--compare: used a row of another collector"
-  mk_heaplab "$tmp/slow.json" 100000
-  python3 "$script" --compare "$tmp/slow.json" --cpython-json "$json" --require-target >"$tmp/cmp2" 2>&1
+  python3 "$script" --compare "$tmp/fast.json" --cpython-json "$json" --require-target >"$tmp/cmp2" 2>&1
   rc=$?
-  [[ $rc -eq 1 ]] || die "--compare --require-target with a missed target: exit $rc, expected 1"
-  grep -q 'NOT met' "$tmp/cmp2" || die "--compare: missed target not shown"
+  [[ $rc -eq 1 ]] || die "--compare --require-target with the target not judged: exit $rc, expected 1"
   echo '{"context": {}, "benchmarks": []}' >"$tmp/none.json"
   python3 "$script" --compare "$tmp/none.json" --cpython-json "$json" >"$tmp/cmp3" 2>&1
   rc=$?
-  if [[ $rc -ne 1 ]] || ! grep -q "no usable cycles/pairs rows" "$tmp/cmp3"; then
+  if [[ $rc -ne 1 ]] || ! grep -q "no usable cycles rows" "$tmp/cmp3"; then
     die "--compare without heaplab rows: exit $rc: $(cat "$tmp/cmp3")"
   fi
+fi
+
+# The threshold policy on the same allocation sequence: heaplab's cycle
+# collector at 700/10/10 and CPython's gc at its defaults, no explicit
+# collection, must collect each generation equally often (docs/cpython.md).
+bench=${BENCH:-$dir/build/heaplab}
+if [[ -x $bench ]]; then
+  # About 200,000 objects each: enough for automatic full collections
+  # (11 x 11 x 701 allocations), so the long-lived rule takes part.
+  for v_ops in pairs:100000 rings:25000 dlist:12500 tree:13400; do
+    "$bench" --workload=cycles --collector=cycle --allocator=pool --param variant=${v_ops%:*} \
+      --param ops=${v_ops#*:} --param batch=70 \
+      --out="$tmp/pol" >/dev/null 2>&1 || die "heaplab policy run of $v_ops failed"
+  done
+  jq -s '{context: .[0].context, benchmarks: (map(.benchmarks) | add)}' "$tmp"/pol/*.json >"$tmp/pol.json"
+  python3 "$script" --compare "$tmp/pol.json" --out="$tmp/polpy" >"$tmp/polcmp" 2>&1 \
+    || { cat "$tmp/polcmp"; die "--compare of the threshold policy exited non-zero"; }
+  grep -A12 '^Threshold policy' "$tmp/polcmp"
+  [[ $(grep -Ec ' (yes|NO)$' "$tmp/polcmp") -eq 8 ]] || die "policy: expected 8 lines (4 shapes x 2 classes)"
+  grep -E ' NO$' "$tmp/polcmp" && die "policy: collections per generation differ between heaplab and CPython"
+else
+  die "no heaplab binary at $bench (set BENCH)"
 fi
 
 # Bad command lines: one line on stderr naming the problem, exit 2.
