@@ -22,7 +22,7 @@ run() { # DIR ARGS...: one run into $tmp/DIR
     || { cat "$tmp/$dir.log"; die "bench $* exited non-zero"; }
 }
 
-run reps --workload=cycles --param variant=rings --allocator=pool --repetitions=3
+run reps --workload=cycles --param variant=rings --param collect=1 --allocator=pool --repetitions=3
 run mintime --workload=churn --param variant=fixed64 --allocator=pool --min-time=0.02 --repetitions=2
 run shuffle --workload=churn --param variant=fixed64 --allocator=pool --min-time=0.02 --repetitions=3 \
   --shuffle
