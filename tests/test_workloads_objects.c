@@ -19,7 +19,9 @@
  *             exactly the objects built; the CPython gc.collect() shape
  *             (one batch, automatic collection off) reports its cost; the
  *             -fin variants compute their shape's checksum and report
- *             finalizer calls, never more than the nodes.
+ *             finalizer calls, never more than the nodes; under a stand-in
+ *             collector that finalizes on free, one call per node passes
+ *             and a second call per node fails the run.
  *   cache     unbounded's live bytes grow with requests; lru's stay within
  *             capacity times the largest entry plus the table; weak entries
  *             vanish; nothing leaks.
@@ -63,9 +65,9 @@ static double figure(const outcome *o, const char *name)
     return hl_stats_get(&o->res.figures, name, -1);
 }
 
-/* Run w's `variant` under collector and allocator with `p`, tracked. */
-static outcome run(const hl_workload_ops *w, const char *variant, const char *collector,
-                   const char *allocator, params p, uint64_t seed, const hl_gc_config *gcfg)
+/* Run w's `variant` under collector c and allocator with `p`, tracked. */
+static outcome run_ops(const hl_workload_ops *w, const char *variant, const hl_collector_ops *c,
+                       const char *allocator, params p, uint64_t seed, const hl_gc_config *gcfg)
 {
     outcome out = {0};
     int64_t values[MAX_PARAMS];
@@ -80,7 +82,7 @@ static outcome run(const hl_workload_ops *w, const char *variant, const char *co
         }
         values[k] = p.value[i];
     }
-    const hl_collector_ops *c = hl_collector_find(collector);
+    const char *collector = c->name;
     out.own_heap = (c->flags & HL_GC_OWN_HEAP) != 0;
     hl_allocator base = {0}, tracked = {0};
     hl_error err = {{0}};
@@ -110,6 +112,39 @@ static outcome run(const hl_workload_ops *w, const char *variant, const char *co
     hl_allocator_close(&tracked);
     hl_allocator_close(&base);
     return out;
+}
+
+/* Run w's `variant` under the registered collector called `collector`. */
+static outcome run(const hl_workload_ops *w, const char *variant, const char *collector,
+                   const char *allocator, params p, uint64_t seed, const hl_gc_config *gcfg)
+{
+    return run_ops(w, variant, hl_collector_find(collector), allocator, p, seed, gcfg);
+}
+
+/* A stand-in for a collector that runs finalizers, so the cycles
+ * workload's finalizer oracle can be checked before the real collectors
+ * call them: manual, whose free_object first calls the type's finalizer
+ * `finalize_calls` times (1 is right; 2 is the bug the oracle must catch).
+ * The cycles finalizer does not use its gc argument, so it gets NULL. */
+static int finalize_calls = 1;
+static void (*manual_free_object)(void *, hl_object *);
+
+static void finalizing_free_object(void *ctx, hl_object *o)
+{
+    for (int i = 0; i < finalize_calls; i++)
+        if (o->type != NULL && o->type->finalize != NULL)
+            o->type->finalize(NULL, o);
+    manual_free_object(ctx, o);
+}
+
+static const hl_collector_ops *finalizing_manual(void)
+{
+    static hl_collector_ops ops;
+    ops = *hl_manual_collector();
+    ops.name = "manual+finalize";
+    manual_free_object = ops.free_object;
+    ops.free_object = finalizing_free_object;
+    return &ops;
 }
 
 /* ------------------------------------------------------------ collectors -- */
@@ -274,6 +309,21 @@ static void test_cycles(void)
             CHECK(other.res.checksum != ref->checksum, "cycles/%s: the seed does not change the "
                   "checksum", variants[v]);
         }
+    }
+    /* The finalizer oracle: one call per node is counted and passes; a
+     * second call per node fails the run. */
+    for (size_t v = nshapes; v < sizeof variants / sizeof variants[0]; v++) {
+        uint64_t objects = (uint64_t)ops * nodes[v];
+        finalize_calls = 1;
+        outcome o = run_ops(w, variants[v], finalizing_manual(), "pool", small, 7, NULL);
+        CHECK(o.rc == 0 && figure(&o, "finalized") == (double)objects,
+              "cycles/%s, finalized once per node: rc %d (%s), %g calls for %" PRIu64 " nodes",
+              variants[v], o.rc, o.error, figure(&o, "finalized"), objects);
+        finalize_calls = 2;
+        o = run_ops(w, variants[v], finalizing_manual(), "pool", small, 7, NULL);
+        CHECK(o.rc != 0 && strstr(o.error, "more than once") != NULL,
+              "cycles/%s, finalized twice per node: rc %d (%s)", variants[v], o.rc, o.error);
+        finalize_calls = 1;
     }
     if (available("cycle")) {
         /* CPython's measurement in small: one batch of 2-cycles, automatic
