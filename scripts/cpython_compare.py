@@ -196,7 +196,7 @@ def cycles_prepare(variant, params):
         background = len(gc.get_objects()) if collect else None
         done = 0
         while done < ops:
-            n = min(batch, ops - done)
+            n = batch if ops - done > batch else ops - done  # min() would allocate a tuple
             c0, t0 = cpu(), clock()
             for i in range(n):
                 build(cls, keep, i)
@@ -896,8 +896,8 @@ def context_of(path):
         return {}
 
 
-def generations(row):
-    vals = [row.get("gc_collections_gen%d" % g) for g in range(3)]
+def generations(row, key="gc_collections_gen%d"):
+    vals = [row.get(key % g) for g in range(3)]
     return tuple(int(v) for v in vals) if all(isinstance(v, (int, float)) for v in vals) else None
 
 
@@ -975,9 +975,11 @@ def compare_main(args, argv):
     if policy:
         print()
         print("Threshold policy (collect=0, thresholds 700/10/10 on both sides): collections "
-              "per generation, gen0/gen1/gen2")
-        fmt = "%-16s %-14s %-32s %14s | %-10s %14s | %s"
-        print(fmt % ("variant", "heaplab on", "params", "heaplab", "CPython", "CPython", "equal"))
+              "per generation (gen0/gen1/gen2), and whether the objects each generation "
+              "collected are equal too")
+        fmt = "%-8s %-6s %-30s %12s | %-9s %12s | %-5s %s"
+        print(fmt % ("variant", "on", "params", "heaplab", "CPython", "CPython", "equal",
+                     "collected"))
         seen = set()
         for r in sorted(policy, key=lambda r: (r.get("variant"), r.get("allocator", ""))):
             key = (r.get("variant"), r.get("allocator"), r.get("params"))
@@ -985,16 +987,19 @@ def compare_main(args, argv):
                 continue
             seen.add(key)
             for slots in (False, True):
-                pv = [generations(x) for x in py_all if x.get("variant") ==
+                pv = [x for x in py_all if x.get("variant") ==
                       cpython_variant(r["variant"], slots) and
                       sorted(x.get("params", "").split(",")) ==
                       sorted(r.get("params", "").split(","))]
-                if not pv or pv[0] is None:
+                if not pv or generations(pv[0]) is None:
                     continue
-                h = generations(r)
+                h, c = generations(r), generations(pv[0])
+                same = generations(r, "gc_collected_gen%d") == \
+                    generations(pv[0], "gc_collected_gen%d")
                 print(fmt % (r["variant"], r.get("allocator", "?"), r.get("params", ""),
                              "/".join(map(str, h)), "__slots__" if slots else "plain",
-                             "/".join(map(str, pv[0])), "yes" if h == pv[0] else "NO"))
+                             "/".join(map(str, c)), "yes" if h == c else "NO",
+                             "same" if same else "differ"))
     print()
     if target_line is None:
         print("Benchmark target: not judged: it needs heaplab rows of cycles/pairs with %s "

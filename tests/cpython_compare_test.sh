@@ -167,8 +167,9 @@ if [[ -x $bench ]]; then
   python3 "$script" --compare "$tmp/pol.json" --out="$tmp/polpy" >"$tmp/polcmp" 2>&1 \
     || { cat "$tmp/polcmp"; die "--compare of the threshold policy exited non-zero"; }
   grep -A12 '^Threshold policy' "$tmp/polcmp"
-  [[ $(grep -Ec ' (yes|NO)$' "$tmp/polcmp") -eq 8 ]] || die "policy: expected 8 lines (4 shapes x 2 classes)"
-  grep -E ' NO$' "$tmp/polcmp" && die "policy: collections per generation differ between heaplab and CPython"
+  [[ $(grep -Ec ' (yes|NO) +(same|differ)$' "$tmp/polcmp") -eq 8 ]] || die "policy: expected 8 lines (4 shapes x 2 classes)"
+  grep -E ' NO ' "$tmp/polcmp" && die "policy: collections per generation differ between heaplab and CPython"
+  # The objects collected per generation may differ slightly (docs/cpython.md).
 else
   die "no heaplab binary at $bench (set BENCH)"
 fi
