@@ -920,8 +920,10 @@ def compare_main(args, argv):
         # parameter set (the explicit collections, the threshold policy).
         py_rows, skipped_all = [], []
         args.workloads, args.collectors, args.variant = ["cycles"], ["cpython-gc"], None
-        args.variants = [cpython_variant(v, s) for v in variants for s in (False, True)]
         for params in sorted({r.get("params", "") for r in timed + policy}):
+            args.variants = [cpython_variant(v, s) for v in variants for s in (False, True)
+                             if any(r.get("variant") == v and r.get("params") == params
+                                    for r in timed + policy)]
             hp = parse_params(params)
             args.params = {k: hp[k] for k in ("ops", "batch", "collect") if k in hp}
             cells, skipped = plan(args)
