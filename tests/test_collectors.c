@@ -841,6 +841,102 @@ static void test_weak_cycle(const hl_collector_ops *c)
     env_close(&e);
 }
 
+/* What the callback of test_weak_teardown saw. */
+typedef struct teardown_probe {
+    const hl_gc *gc;
+    hl_object *wa;       /* weak reference to A, read by the callback */
+    hl_object *wc;       /* weak reference to C, which stays alive */
+    hl_object *got_a;    /* what weak_get(wa) gave, retained by the callback */
+    hl_object *got_c;
+    int calls;
+} teardown_probe;
+
+static void teardown_probe_callback(hl_object *w, void *arg)
+{
+    (void)w;
+    teardown_probe *p = arg;
+    p->calls++;
+    p->got_a = hl_weak_get(p->gc, p->wa);
+    if (p->got_a != NULL)
+        hl_retain(p->gc, p->got_a); /* must be safe whatever weak_get returns */
+    p->got_c = hl_weak_get(p->gc, p->wc);
+    if (p->got_c != NULL)
+        hl_retain(p->gc, p->got_c);
+}
+
+/* R holds A and B; wA is a weak reference to A; wB one to B whose callback
+ * reads wA and retains what it gets.  Dropping R kills A and B in one
+ * teardown.  When R drops A first (a_first), A is dead by the time B's
+ * callback runs: the callback must find wA cleared (NULL), never A dead
+ * but not yet torn down (until the fix it got A, and retaining it wrote
+ * into the teardown's bookkeeping: a crash).  When R drops B first, A may
+ * still be alive (reference counting: R has not let go of it yet), and
+ * then what the callback retained must stay alive and intact until the
+ * test releases it.  The callback also retains C, alive throughout,
+ * through another weak reference.  Under manual the test frees R, then A,
+ * then B. */
+static void test_weak_teardown(const hl_collector_ops *c, int a_first)
+{
+    env e;
+    if (env_open(&e, c, "pool", NULL) != 0)
+        return;
+    const char *order = a_first ? "A dropped first" : "B dropped first";
+    teardown_probe p = {.gc = &e.gc};
+    hl_object *r = hl_new(&e.gc, &node_type, 2, 8);
+    hl_object *a = hl_new(&e.gc, &node_type, 0, 16);
+    hl_object *b = hl_new(&e.gc, &node_type, 1, 8);
+    hl_object *cobj = hl_new(&e.gc, &node_type, 0, 8);
+    pattern_fill(a, 0xA11CE);
+    hl_store(&e.gc, r, a_first ? 0 : 1, a);
+    hl_store(&e.gc, r, a_first ? 1 : 0, b);
+    p.wa = hl_weak_new(&e.gc, a, NULL, NULL);
+    p.wc = hl_weak_new(&e.gc, cobj, NULL, NULL);
+    hl_object *wb = hl_weak_new(&e.gc, b, teardown_probe_callback, &p);
+    if (!e.manual) {
+        hl_release(&e.gc, a);
+        hl_release(&e.gc, b);
+        hl_release(&e.gc, r);
+        hl_collect(&e.gc, -1);
+    } else {
+        hl_free_object(&e.gc, r);
+        hl_free_object(&e.gc, a);
+        hl_free_object(&e.gc, b);
+    }
+    if (!e.own_heap)
+        CHECK(p.calls == 1, "%s (%s): %d callbacks after B died, expected 1", c->name, order,
+              p.calls);
+    if (a_first)
+        CHECK(p.calls == 0 || p.got_a == NULL, "%s (%s): a weak-reference callback got A from "
+              "weak_get after A died in the same teardown", c->name, order);
+    if (p.got_a != NULL) {
+        CHECK(p.got_a == a && pattern_intact(a, 0xA11CE), "%s (%s): what the callback "
+              "retained through weak_get is not A intact", c->name, order);
+        CHECK(hl_weak_get(&e.gc, p.wa) == a, "%s (%s): A, retained, lost its weak reference",
+              c->name, order);
+        if (!e.manual)
+            hl_release(&e.gc, p.got_a);
+        hl_collect(&e.gc, -1);
+    }
+    CHECK(p.calls == 0 || p.got_c == cobj, "%s (%s): a callback lost a live object", c->name,
+          order);
+    if (!e.own_heap)
+        CHECK(hl_weak_get(&e.gc, p.wa) == NULL, "%s (%s): the weak reference to A not cleared",
+              c->name, order);
+    if (p.got_c != NULL && !e.manual)
+        hl_release(&e.gc, p.got_c);
+    env_drop(&e, cobj);
+    env_drop(&e, wb);
+    env_drop(&e, p.wa);
+    env_drop(&e, p.wc);
+    hl_collect(&e.gc, -1);
+    if (!e.own_heap) {
+        hl_gc_stats s = env_stats(&e);
+        CHECK(s.objects_allocated == s.objects_freed, "%s (%s): %" PRIu64 " of %" PRIu64
+              " objects freed", c->name, order, s.objects_freed, s.objects_allocated);
+    }
+    env_close(&e);
+}
+
 /* ------------------------------------------------------------- chain -- */
 
 /* A chain of `length` nodes, each holding the previous one, held only by
@@ -1106,6 +1202,8 @@ int main(void)
         test_oracle(c);
         test_weak_death(c, ordered);
         test_weak_cycle(c);
+        test_weak_teardown(c, 0);
+        test_weak_teardown(c, 1);
         if (counting)
             test_chain(c, CHAIN_LENGTH);
         if (strcmp(c->name, "cycle") == 0) {
