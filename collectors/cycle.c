@@ -68,15 +68,15 @@
  *      the old generation;
  *  13. record_collection          per-generation statistics and the pause,
  *      which spans every step above, callbacks and finalizers included.
- * Steps 7, 9 and 10 cost O(1) when no object alive has a legacy finalizer,
- * a finalizer, or when no finalizer ran, respectively: the passes CPython
- * makes would find nothing (weak-reference callbacks cannot reach the
- * garbage, so only finalizers can resurrect).  Mutator code (callbacks,
+ * Steps 7, 9 and 10 cost O(1) when no object with a legacy finalizer, or
+ * with a finalizer, was ever made, or when no finalizer ran: the passes
+ * CPython makes would find nothing (weak-reference callbacks cannot reach
+ * the garbage, so only finalizers can resurrect).  Mutator code (callbacks,
  * finalizers) runs only from step 8 on, after the survivors have left the
  * set; no collection starts while one runs.
  *
  * When to collect (collect_generations): generation 0's count is the number
- * of tracked objects allocated minus those deallocated since its last
+ * of trackable objects allocated minus those deallocated since its last
  * collection; when an allocation makes it exceed threshold[0], the oldest
  * generation whose count exceeds its threshold is collected, except that a
  * full collection is skipped while long_lived_pending < long_lived_total / 4
@@ -173,8 +173,8 @@ typedef struct cycle {
     int collecting;
     int64_t tracked;            /* objects on the generation lists */
     size_t weakrefs_alive;      /* weak reference objects alive */
-    size_t finalize_alive;      /* objects alive whose type has finalize */
-    size_t legacy_alive;        /* objects alive whose type has legacy_del */
+    int finalizers_seen;        /* an object whose type has finalize was made */
+    int legacy_seen;            /* an object whose type has legacy_del was made */
     garbage_list garbage;
     hl_pause_log pauses;
     uint64_t collections[HL_GC_GENERATIONS];
@@ -612,13 +612,13 @@ static size_t move_legacy_finalizer_reachable(gc_head *finalizers)
 /* Step 7.  Needs: step 6 done.  Does: clears UNREACHABLE on the garbage's
  * gc_next words and moves each garbage object whose type has a legacy
  * finalizer, then everything it reaches, to `finalizers`, flag-free: they
- * are uncollectable.  Returns how many moved.  O(1) when no object alive
- * has a legacy finalizer (the flags then stay: later steps mask them), else
- * O(garbage + fields). */
+ * are uncollectable.  Returns how many moved.  O(1) when no object with a
+ * legacy finalizer was ever made (the flags then stay: later steps mask
+ * them), else O(garbage + fields). */
 static size_t move_legacy_finalizers(cycle *c, gc_head *unreachable, gc_head *finalizers)
 {
     list_init(finalizers);
-    if (c->legacy_alive == 0)
+    if (!c->legacy_seen)
         return 0;
     unreachable->next &= ~NEXT_UNREACHABLE;
     for (gc_head *h = next_of(unreachable), *next; h != unreachable; h = next) {
@@ -682,10 +682,11 @@ static void handle_weakrefs(cycle *c, gc_head *unreachable)
  * list holds it); `seen` then becomes the garbage again, COLLECTING kept
  * and UNREACHABLE cleared.  Returns the number of finalizers that ran
  * meanwhile, by this walk or by deaths it caused (rc.h).  O(1) when no
- * object alive has a finalizer, else O(garbage) plus the finalizers. */
+ * object with a finalizer was ever made, else O(garbage) plus the
+ * finalizers. */
 static uint64_t finalize_garbage(cycle *c, gc_head *unreachable)
 {
-    if (c->finalize_alive == 0)
+    if (!c->finalizers_seen)
         return 0;
     uint64_t before = c->heap.finalizers_run;
     gc_head seen;
@@ -903,11 +904,6 @@ static void cycle_unregister(rc_heap *h, hl_object *o)
         if (o->type == &hl_weakref_type)
             c->weakrefs_alive--;
     }
-    const hl_type *t = o->type;
-    if (t != NULL) {
-        c->finalize_alive -= t->finalize != NULL;
-        c->legacy_alive -= t->legacy_del != NULL;
-    }
 }
 
 static int cycle_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
@@ -985,9 +981,9 @@ static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, 
     } else {
         list_append(head_of(o), &c->untracked);
     }
-    if (t != NULL) {
-        c->finalize_alive += t->finalize != NULL;
-        c->legacy_alive += t->legacy_del != NULL;
+    if (t != NULL && (t->finalize != NULL || t->legacy_del != NULL)) {
+        c->finalizers_seen |= t->finalize != NULL;
+        c->legacy_seen |= t->legacy_del != NULL;
     }
     c->heap.allocated++;
     return o;

@@ -82,7 +82,8 @@ struct rc_heap {
     size_t prefix;               /* bytes before each object; the rc word ends it */
     rc_unregister_fn unregister;
     hl_object *dying;            /* stack of dead objects awaiting teardown */
-    int tearing_down;            /* the teardown loop is running */
+    int tearing_down;            /* the teardown loop, or a death's finalizers and
+                                    callbacks, are running: deaths only push */
     uint64_t allocated, freed, weak_cleared, callbacks_run;
     uint64_t finalizers_run, resurrected;
 };
@@ -173,9 +174,8 @@ static inline int rc_call_finalizer(rc_heap *h, hl_object *o)
 }
 
 /* Steps 1-3 of a death, for an object whose type has a finalizer or that
- * has weak references.  Returns 1 when o is to be torn down, 0 when it was
- * resurrected. */
-static inline int rc_last_rites(rc_heap *h, hl_object *o)
+ * has weak references. */
+static inline int rc_call_rites(rc_heap *h, hl_object *o)
 {
     const hl_type *t = o->type;
     if (t != NULL && t->finalize != NULL && !rc_call_finalizer(h, o))
@@ -198,16 +198,34 @@ static inline void rc_dealloc(rc_heap *h, hl_object *o)
 }
 
 /* Tear down every object on the dying stack, including those that die
- * meanwhile, then clear tearing_down.  Not re-entered: deaths during it
- * only push. */
+ * meanwhile.  Not re-entered: deaths during it only push. */
 static inline void rc_teardown(rc_heap *h)
 {
+    h->tearing_down = 1;
     hl_object *o;
     while ((o = h->dying) != NULL) {
         h->dying = (hl_object *)(uintptr_t)*rc_word(o);
         rc_dealloc(h, o);
     }
     h->tearing_down = 0;
+}
+
+/* Steps 1-3 of o's death, with tearing_down set while they run, so that
+ * deaths inside finalizers and callbacks only push.  Returns 1 when o is
+ * to be torn down (tearing_down is then as it was), 0 when it was
+ * resurrected (what died meanwhile is torn down by then, or will be by
+ * the loop already running). */
+static inline int rc_last_rites(rc_heap *h, hl_object *o)
+{
+    int outermost = !h->tearing_down;
+    h->tearing_down = 1;
+    int dead = rc_call_rites(h, o);
+    if (outermost) {
+        if (!dead)
+            rc_teardown(h);
+        h->tearing_down = 0;
+    }
+    return dead;
 }
 
 /* Whether a death of o runs code beyond the collector's own: a finalizer,
@@ -225,20 +243,17 @@ static inline int rc_needs_last_rites(const rc_heap *h, const hl_object *o)
  * once: if the target dies later in the same cascade, a dead weak
  * reference must get no callback (and its count word, which now links the
  * dying stack, must not be touched).  The outermost death runs the
- * teardown loop; deaths inside it, or inside a finalizer or callback it
- * runs, only push. */
+ * teardown loop. */
 static inline void rc_object_died(rc_heap *h, hl_object *o)
 {
-    int outermost = !h->tearing_down;
-    h->tearing_down = 1;
-    if (!rc_needs_last_rites(h, o) || rc_last_rites(h, o)) {
-        if (o->type == &hl_weakref_type)
-            hl_weak_detach(h->weak, o);
-        h->unregister(h, o);
-        *rc_word(o) = (uint64_t)(uintptr_t)h->dying;
-        h->dying = o;
-    }
-    if (outermost)
+    if (rc_needs_last_rites(h, o) && !rc_last_rites(h, o))
+        return; /* resurrected */
+    if (o->type == &hl_weakref_type)
+        hl_weak_detach(h->weak, o);
+    h->unregister(h, o);
+    *rc_word(o) = (uint64_t)(uintptr_t)h->dying;
+    h->dying = o;
+    if (!h->tearing_down)
         rc_teardown(h);
 }
 
