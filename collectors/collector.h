@@ -6,8 +6,9 @@
  *
  *   manual     the workload frees each object when it knows it is dead;
  *   refcount   an object dies when its last reference goes (cycles leak);
- *   cycle      reference counting plus CPython's generational cycle
- *              collector (update_refs, subtract_refs, move_unreachable);
+ *   cycle      reference counting plus CPython 3.11's generational cycle
+ *              collector, the whole collection (finalizers, resurrection,
+ *              uncollectable legacy cycles, untracking);
  *   tracing    Boehm GC from Debian's libgc: nothing is freed by the
  *              workload at all, reachability from the roots decides;
  *   marksweep  heaplab's own mark-sweep over an explicit root set, on any
@@ -137,6 +138,13 @@ typedef struct hl_gc_stats {
      * when unknown. */
     int64_t own_live_bytes;
     int64_t own_heap_bytes;
+    /* HL_GC_FINALIZES collectors only (0 elsewhere): finalize calls, and
+     * objects a finalizer kept alive (counted once per resurrection). */
+    uint64_t finalizers_run;
+    uint64_t resurrected;
+    /* cycle only (0 under the others): objects on its generation lists
+     * now, CPython's tracked objects (containers, less those untracked). */
+    int64_t tracked_objects;
 } hl_gc_stats;
 
 /* ------------------------------------------------------- method table -- */
@@ -145,6 +153,7 @@ enum hl_gc_flags {
     HL_GC_MANUAL = 1u << 0,       /* the workload must free_object what is dead */
     HL_GC_FREES_CYCLES = 1u << 1, /* unreachable cycles are reclaimed */
     HL_GC_OWN_HEAP = 1u << 2,     /* allocates from its own heap, not the allocator given */
+    HL_GC_FINALIZES = 1u << 3,    /* calls the types' finalize and legacy_del */
 };
 
 /* Tunables of the generational collector; other collectors ignore them. */

@@ -13,20 +13,26 @@
  *     +-----------+-----------+-----------------+--------------------+
  *     | gc_next   | gc_prev   | rc word         | hl_object ...      |
  *     +-----------+-----------+-----------------+--------------------+
- *       2-word GC header        count (lo 32)
+ *       2-word GC header        bit 63 finalized (rc.h), bit 32
+ *                               TRACKED, bits 31..0 the count
  *
  * gc_next/gc_prev link the object into a doubly linked list: one of the
- * three generations, or the list of untracked objects.  During a collection
+ * three generations, or the list of untracked objects (during a
+ * collection also the unreachable, finalizers and seen lists).  During a collection
  * they carry more (CPython's trick, so a collection needs no memory of its
  * own):
  *   gc_prev  bit 0 COLLECTING: the object is in the set being collected;
  *            while the set is analysed the rest of the word is not a
  *            pointer but gc_refs (the count minus references from inside
  *            the set), shifted left by 1;
- *   gc_next  bit 0 UNREACHABLE: on the tentative unreachable list.
+ *   gc_next  bit 0 UNREACHABLE: on the tentative unreachable list (cleared
+ *            by step 7; heaplab's later steps mask it, so step 7 may leave
+ *            it when it has nothing to do).
  * Pointers are at least 8-aligned, so bit 0 is free.
  *
- * A collection of generation g (gc_collect_generation), one step each:
+ * A collection of generation g (gc_collect_generation) reads as CPython
+ * 3.11's gc_collect_main, one named step each (docs/collectors.md maps them
+ * to CPython's functions):
  *   1. merge_younger_generations  generations 0..g-1 join g; g+1's count
  *      grows by one, counts 0..g reset;
  *   2. update_refs                gc_refs = count, for every object;
@@ -35,21 +41,42 @@
  *   4. move_unreachable           objects with gc_refs > 0 and everything
  *      they reach are reachable; the rest move to the unreachable list
  *      (breadth-first over the list itself, O(1) extra memory);
- *   5. move_survivors             reachable objects age into g+1 (or stay in
- *      2), with the long-lived bookkeeping;
- *   6. handle_weakrefs            clear every weak reference to unreachable
- *      objects first; then run the callbacks of those weak references that
- *      are themselves reachable (a weak reference dying with its referent
- *      gets no callback);
- *   7. delete_garbage             clear each unreachable object's fields as
+ *   5. untrack_tuples             reachable tuples holding nothing that can
+ *      be tracked leave the generations (see Tracking);
+ *   6. move_survivors             reachable objects age into g+1 (or stay in
+ *      2), with the long-lived bookkeeping; a full collection first
+ *      untracks dicts holding nothing trackable (untrack_dicts);
+ *   7. move_legacy_finalizers     unreachable objects whose type has a
+ *      legacy finalizer, and (move_legacy_finalizer_reachable) everything
+ *      they reach, leave the garbage for a list of uncollectables: deleting
+ *      them would run legacy finalizers on objects already cleared;
+ *   8. handle_weakrefs            clear every weak reference to the garbage
+ *      first; then run the callbacks of those weak references that are
+ *      themselves reachable (a weak reference dying with its referent gets
+ *      no callback);
+ *   9. finalize_garbage           each garbage object's finalizer (PEP 442),
+ *      once in the object's life (the finalized bit, rc.h), before anything
+ *      of the garbage is cleared;
+ *  10. handle_resurrected_objects steps 2-4 again over the garbage: what a
+ *      finalizer made reachable again (and what that reaches) survives into
+ *      the old generation; the rest is the final garbage;
+ *  11. delete_garbage             clear each final garbage object's fields as
  *      a store of NULL would, so reference counting frees the cycles;
- *   8. record_collection          per-generation statistics and the pause.
- * There are no finalizers in heaplab's object model, so CPython's steps for
- * tp_finalize, legacy __del__ and resurrection have no counterpart, and no
- * object is ever uncollectable (`uncollectable` stays 0).
+ *  12. handle_legacy_finalizers   count the uncollectables left (gc.get_stats'
+ *      `uncollectable`), put those with a legacy finalizer on the garbage
+ *      list (gc.garbage: a reference each, kept until fini) and the lot into
+ *      the old generation;
+ *  13. record_collection          per-generation statistics and the pause,
+ *      which spans every step above, callbacks and finalizers included.
+ * Steps 7, 9 and 10 cost O(1) when no object with a legacy finalizer, or
+ * with a finalizer, was ever made, or when no finalizer ran: the passes
+ * CPython makes would find nothing (weak-reference callbacks cannot reach
+ * the garbage, so only finalizers can resurrect).  Mutator code (callbacks,
+ * finalizers) runs only from step 8 on, after the survivors have left the
+ * set; no collection starts while one runs.
  *
  * When to collect (collect_generations): generation 0's count is the number
- * of tracked objects allocated minus those deallocated since its last
+ * of trackable objects allocated minus those deallocated since its last
  * collection; when an allocation makes it exceed threshold[0], the oldest
  * generation whose count exceeds its threshold is collected, except that a
  * full collection is skipped while long_lived_pending < long_lived_total / 4
@@ -58,11 +85,37 @@
  * linear time (when cfg->long_lived_rule).  threshold[0] = 0 disables
  * automatic collection, like gc.disable().
  *
- * Tracking: objects without reference fields (nrefs 0) can never be part
- * of a cycle nor keep one alive, so, as CPython leaves atoms untracked,
- * they go on an untracked list (kept only so fini can free them) and count
- * for nothing.  Weak reference objects are tracked, as in CPython: whether
- * one dies in the same collection as its referent decides its callback.
+ * Tracking.  An object is tracked while it is on a generation list; the
+ * collector examines only tracked objects.  Objects without reference
+ * fields (nrefs 0) can never be part of a cycle nor keep one alive, so, as
+ * CPython leaves atoms untracked, they go on the untracked list (kept only
+ * so fini can free them).  Weak reference objects are tracked, as in
+ * CPython: whether one dies in the same collection as its referent decides
+ * its callback.  Containers by kind (hl_type_kind):
+ *   object  tracked for life;
+ *   tuple   created tracked; untracked by a collection that finds each of
+ *           its slots NULL (heaplab's atom) or holding an object that
+ *           cannot become tracked (an atom, an untracked tuple).  Never
+ *           tracked again: a tuple is immutable after construction, and a
+ *           workload fills its slots right after hl_new, before allocating
+ *           anything else (so before any collection can see it), as CPython
+ *           fills a tuple before returning it.  A debug build asserts that
+ *           no store makes an untracked tuple able to hold a cycle;
+ *   dict    created untracked (an empty dict holds nothing: CPython's
+ *           gc.is_tracked({}) is False); tracked by a store of a value that
+ *           may be tracked (a tracked object, or a dict that may become so:
+ *           MAINTAIN_TRACKING); untracked again by a full collection that
+ *           finds it holding no such value (untrack_dicts).
+ * Generation 0's count follows allocations and deallocations of every
+ * object that could be tracked (nrefs > 0, or a weak reference), whether
+ * it is tracked now or not, as CPython counts every GC-capable object.
+ * The TRACKED bit (bit 32 of the rc word) says whether an object is on a
+ * generation list.
+ *
+ * Finalizers.  A type's finalize (PEP 442) runs once per object, whether
+ * the object dies by count (rc.h) or in a collection (step 9); both paths
+ * set the same finalized bit.  Its legacy_del runs when the count reaches
+ * zero (rc.h); a cycle holding one is never collected (steps 7 and 12).
  *
  * Cost: a full collection of 1,000,000 objects held in 2-cycles takes
  * about 20 ns per collected object (pool allocator, measured on the
@@ -72,7 +125,8 @@
  * Tunables (hl_gc_config): threshold[0..2] (700, 10, 10), long_lived_rule.
  * Invariants: outside a collection every list is a proper doubly linked
  * ring with no flag bits; an object is on exactly one list from allocation
- * to death.
+ * to death; an object is on a generation list exactly when its TRACKED bit
+ * is set, and `tracked` counts them.
  */
 #include "collectors/collector.h"
 
@@ -93,23 +147,35 @@ typedef struct gc_head {
 #define NEXT_UNREACHABLE ((uintptr_t)1)
 #define REFS_SHIFT 1
 #define ONE_REF ((uintptr_t)1 << REFS_SHIFT)
+#define CYCLE_TRACKED (UINT64_C(1) << 32) /* in the rc word: on a generation list */
 
 typedef struct gc_generation {
     gc_head head;      /* sentinel of the ring */
     int64_t threshold; /* collect when count exceeds it */
-    int64_t count;     /* gen 0: tracked allocations - deallocations; others:
+    int64_t count;     /* gen 0: trackable allocations - deallocations; others:
                           collections of the next younger generation */
 } gc_generation;
+
+/* gc.garbage: the uncollectable objects with a legacy finalizer, one
+ * reference each, in untracked memory. */
+typedef struct garbage_list {
+    hl_object **items;
+    size_t n, cap;
+} garbage_list;
 
 typedef struct cycle {
     rc_heap heap; /* first: unregister casts back */
     gc_generation gen[HL_GC_GENERATIONS];
-    gc_head untracked;         /* objects without reference fields */
+    gc_head untracked;          /* atoms and untracked containers */
     int long_lived_rule;
     int64_t long_lived_total;   /* survivors of the last full collection */
     int64_t long_lived_pending; /* survivors into gen 2 since then */
     int collecting;
+    int64_t tracked;            /* objects on the generation lists */
     size_t weakrefs_alive;      /* weak reference objects alive */
+    int finalizers_seen;        /* an object whose type has finalize was made */
+    int legacy_seen;            /* an object whose type has legacy_del was made */
+    garbage_list garbage;
     hl_pause_log pauses;
     uint64_t collections[HL_GC_GENERATIONS];
     uint64_t collected[HL_GC_GENERATIONS];
@@ -154,9 +220,28 @@ static inline int has_own_traverse(const hl_object *o)
     return o->type != NULL && o->type->traverse != NULL;
 }
 
-static inline int is_tracked_kind(const hl_object *o)
+/* Whether objects of type t with nrefs slots can ever be tracked: they
+ * count toward generation 0 (CPython's GC-capable objects). */
+static inline int is_trackable_kind(const hl_type *t, uint32_t nrefs)
 {
-    return o->nrefs > 0 || o->type == &hl_weakref_type;
+    return nrefs > 0 || t == &hl_weakref_type;
+}
+
+static inline int is_tracked(hl_object *o)
+{
+    return (*rc_word(o) & CYCLE_TRACKED) != 0;
+}
+
+static inline hl_type_kind kind_of(const hl_object *o)
+{
+    return o->type != NULL ? o->type->kind : HL_KIND_OBJECT;
+}
+
+/* CPython's _PyObject_GC_MAY_BE_TRACKED: whether v is tracked, or could
+ * become tracked later (a dict with slots: a store may track it). */
+static inline int may_be_tracked(hl_object *v)
+{
+    return is_tracked(v) || (kind_of(v) == HL_KIND_DICT && v->nrefs > 0);
 }
 
 /* ------------------------------------------------------------ lists -- */
@@ -171,7 +256,8 @@ static int list_is_empty(const gc_head *list)
     return next_of(list) == list;
 }
 
-/* Append node to a list without flags. */
+/* Append node to list; node's own flags are dropped (the list's last
+ * node keeps its gc_prev flag). */
 static void list_append(gc_head *node, gc_head *list)
 {
     gc_head *last = (gc_head *)list->prev;
@@ -191,33 +277,91 @@ static void list_unlink(gc_head *node)
     next->prev = (uintptr_t)prev | (next->prev & PREV_COLLECTING);
 }
 
-/* Move every node of `from` (flag-free) to the end of `to`; from empties. */
+/* Move node to the end of list, keeping its COLLECTING flag. */
+static void list_move(gc_head *node, gc_head *list)
+{
+    uintptr_t collecting = node->prev & PREV_COLLECTING;
+    list_unlink(node);
+    list_append(node, list);
+    node->prev |= collecting;
+}
+
+/* Move every node of `from` to the end of `to`; from empties.  Each node
+ * keeps its flags. */
 static void list_merge(gc_head *from, gc_head *to)
 {
     if (list_is_empty(from))
         return;
     gc_head *to_last = (gc_head *)to->prev;
-    gc_head *first = (gc_head *)from->next, *last = (gc_head *)from->prev;
+    gc_head *first = next_of(from), *last = (gc_head *)from->prev;
     to_last->next = (uintptr_t)first;
-    first->prev = (uintptr_t)to_last;
+    first->prev = (uintptr_t)to_last | (first->prev & PREV_COLLECTING);
     last->next = (uintptr_t)to;
     to->prev = (uintptr_t)last;
     list_init(from);
 }
 
+/* ---------------------------------------------------------- tracking -- */
+
+/* o (untracked, on the untracked list) joins generation 0.  O(1). */
+static void track(cycle *c, hl_object *o)
+{
+    gc_head *h = head_of(o);
+    list_unlink(h);
+    list_append(h, &c->gen[0].head);
+    *rc_word(o) |= CYCLE_TRACKED;
+    c->tracked++;
+}
+
+/* o (tracked, on a flag-free list) leaves the generations for the
+ * untracked list: no collection examines it until a store tracks it
+ * again.  O(1). */
+static void untrack(cycle *c, hl_object *o)
+{
+    gc_head *h = head_of(o);
+    list_unlink(h);
+    list_append(h, &c->untracked);
+    *rc_word(o) &= ~CYCLE_TRACKED;
+    c->tracked--;
+}
+
+static void visit_may_be_tracked(hl_object **field, void *arg)
+{
+    if (*field != NULL && may_be_tracked(*field))
+        *(int *)arg = 1;
+}
+
+/* Whether some slot of o holds an object that is or may become tracked:
+ * then o may be part of a cycle, now or after a later store.  O(fields). */
+static int holds_trackable(hl_object *o)
+{
+    if (has_own_traverse(o)) {
+        int found = 0;
+        o->type->traverse(o, visit_may_be_tracked, &found);
+        return found;
+    }
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        if (o->refs[i] != NULL && may_be_tracked(o->refs[i]))
+            return 1;
+    return 0;
+}
+
 /* ------------------------------------------------------- validators -- */
 
+#define FLAG_ANY (~(uintptr_t)0)
+
 #ifndef NDEBUG
-/* Every node of `list` links back correctly and carries exactly the given
- * flags (prev_flag on gc_prev, next_flag on gc_next). */
+/* Every node of `list` links back correctly, is tracked and carries
+ * exactly the given flags (prev_flag on gc_prev, next_flag on gc_next;
+ * FLAG_ANY: either). */
 static void validate_list(const gc_head *list, uintptr_t prev_flag, uintptr_t next_flag)
 {
     const gc_head *prev = list;
     for (const gc_head *h = next_of(list); h != list; h = next_of(h)) {
         assert(prev_of(h) == prev);
-        assert((h->prev & PREV_COLLECTING) == prev_flag);
-        assert((h->next & NEXT_UNREACHABLE) == next_flag);
-        assert(is_tracked_kind(object_of((gc_head *)h)));
+        assert(prev_flag == FLAG_ANY || (h->prev & PREV_COLLECTING) == prev_flag);
+        assert(next_flag == FLAG_ANY || (h->next & NEXT_UNREACHABLE) == next_flag);
+        assert(is_tracked(object_of((gc_head *)h)));
         prev = h;
     }
     assert(prev_of(list) == prev);
@@ -273,13 +417,14 @@ static gc_head *merge_younger_generations(cycle *c, int generation)
     return &c->gen[generation].head;
 }
 
-/* Step 2.  Needs: young flag-free.  Does: gc_prev of each object = its count
- * as gc_refs, with COLLECTING; the prev links are lost until step 4 rebuilds
- * them.  Returns the number of objects.  O(young). */
-static size_t update_refs(gc_head *young)
+/* Step 2.  Needs: `set` a list whose gc_next words carry no flag.  Does:
+ * gc_prev of each object = its count as gc_refs, with COLLECTING; the prev
+ * links are lost until step 4 rebuilds them.  Returns the number of
+ * objects.  O(set). */
+static size_t update_refs(gc_head *set)
 {
     size_t n = 0;
-    for (gc_head *h = (gc_head *)young->next; h != young; h = (gc_head *)h->next) {
+    for (gc_head *h = next_of(set); h != set; h = next_of(h)) {
         h->prev = ((uintptr_t)rc_count(object_of(h)) << REFS_SHIFT) | PREV_COLLECTING;
         n++;
     }
@@ -300,10 +445,10 @@ static void visit_decref(hl_object **field, void *arg)
 
 /* Step 3.  Needs: step 2 done.  Does: for every reference from an object of
  * the set to an object of the set, the referent's gc_refs drops by one; what
- * stays above zero is referenced from outside.  O(young + its fields). */
-static void subtract_refs(gc_head *young)
+ * stays above zero is referenced from outside.  O(set + its fields). */
+static void subtract_refs(gc_head *set)
 {
-    for (gc_head *h = (gc_head *)young->next; h != young; h = (gc_head *)h->next) {
+    for (gc_head *h = next_of(set); h != set; h = next_of(h)) {
         hl_object *o = object_of(h);
         if (has_own_traverse(o)) {
             o->type->traverse(o, visit_decref, NULL);
@@ -382,9 +527,49 @@ static size_t move_unreachable(gc_head *young, gc_head *unreachable)
     return reachable;
 }
 
-/* Step 5.  Needs: step 4 done.  Does: the reachable objects join the next
- * generation; a collection of generation 1 adds them to long_lived_pending,
- * a full one resets the long-lived figures (CPython's accounting).  O(1). */
+/* Step 5.  Needs: step 4 done (young flag-free).  Does: untracks each
+ * tuple of young whose slots hold nothing that is or may become tracked
+ * (CPython's untrack_tuples; a tuple holding a tuple that is untracked only
+ * later in the walk waits for the next collection, as there).  Returns the
+ * number untracked.  O(young + tuples' fields). */
+static size_t untrack_tuples(cycle *c, gc_head *young)
+{
+    size_t n = 0;
+    for (gc_head *h = next_of(young), *next; h != young; h = next) {
+        next = next_of(h);
+        hl_object *o = object_of(h);
+        if (kind_of(o) == HL_KIND_TUPLE && !holds_trackable(o)) {
+            untrack(c, o);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Part of step 6, full collections only (untracking dicts in young
+ * collections would make building a large dict quadratic: CPython issue
+ * #14775).  Needs: young flag-free.  Does: untracks each dict of young
+ * holding nothing that is or may become tracked.  Returns the number
+ * untracked.  O(young + dicts' fields). */
+static size_t untrack_dicts(cycle *c, gc_head *young)
+{
+    size_t n = 0;
+    for (gc_head *h = next_of(young), *next; h != young; h = next) {
+        next = next_of(h);
+        hl_object *o = object_of(h);
+        if (kind_of(o) == HL_KIND_DICT && !holds_trackable(o)) {
+            untrack(c, o);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* Step 6.  Needs: step 5 done; `survivors` the objects left in young.
+ * Does: the reachable objects join the next generation; a collection of
+ * generation 1 adds them to long_lived_pending; a full one untracks dicts
+ * and resets the long-lived figures to what stays tracked (CPython's
+ * accounting).  O(1), or O(young) for a full collection. */
 static void move_survivors(cycle *c, gc_head *young, gc_head *old, int generation,
                            size_t survivors)
 {
@@ -393,9 +578,59 @@ static void move_survivors(cycle *c, gc_head *young, gc_head *old, int generatio
             c->long_lived_pending += (int64_t)survivors;
         list_merge(young, old);
     } else {
+        survivors -= untrack_dicts(c, young);
         c->long_lived_pending = 0;
         c->long_lived_total = (int64_t)survivors;
     }
+}
+
+static void visit_move(hl_object **field, void *arg)
+{
+    if (*field == NULL)
+        return;
+    gc_head *h = head_of(*field);
+    if (is_collecting(h)) {
+        list_unlink(h);
+        list_append(h, arg); /* COLLECTING dropped: out of the garbage */
+    }
+}
+
+/* Step 7b (move_legacy_finalizer_reachable).  Needs: step 7a done.  Does:
+ * moves every garbage object reachable from `finalizers` onto it (the list
+ * is its own queue).  Returns the list's final length.  O(finalizers +
+ * their fields). */
+static size_t move_legacy_finalizer_reachable(gc_head *finalizers)
+{
+    size_t n = 0;
+    for (gc_head *h = next_of(finalizers); h != finalizers; h = next_of(h)) {
+        hl_object_traverse(object_of(h), visit_move, finalizers);
+        n++;
+    }
+    return n;
+}
+
+/* Step 7.  Needs: step 6 done.  Does: clears UNREACHABLE on the garbage's
+ * gc_next words and moves each garbage object whose type has a legacy
+ * finalizer, then everything it reaches, to `finalizers`, flag-free: they
+ * are uncollectable.  Returns how many moved.  O(1) when no object with a
+ * legacy finalizer was ever made (the flags then stay: later steps mask
+ * them), else O(garbage + fields). */
+static size_t move_legacy_finalizers(cycle *c, gc_head *unreachable, gc_head *finalizers)
+{
+    list_init(finalizers);
+    if (!c->legacy_seen)
+        return 0;
+    unreachable->next &= ~NEXT_UNREACHABLE;
+    for (gc_head *h = next_of(unreachable), *next; h != unreachable; h = next) {
+        next = next_of(h);
+        h->next &= ~NEXT_UNREACHABLE;
+        hl_object *o = object_of(h);
+        if (o->type != NULL && o->type->legacy_del != NULL) {
+            list_unlink(h);
+            list_append(h, finalizers);
+        }
+    }
+    return move_legacy_finalizer_reachable(finalizers);
 }
 
 /* Whether a queued weak reference is itself garbage of this collection. */
@@ -405,13 +640,14 @@ static int weakref_is_garbage(hl_object *w, void *arg)
     return is_collecting(head_of(w));
 }
 
-/* Step 6.  Needs: step 5 done (the reachable objects are out of the set).
- * Does: unlinks every garbage weak reference from its referent (it must
- * never fire), clears every weak reference to a garbage object, and only
- * then runs the callbacks of the cleared references that are reachable,
- * each held alive by a reference of ours meanwhile.  Callbacks may run
- * arbitrary mutator code (no collection starts while one runs).  O(1) when
- * no weak reference exists, else O(unreachable + weak references). */
+/* Step 8.  Needs: step 7 done (only the collectable garbage has
+ * COLLECTING).  Does: unlinks every garbage weak reference from its
+ * referent (it must never fire), clears every weak reference to a garbage
+ * object, and only then runs the callbacks of the cleared references that
+ * are not garbage, each held alive by a reference of ours meanwhile.
+ * Callbacks may run arbitrary mutator code; they cannot reach the garbage
+ * (every weak reference to it reads NULL).  O(1) when no weak reference
+ * exists, else O(garbage + weak references). */
 static void handle_weakrefs(cycle *c, gc_head *unreachable)
 {
     if (c->weakrefs_alive == 0)
@@ -438,6 +674,69 @@ static void handle_weakrefs(cycle *c, gc_head *unreachable)
     }
 }
 
+/* Step 9.  Needs: step 8 done.  Does: calls the finalizer of each garbage
+ * object not finalized before, setting its finalized bit first and holding
+ * it by a reference of ours during the call (CPython's finalize_garbage).
+ * Each object moves to a `seen` list before its finalizer runs, so the walk
+ * survives finalizers that free garbage (a freed object leaves whichever
+ * list holds it); `seen` then becomes the garbage again, COLLECTING kept
+ * and UNREACHABLE cleared.  Returns the number of finalizers that ran
+ * meanwhile, by this walk or by deaths it caused (rc.h).  O(1) when no
+ * object with a finalizer was ever made, else O(garbage) plus the
+ * finalizers. */
+static uint64_t finalize_garbage(cycle *c, gc_head *unreachable)
+{
+    if (!c->finalizers_seen)
+        return 0;
+    uint64_t before = c->heap.finalizers_run;
+    gc_head seen;
+    list_init(&seen);
+    while (!list_is_empty(unreachable)) {
+        gc_head *h = next_of(unreachable);
+        hl_object *o = object_of(h);
+        list_move(h, &seen);
+        const hl_type *t = o->type;
+        if (t == NULL || t->finalize == NULL || (*rc_word(o) & RC_FINALIZED))
+            continue;
+        *rc_word(o) |= RC_FINALIZED;
+        c->heap.finalizers_run++;
+        rc_incref(o);
+        t->finalize(&c->heap.self, o);
+        rc_decref(&c->heap, o);
+    }
+    unreachable->next &= ~NEXT_UNREACHABLE;
+    list_merge(&seen, unreachable);
+    return c->heap.finalizers_run - before;
+}
+
+/* Step 10.  Needs: step 9 done; `finalized` what it returned, `garbage`
+ * the length of `unreachable` before step 8.  Does: steps 2-4 over the
+ * garbage alone (CPython 3.11's handle_resurrected_objects): an object a
+ * finalizer made referenced from outside the garbage is reachable again,
+ * with everything it reaches; those move to `old`, flag-free, and survive.
+ * What remains moves to `final`, as step 4 leaves an unreachable list.
+ * Without a finalizer run nothing can have been resurrected or freed, and
+ * the garbage moves to `final` as it is.  Returns the number of objects in
+ * `final`.  O(1), or O(garbage + its fields) after finalizers ran. */
+static size_t handle_resurrected_objects(cycle *c, gc_head *unreachable, gc_head *final,
+                                         gc_head *old, uint64_t finalized, size_t garbage)
+{
+    if (finalized == 0) {
+        list_init(final);
+        list_merge(unreachable, final);
+        return garbage;
+    }
+    validate_list(unreachable, PREV_COLLECTING, 0);
+    size_t n = update_refs(unreachable);
+    subtract_refs(unreachable);
+    size_t resurrected = move_unreachable(unreachable, final);
+    validate_list(unreachable, 0, 0);
+    validate_list(final, PREV_COLLECTING, NEXT_UNREACHABLE);
+    c->heap.resurrected += resurrected;
+    list_merge(unreachable, old);
+    return n - resurrected;
+}
+
 static void visit_clear(hl_object **field, void *arg)
 {
     hl_object *v = *field;
@@ -447,17 +746,18 @@ static void visit_clear(hl_object **field, void *arg)
     }
 }
 
-/* Step 7.  Needs: step 6 done.  Does: for each garbage object in turn, held
- * by a reference of ours, sets every field to NULL dropping its reference
- * (CPython's tp_clear); reference counting then frees the object and its
- * cycle, each dead object leaving the list as it dies.  One still alive
- * after its clearing (held by garbage not yet cleared) moves to `old`,
- * flag-free, and dies when that garbage is cleared.  Returns with
- * `unreachable` empty.  O(garbage + its fields). */
-static void delete_garbage(cycle *c, gc_head *unreachable, gc_head *old)
+/* Step 11.  Needs: step 10 done.  Does: for each garbage object in turn,
+ * held by a reference of ours, sets every field to NULL dropping its
+ * reference (CPython's tp_clear); reference counting then frees the object
+ * and its cycle, each dead object leaving the list as it dies (finalizers
+ * do not run again: all are finalized).  One still alive after its
+ * clearing (held by garbage not yet cleared) moves to `old`, flag-free, and
+ * dies when that garbage is cleared.  Returns with `final` empty.
+ * O(garbage + its fields). */
+static void delete_garbage(cycle *c, gc_head *final, gc_head *old)
 {
-    while (!list_is_empty(unreachable)) {
-        gc_head *h = next_of(unreachable);
+    while (!list_is_empty(final)) {
+        gc_head *h = next_of(final);
         hl_object *o = object_of(h);
         rc_incref(o);
         if (has_own_traverse(o)) {
@@ -472,25 +772,67 @@ static void delete_garbage(cycle *c, gc_head *unreachable, gc_head *old)
             }
         }
         rc_decref(&c->heap, o);
-        if (next_of(unreachable) == h) {
+        if (next_of(final) == h) {
             list_unlink(h);
             list_append(h, old);
         }
     }
 }
 
-/* Step 8.  Per-generation statistics, as gc.get_stats(), and the pause. */
-static void record_collection(cycle *c, int generation, size_t collected, uint64_t start_ns)
+/* Keep o on the garbage list with a reference of ours.  Returns 0, or -1
+ * when the list cannot grow (o then stays in the old generation only, and
+ * a later collection finds it uncollectable again). */
+static int garbage_append(garbage_list *g, hl_object *o)
+{
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        hl_object **items = hl_untracked_alloc(cap * sizeof *items);
+        if (items == NULL)
+            return -1;
+        for (size_t i = 0; i < g->n; i++)
+            items[i] = g->items[i];
+        hl_untracked_free(g->items, g->cap * sizeof *items);
+        g->items = items;
+        g->cap = cap;
+    }
+    rc_incref(o);
+    g->items[g->n++] = o;
+    return 0;
+}
+
+/* Step 12.  Needs: step 11 done (which may have freed some of
+ * `finalizers`: a legacy object held only by collected garbage dies by its
+ * count).  Does: counts what is left, keeps each one with a legacy
+ * finalizer on the garbage list, and moves them all to `old`, flag-free.
+ * Returns the number uncollectable.  O(finalizers). */
+static size_t handle_legacy_finalizers(cycle *c, gc_head *finalizers, gc_head *old)
+{
+    size_t n = 0;
+    for (gc_head *h = next_of(finalizers); h != finalizers; h = next_of(h)) {
+        hl_object *o = object_of(h);
+        if (o->type != NULL && o->type->legacy_del != NULL)
+            (void)garbage_append(&c->garbage, o);
+        n++;
+    }
+    list_merge(finalizers, old);
+    return n;
+}
+
+/* Step 13.  Per-generation statistics, as gc.get_stats(), and the pause. */
+static void record_collection(cycle *c, int generation, size_t collected, size_t uncollectable,
+                              uint64_t start_ns)
 {
     c->collections[generation]++;
     c->collected[generation] += collected;
+    c->uncollectable[generation] += uncollectable;
     hl_pause_record(&c->pauses, (double)(hl_now_ns() - start_ns));
 }
 
-/* Collect generation `generation` (0..2): the algorithm, one step per call.
- * Needs: no collection running.  Returns the number of objects found
- * unreachable (all of which are freed: there are no finalizers).  O(objects
- * of generations 0..g + their fields + garbage). */
+/* Collect generation `generation` (0..2): the algorithm, one step per call
+ * (CPython 3.11's gc_collect_main).  Needs: no collection running.  Returns
+ * the number of objects collected (the final garbage).  O(objects of
+ * generations 0..g + their fields + garbage), plus what finalizers and
+ * callbacks cost. */
 static size_t gc_collect_generation(cycle *c, int generation)
 {
     uint64_t start = hl_now_ns();
@@ -505,17 +847,29 @@ static size_t gc_collect_generation(cycle *c, int generation)
     subtract_refs(young);
     validate_refs_subtracted(young);
     gc_head unreachable;
-    size_t survivors = move_unreachable(young, &unreachable);
+    size_t reachable = move_unreachable(young, &unreachable);
+    size_t garbage = objects - reachable;
     validate_list(young, 0, 0);
     validate_list(&unreachable, PREV_COLLECTING, NEXT_UNREACHABLE);
 
+    size_t survivors = reachable - untrack_tuples(c, young);
     move_survivors(c, young, old, generation, survivors);
+
+    gc_head finalizers;
+    garbage -= move_legacy_finalizers(c, &unreachable, &finalizers);
+    validate_list(&finalizers, 0, 0);
+    validate_list(&unreachable, PREV_COLLECTING, FLAG_ANY);
+
     handle_weakrefs(c, &unreachable);
-    delete_garbage(c, &unreachable, old);
+    uint64_t finalized = finalize_garbage(c, &unreachable);
+    gc_head final;
+    size_t collected =
+        handle_resurrected_objects(c, &unreachable, &final, old, finalized, garbage);
+    delete_garbage(c, &final, old);
+    size_t uncollectable = handle_legacy_finalizers(c, &finalizers, old);
     validate_sentinel(old);
 
-    size_t collected = objects - survivors;
-    record_collection(c, generation, collected, start);
+    record_collection(c, generation, collected, uncollectable, start);
     c->collecting = 0;
     return collected;
 }
@@ -537,11 +891,14 @@ static void collect_generations(cycle *c)
 
 /* --------------------------------------------------------- the ops -- */
 
+/* o died (rc.h): off its list and out of every count. */
 static void cycle_unregister(rc_heap *h, hl_object *o)
 {
     cycle *c = (cycle *)h;
     list_unlink(head_of(o));
-    if (is_tracked_kind(o)) {
+    if (is_tracked(o))
+        c->tracked--;
+    if (is_trackable_kind(o->type, o->nrefs)) {
         if (c->gen[0].count > 0)
             c->gen[0].count--;
         if (o->type == &hl_weakref_type)
@@ -559,6 +916,7 @@ static int cycle_init(void **ctx, const hl_allocator *alloc, const hl_gc_config 
         return -ENOMEM;
     }
     c->heap.alloc = alloc;
+    c->heap.self = (hl_gc){hl_cycle_collector(), c};
     c->heap.prefix = CYCLE_PREFIX;
     c->heap.unregister = cycle_unregister;
     for (int i = 0; i < HL_GC_GENERATIONS; i++) {
@@ -580,26 +938,29 @@ static void free_list(cycle *c, gc_head *list)
     }
 }
 
-/* Free every object still alive, without callbacks or count changes. */
+/* Free every object still alive (the garbage list's included), without
+ * finalizers, callbacks or count changes. */
 static void cycle_fini(void *ctx)
 {
     cycle *c = ctx;
     for (int i = 0; i < HL_GC_GENERATIONS; i++)
         free_list(c, &c->gen[i].head);
     free_list(c, &c->untracked);
+    hl_untracked_free(c->garbage.items, c->garbage.cap * sizeof *c->garbage.items);
     hl_pause_free(&c->pauses);
     hl_weak_table_fini(c->heap.weak);
     hl_untracked_free(c, sizeof *c);
 }
 
-/* A new object, count 1.  A tracked one counts toward generation 0 first,
- * and may start a collection (before the allocation, so the collection can
- * return memory first). */
+/* A new object, count 1.  One that can be tracked counts toward generation
+ * 0 first, and may start a collection (before the allocation, so the
+ * collection can return memory first).  It starts tracked unless it is a
+ * dict (see Tracking). */
 static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size)
 {
     cycle *c = ctx;
-    int tracked = nrefs > 0 || t == &hl_weakref_type;
-    if (tracked) {
+    int trackable = is_trackable_kind(t, nrefs);
+    if (trackable) {
         c->gen[0].count++;
         if (c->gen[0].threshold > 0 && c->gen[0].count > c->gen[0].threshold && !c->collecting)
             collect_generations(c);
@@ -607,20 +968,44 @@ static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, 
     size_t size = hl_object_size(nrefs, data_size);
     char *block = hl_alloc(c->heap.alloc, CYCLE_PREFIX + size);
     if (block == NULL) {
-        if (tracked && c->gen[0].count > 0)
+        if (trackable && c->gen[0].count > 0)
             c->gen[0].count--;
         return NULL;
     }
     hl_object *o = (hl_object *)(void *)(block + CYCLE_PREFIX);
     rc_init_object(o, size, t, nrefs, data_size);
-    list_append(head_of(o), tracked ? &c->gen[0].head : &c->untracked);
+    if (trackable && (t == NULL || t->kind != HL_KIND_DICT)) {
+        *rc_word(o) |= CYCLE_TRACKED;
+        c->tracked++;
+        list_append(head_of(o), &c->gen[0].head);
+    } else {
+        list_append(head_of(o), &c->untracked);
+    }
+    if (t != NULL && (t->finalize != NULL || t->legacy_del != NULL)) {
+        c->finalizers_seen |= t->finalize != NULL;
+        c->legacy_seen |= t->legacy_del != NULL;
+    }
     c->heap.allocated++;
     return o;
+}
+
+/* A store into an untracked container (CPython's MAINTAIN_TRACKING): a
+ * dict that receives a value that is or may become tracked is tracked
+ * again.  A tuple never is (see Tracking). */
+static void maintain_tracking(cycle *c, hl_object *o, hl_object *value)
+{
+    if (!may_be_tracked(value))
+        return;
+    assert(kind_of(o) != HL_KIND_TUPLE && "a tuple was written after a collection untracked it");
+    if (kind_of(o) == HL_KIND_DICT)
+        track(c, o);
 }
 
 static void cycle_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
 {
     cycle *c = ctx;
+    if (value != NULL && !is_tracked(o))
+        maintain_tracking(c, o, value);
     rc_store(&c->heap, o, field, value);
 }
 
@@ -643,7 +1028,8 @@ static void cycle_free_object(void *ctx, hl_object *o)
 }
 
 /* gc.collect(generation): -1 (or anything out of range) is a full
- * collection.  Ignored while a collection runs (from a weak callback). */
+ * collection.  Ignored while a collection runs (from a weak callback or a
+ * finalizer). */
 static void cycle_collect(void *ctx, int generation)
 {
     cycle *c = ctx;
@@ -688,6 +1074,9 @@ static void cycle_stats(void *ctx, hl_gc_stats *out)
     out->objects_freed = c->heap.freed;
     out->weakrefs_cleared = c->heap.weak_cleared;
     out->callbacks_run = c->heap.callbacks_run;
+    out->finalizers_run = c->heap.finalizers_run;
+    out->resurrected = c->heap.resurrected;
+    out->tracked_objects = c->tracked;
     hl_pause_summary(&c->pauses, out);
     out->own_live_bytes = out->own_heap_bytes = -1;
 }
@@ -695,7 +1084,7 @@ static void cycle_stats(void *ctx, hl_gc_stats *out)
 static const hl_collector_ops cycle_ops = {
     .name = "cycle",
     .description = "reference counting + CPython 3.11/3.12's generational cycle collector",
-    .flags = HL_GC_FREES_CYCLES,
+    .flags = HL_GC_FREES_CYCLES | HL_GC_FINALIZES,
     .unavailable = NULL,
     .init = cycle_init,
     .fini = cycle_fini,

@@ -12,14 +12,23 @@
  *     live bytes after finish);
  *   - weak references work: freeing an object clears the weak references
  *     to it and runs their callbacks right away (newest first), and freeing
- *     a weak reference unlinks it from its target.
+ *     a weak reference unlinks it from its target;
+ *   - finalizers run: free_object calls the type's finalize first (while
+ *     the object and its weak references are intact), then clears the weak
+ *     references and runs their callbacks, then calls its legacy_del, then
+ *     frees: the order of a death under refcount.  Each runs once, because
+ *     an object is freed once.  A finalizer cannot resurrect: retain is a
+ *     no-op here and the workload's free is final, as a C destructor
+ *     cannot cancel free() (a finalizer that stores the object somewhere
+ *     leaves a dangling pointer, the workload's bug).  A finalizer may free
+ *     other objects, as a destructor frees what its object owns.
  *
  * Layout of an allocation (prefix: 8 bytes, the least that keeps objects
  * 8-aligned):
  *
  *     +-----------------+-------------------------------+
- *     | index (hi 32)   | hl_object ...                 |
- *     | unused (lo 32)  |                               |
+ *     | index (62..32)  | hl_object ...                 |
+ *     | unused (rest)   |                               |
  *     +-----------------+-------------------------------+
  *     ^ from the allocator, size 8 + hl_object_size(nrefs, data_size)
  *
@@ -54,7 +63,8 @@ typedef struct manual {
     objset live;
     unsigned callback_depth; /* nesting of weak-callback runs in progress */
     hl_object *deferred;     /* weak references freed during callbacks */
-    uint64_t allocated, freed, weak_cleared, callbacks_run;
+    hl_gc self;              /* this collector, as finalizers receive it */
+    uint64_t allocated, freed, weak_cleared, callbacks_run, finalizers_run;
 } manual;
 
 static size_t manual_block_size(const hl_object *o)
@@ -75,6 +85,7 @@ static int manual_init(void **ctx, const hl_allocator *alloc, const hl_gc_config
     if (m == NULL)
         return -ENOMEM;
     m->alloc = alloc;
+    m->self = (hl_gc){hl_manual_collector(), m};
     if (hl_weak_table_init(&m->weak) != 0) {
         hl_untracked_free(m, sizeof *m);
         return -ENOMEM;
@@ -156,12 +167,18 @@ static void manual_clear_weakrefs(manual *m, hl_object *o)
     }
 }
 
-/* Free o now: weak references to it are cleared (callbacks run), and if it
- * is a weak reference it leaves its target's list.  Its referents are not
- * touched.  Cost: O(1) plus the weak references involved. */
+/* Free o now: its finalizer runs, weak references to it are cleared
+ * (callbacks run), its legacy finalizer runs, and if it is a weak
+ * reference it leaves its target's list.  Its referents are not touched.
+ * Cost: O(1) plus the finalizers and weak references involved. */
 static void manual_free_object(void *ctx, hl_object *o)
 {
     manual *m = ctx;
+    const hl_type *t = o->type;
+    if (t != NULL && t->finalize != NULL) {
+        m->finalizers_run++;
+        t->finalize(&m->self, o);
+    }
     if (o->type == &hl_weakref_type) {
         hl_weak_detach(m->weak, o);
         if (m->callback_depth > 0) {
@@ -175,6 +192,8 @@ static void manual_free_object(void *ctx, hl_object *o)
     }
     if (hl_weak_has(m->weak, o))
         manual_clear_weakrefs(m, o);
+    if (t != NULL && t->legacy_del != NULL)
+        t->legacy_del(&m->self, o);
     objset_remove(&m->live, o);
     manual_release_memory(m, o);
 }
@@ -214,6 +233,7 @@ static void manual_stats(void *ctx, hl_gc_stats *out)
     out->objects_freed = m->freed;
     out->weakrefs_cleared = m->weak_cleared;
     out->callbacks_run = m->callbacks_run;
+    out->finalizers_run = m->finalizers_run;
     out->pauses = 0;
     out->pause_p50_ns = out->pause_p99_ns = -1;
     out->own_live_bytes = out->own_heap_bytes = -1;
@@ -222,7 +242,7 @@ static void manual_stats(void *ctx, hl_gc_stats *out)
 static const hl_collector_ops manual_ops = {
     .name = "manual",
     .description = "explicit free by the workload, as in C (8-byte prefix)",
-    .flags = HL_GC_MANUAL,
+    .flags = HL_GC_MANUAL | HL_GC_FINALIZES,
     .unavailable = NULL,
     .init = manual_init,
     .fini = manual_fini,

@@ -4,9 +4,9 @@
  * left behind.  Private to collectors/.
  *
  * A dense array of object pointers in untracked memory; each object keeps
- * its own index in the high 32 bits of the 8-byte word just before it (the
- * last word of the collector's prefix; refcount keeps its count in the low
- * 32 bits of the same word).  Adding appends; removing moves the last
+ * its own index in bits 32..62 of the 8-byte word just before it (the last
+ * word of the collector's prefix; refcount keeps its count in the low 32
+ * bits of the same word, and rc.h its finalized flag in bit 63).  Adding appends; removing moves the last
  * element into the hole and rewrites that element's index: O(1) both ways.
  *
  * Why not a doubly linked list through the prefix: that costs 16 bytes in
@@ -18,7 +18,7 @@
  *
  * Tunables (invariants):
  *   OBJSET_MIN   first capacity, in objects; the array doubles when full.
- *   OBJSET_MAX   at most 2^32 - 1 live objects: the index must fit 32 bits.
+ *   OBJSET_MAX   at most 2^31 - 1 live objects: the index must fit 31 bits.
  */
 #ifndef HEAPLAB_OBJSET_H
 #define HEAPLAB_OBJSET_H
@@ -29,14 +29,15 @@
 #include "collectors/collector.h"
 
 #define OBJSET_MIN ((size_t)4096)
-#define OBJSET_MAX ((size_t)UINT32_MAX)
+#define OBJSET_MAX ((size_t)INT32_MAX)
+#define OBJSET_INDEX_MASK (UINT64_C(0x7fffffff) << 32)
 
 typedef struct objset {
     hl_object **items; /* items[0..n): every live object, in no useful order */
     size_t n, cap;
 } objset;
 
-/* The word before o: index above, the owner's own 32 bits below. */
+/* The word before o: the index in bits 32..62, the rest the owner's. */
 static inline uint64_t *objset_word(hl_object *o)
 {
     return (uint64_t *)(void *)o - 1;
@@ -45,7 +46,7 @@ static inline uint64_t *objset_word(hl_object *o)
 static inline void objset_set_index(hl_object *o, size_t i)
 {
     uint64_t *w = objset_word(o);
-    *w = (*w & UINT32_MAX) | ((uint64_t)i << 32);
+    *w = (*w & ~OBJSET_INDEX_MASK) | ((uint64_t)i << 32);
 }
 
 /* Make room for one more object.  Returns 0, or -1 when the array cannot
@@ -78,7 +79,7 @@ static inline void objset_add(objset *s, hl_object *o)
 /* Remove o, a member.  Its word's index bits are left stale. */
 static inline void objset_remove(objset *s, hl_object *o)
 {
-    size_t i = (size_t)(*objset_word(o) >> 32);
+    size_t i = (size_t)((*objset_word(o) & OBJSET_INDEX_MASK) >> 32);
     hl_object *last = s->items[--s->n];
     s->items[i] = last;
     objset_set_index(last, i);

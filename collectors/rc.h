@@ -21,11 +21,37 @@
  * that happen while the loop runs (from referents, or from weak-reference
  * callbacks) just push; the running loop takes them.
  *
- * Tearing down one object, in CPython's order (subtype_dealloc): clear the
- * weak references to it and run their callbacks newest first, while its
- * fields are still intact; if it is itself a weak reference, unlink it from
- * its target; drop its references; free its memory (sized:
- * prefix + hl_object_size()).
+ * Death, in CPython's order (subtype_dealloc), when the count reaches zero:
+ *   1. rc_call_finalizer  the type's finalize (PEP 442), once per object:
+ *      the object is held by a reference of ours while it runs, and if
+ *      anything else holds it afterwards it was resurrected and lives on
+ *      (its weak references untouched);
+ *   2. rc_clear_weakrefs  every weak reference to it reads NULL from here
+ *      on; then their callbacks run, newest first;
+ *   3. the legacy finalizer (tp_del), under the same rule as 1 (called again
+ *      should a resurrected object die again, as CPython does);
+ *   4. off the collector's books (`unregister`), and onto the dying stack.
+ * All of this happens at once, when the count reaches zero, even in the
+ * middle of another object's teardown: so no object ever waits on the
+ * dying stack with weak references that still read it, and a callback or
+ * finalizer that calls weak_get gets either NULL or an object whose count
+ * is above zero, which it may retain.  Only the recursive part, dropping
+ * the references the dead object holds, is deferred to the loop.  Deaths
+ * caused by a finalizer or callback push like any other (the caller's
+ * loop takes them), so finalizers and callbacks never nest inside a
+ * teardown deeper than they nest inside each other.
+ *
+ * The finalized bit.  Bit 63 of the rc word (RC_FINALIZED) records that
+ * the finalizer has run, CPython's _PyGC_FINALIZED: set before the call,
+ * never cleared, so no object is finalized twice whether it dies by count
+ * or, under cycle, in a collection.  CPython keeps the bit in the GC
+ * header's gc_prev; heaplab keeps it here so the death path shared by both
+ * collectors can read it.  The collector's half of the word is therefore
+ * bits 32..62.
+ *
+ * Tearing down one dead object (rc_dealloc): if it is not a weak reference
+ * (a weak reference was detached as it died), drop its references; free
+ * its memory (sized: prefix + hl_object_size()).
  *
  * Weak references queued for a callback are kept alive by a reference of
  * ours while callbacks run, as CPython does, so a callback that drops
@@ -51,13 +77,18 @@ typedef void (*rc_unregister_fn)(rc_heap *h, hl_object *o);
 
 struct rc_heap {
     const hl_allocator *alloc;
+    hl_gc self;                  /* this collector, as finalizers receive it */
     hl_weak_table *weak;
     size_t prefix;               /* bytes before each object; the rc word ends it */
     rc_unregister_fn unregister;
     hl_object *dying;            /* stack of dead objects awaiting teardown */
-    int tearing_down;            /* the teardown loop is running */
+    int tearing_down;            /* the teardown loop, or a death's finalizers and
+                                    callbacks, are running: deaths only push */
     uint64_t allocated, freed, weak_cleared, callbacks_run;
+    uint64_t finalizers_run, resurrected;
 };
+
+#define RC_FINALIZED (UINT64_C(1) << 63)
 
 static inline uint64_t *rc_word(hl_object *o)
 {
@@ -116,12 +147,50 @@ static inline void rc_clear_weakrefs(rc_heap *h, hl_object *o)
     }
 }
 
-/* Tear down o, unregistered and off the dying stack: weak references,
- * referents, memory. */
-static inline void rc_dealloc(rc_heap *h, hl_object *o)
+/* Call fn on o, whose count is zero, holding a reference of ours
+ * meanwhile.  Returns 1 when o is still dead afterwards, 0 when fn
+ * resurrected it (something else now holds a reference). */
+static inline int rc_call_holding(rc_heap *h, hl_object *o,
+                                  void (*fn)(const hl_gc *, hl_object *))
 {
+    ++*rc_word(o);
+    fn(&h->self, o);
+    assert(rc_count(o) > 0);
+    if ((uint32_t)--*rc_word(o) == 0)
+        return 1;
+    h->resurrected++;
+    return 0;
+}
+
+/* Step 1 of a death: o's finalizer, unless it ran before.  Returns 1 when
+ * o is still dead, 0 when the finalizer resurrected it. */
+static inline int rc_call_finalizer(rc_heap *h, hl_object *o)
+{
+    if (*rc_word(o) & RC_FINALIZED)
+        return 1;
+    *rc_word(o) |= RC_FINALIZED;
+    h->finalizers_run++;
+    return rc_call_holding(h, o, o->type->finalize);
+}
+
+/* Steps 1-3 of a death, for an object whose type has a finalizer or that
+ * has weak references. */
+static inline int rc_call_rites(rc_heap *h, hl_object *o)
+{
+    const hl_type *t = o->type;
+    if (t != NULL && t->finalize != NULL && !rc_call_finalizer(h, o))
+        return 0;
     if (hl_weak_has(h->weak, o))
         rc_clear_weakrefs(h, o);
+    if (t != NULL && t->legacy_del != NULL && !rc_call_holding(h, o, t->legacy_del))
+        return 0;
+    return 1;
+}
+
+/* Tear down o, dead, unregistered and off the dying stack: its references,
+ * its memory. */
+static inline void rc_dealloc(rc_heap *h, hl_object *o)
+{
     if (o->type != &hl_weakref_type) /* a weak reference was detached when it died */
         rc_drop_referents(h, o);
     hl_free(h->alloc, (char *)o - h->prefix, rc_block_size(h, o));
@@ -141,12 +210,44 @@ static inline void rc_teardown(rc_heap *h)
     h->tearing_down = 0;
 }
 
-/* o's count just reached zero.  A weak reference leaves its target's list
- * at once: if the target dies later in the same cascade, a dead weak
+/* Steps 1-3 of o's death, with tearing_down set while they run, so that
+ * deaths inside finalizers and callbacks only push.  Returns 1 when o is
+ * to be torn down (tearing_down is then as it was), 0 when it was
+ * resurrected (what died meanwhile is torn down by then, or will be by
+ * the loop already running). */
+static inline int rc_last_rites(rc_heap *h, hl_object *o)
+{
+    int outermost = !h->tearing_down;
+    h->tearing_down = 1;
+    int dead = rc_call_rites(h, o);
+    if (outermost) {
+        if (!dead)
+            rc_teardown(h);
+        h->tearing_down = 0;
+    }
+    return dead;
+}
+
+/* Whether a death of o runs code beyond the collector's own: a finalizer,
+ * or weak references (one load when none exist). */
+static inline int rc_needs_last_rites(const rc_heap *h, const hl_object *o)
+{
+    const hl_type *t = o->type;
+    return (t != NULL && (t->finalize != NULL || t->legacy_del != NULL)) ||
+           hl_weak_has(h->weak, o);
+}
+
+/* o's count just reached zero: its last rites at once (finalizers, weak
+ * references cleared, callbacks), then, unless resurrected, off the books
+ * and onto the dying stack.  A weak reference leaves its target's list at
+ * once: if the target dies later in the same cascade, a dead weak
  * reference must get no callback (and its count word, which now links the
- * dying stack, must not be touched). */
+ * dying stack, must not be touched).  The outermost death runs the
+ * teardown loop. */
 static inline void rc_object_died(rc_heap *h, hl_object *o)
 {
+    if (rc_needs_last_rites(h, o) && !rc_last_rites(h, o))
+        return; /* resurrected */
     if (o->type == &hl_weakref_type)
         hl_weak_detach(h->weak, o);
     h->unregister(h, o);

@@ -2,9 +2,11 @@
  * refcount.c - `--collector=refcount`: plain reference counting, as CPython
  * with the cycle collector switched off (gc.disable()).
  *
- * An object dies the moment its last reference goes: the weak references to
- * it are cleared and their callbacks run (newest first), its referents lose
- * a reference, its memory goes back to the allocator.  Deaths cascade
+ * An object dies the moment its last reference goes: its type's finalizer
+ * runs (once in the object's life; it may resurrect the object), the weak
+ * references to it are cleared and their callbacks run (newest first), its
+ * legacy finalizer runs, its referents lose a reference, its memory goes
+ * back to the allocator (rc.h has the order and why).  Deaths cascade
  * iteratively, never recursively (rc.h), so releasing the head of a
  * ten-million-node list is as safe as releasing one object.  Cycles never
  * reach zero and leak: they stay allocated until fini, which is exactly the
@@ -13,8 +15,9 @@
  * Layout of an allocation (prefix: 8 bytes):
  *
  *     +-----------------+-------------------------------+
- *     | index (hi 32)   | hl_object ...                 |
- *     | count (lo 32)   |                               |
+ *     | finalized (63)  | hl_object ...                 |
+ *     | index (62..32)  |                               |
+ *     | count (31..0)   |                               |
  *     +-----------------+-------------------------------+
  *     ^ from the allocator, size 8 + hl_object_size(nrefs, data_size)
  *
@@ -29,7 +32,7 @@
  * set removal, the weak-table check (one load when no weak references
  * exist), one decref per field and the free; measured (pool, 2-field
  * objects) a new object plus its death cost about 20-26 ns, against 8-9 ns
- * for the allocator's own alloc + free.  Limits: 2^32 - 1 live objects,
+ * for the allocator's own alloc + free.  Limits: 2^31 - 1 live objects,
  * counts below 2^32.
  */
 #include "collectors/collector.h"
@@ -64,6 +67,7 @@ static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_conf
         return -ENOMEM;
     }
     r->heap.alloc = alloc;
+    r->heap.self = (hl_gc){hl_refcount_collector(), r};
     r->heap.prefix = REFCOUNT_PREFIX;
     r->heap.unregister = refcount_unregister;
     *ctx = r;
@@ -71,7 +75,7 @@ static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_conf
 }
 
 /* Free every object still alive (leaked cycles, objects the workload still
- * holds) without running callbacks or touching counts. */
+ * holds) without running finalizers or callbacks or touching counts. */
 static void refcount_fini(void *ctx)
 {
     refcount *r = ctx;
@@ -159,6 +163,8 @@ static void refcount_stats(void *ctx, hl_gc_stats *out)
     out->objects_freed = r->heap.freed;
     out->weakrefs_cleared = r->heap.weak_cleared;
     out->callbacks_run = r->heap.callbacks_run;
+    out->finalizers_run = r->heap.finalizers_run;
+    out->resurrected = r->heap.resurrected;
     out->pauses = 0;
     out->pause_p50_ns = out->pause_p99_ns = -1;
     out->own_live_bytes = out->own_heap_bytes = -1;
@@ -167,7 +173,7 @@ static void refcount_stats(void *ctx, hl_gc_stats *out)
 static const hl_collector_ops refcount_ops = {
     .name = "refcount",
     .description = "reference counting, cycles leak (CPython with gc.disable())",
-    .flags = 0,
+    .flags = HL_GC_FINALIZES,
     .unavailable = NULL,
     .init = refcount_init,
     .fini = refcount_fini,

@@ -380,6 +380,12 @@ static void cell_run_figures(const cell *cl, const run_outcome *run, figure_sink
         put(to, "weakrefs_cleared", (double)g->weakrefs_cleared);
         put(to, "weak_callbacks_run", (double)g->callbacks_run);
     }
+    if (g->objects_allocated > 0 && (cl->c->flags & HL_GC_FINALIZES)) {
+        /* Left out under collectors that do not call the types' finalizers:
+         * there a zero would claim a measurement. */
+        put(to, "gc_finalizers_run", (double)g->finalizers_run);
+        put(to, "gc_resurrected", (double)g->resurrected);
+    }
     for (int i = 0; i < run->result.figures.count; i++) {
         char key[96];
         snprintf(key, sizeof key, "wl_%s", run->result.figures.item[i].name);

@@ -841,6 +841,102 @@ static void test_weak_cycle(const hl_collector_ops *c)
     env_close(&e);
 }
 
+/* What the callback of test_weak_teardown saw. */
+typedef struct teardown_probe {
+    const hl_gc *gc;
+    hl_object *wa;       /* weak reference to A, read by the callback */
+    hl_object *wc;       /* weak reference to C, which stays alive */
+    hl_object *got_a;    /* what weak_get(wa) gave, retained by the callback */
+    hl_object *got_c;
+    int calls;
+} teardown_probe;
+
+static void teardown_probe_callback(hl_object *w, void *arg)
+{
+    (void)w;
+    teardown_probe *p = arg;
+    p->calls++;
+    p->got_a = hl_weak_get(p->gc, p->wa);
+    if (p->got_a != NULL)
+        hl_retain(p->gc, p->got_a); /* must be safe whatever weak_get returns */
+    p->got_c = hl_weak_get(p->gc, p->wc);
+    if (p->got_c != NULL)
+        hl_retain(p->gc, p->got_c);
+}
+
+/* R holds A and B; wA is a weak reference to A; wB one to B whose callback
+ * reads wA and retains what it gets.  Dropping R kills A and B in one
+ * teardown.  When R drops A first (a_first), A is dead by the time B's
+ * callback runs: the callback must find wA cleared (NULL), never A dead
+ * but not yet torn down (until the fix it got A, and retaining it wrote
+ * into the teardown's bookkeeping: a crash).  When R drops B first, A may
+ * still be alive (reference counting: R has not let go of it yet), and
+ * then what the callback retained must stay alive and intact until the
+ * test releases it.  The callback also retains C, alive throughout,
+ * through another weak reference.  Under manual the test frees R, then A,
+ * then B. */
+static void test_weak_teardown(const hl_collector_ops *c, int a_first)
+{
+    env e;
+    if (env_open(&e, c, "pool", NULL) != 0)
+        return;
+    const char *order = a_first ? "A dropped first" : "B dropped first";
+    teardown_probe p = {.gc = &e.gc};
+    hl_object *r = hl_new(&e.gc, &node_type, 2, 8);
+    hl_object *a = hl_new(&e.gc, &node_type, 0, 16);
+    hl_object *b = hl_new(&e.gc, &node_type, 1, 8);
+    hl_object *cobj = hl_new(&e.gc, &node_type, 0, 8);
+    pattern_fill(a, 0xA11CE);
+    hl_store(&e.gc, r, a_first ? 0 : 1, a);
+    hl_store(&e.gc, r, a_first ? 1 : 0, b);
+    p.wa = hl_weak_new(&e.gc, a, NULL, NULL);
+    p.wc = hl_weak_new(&e.gc, cobj, NULL, NULL);
+    hl_object *wb = hl_weak_new(&e.gc, b, teardown_probe_callback, &p);
+    if (!e.manual) {
+        hl_release(&e.gc, a);
+        hl_release(&e.gc, b);
+        hl_release(&e.gc, r);
+        hl_collect(&e.gc, -1);
+    } else {
+        hl_free_object(&e.gc, r);
+        hl_free_object(&e.gc, a);
+        hl_free_object(&e.gc, b);
+    }
+    if (!e.own_heap)
+        CHECK(p.calls == 1, "%s (%s): %d callbacks after B died, expected 1", c->name, order,
+              p.calls);
+    if (a_first)
+        CHECK(p.calls == 0 || p.got_a == NULL, "%s (%s): a weak-reference callback got A from "
+              "weak_get after A died in the same teardown", c->name, order);
+    if (p.got_a != NULL) {
+        CHECK(p.got_a == a && pattern_intact(a, 0xA11CE), "%s (%s): what the callback "
+              "retained through weak_get is not A intact", c->name, order);
+        CHECK(hl_weak_get(&e.gc, p.wa) == a, "%s (%s): A, retained, lost its weak reference",
+              c->name, order);
+        if (!e.manual)
+            hl_release(&e.gc, p.got_a);
+        hl_collect(&e.gc, -1);
+    }
+    CHECK(p.calls == 0 || p.got_c == cobj, "%s (%s): a callback lost a live object", c->name,
+          order);
+    if (!e.own_heap)
+        CHECK(hl_weak_get(&e.gc, p.wa) == NULL, "%s (%s): the weak reference to A not cleared",
+              c->name, order);
+    if (p.got_c != NULL && !e.manual)
+        hl_release(&e.gc, p.got_c);
+    env_drop(&e, cobj);
+    env_drop(&e, wb);
+    env_drop(&e, p.wa);
+    env_drop(&e, p.wc);
+    hl_collect(&e.gc, -1);
+    if (!e.own_heap) {
+        hl_gc_stats s = env_stats(&e);
+        CHECK(s.objects_allocated == s.objects_freed, "%s (%s): %" PRIu64 " of %" PRIu64
+              " objects freed", c->name, order, s.objects_freed, s.objects_allocated);
+    }
+    env_close(&e);
+}
+
 /* ------------------------------------------------------------- chain -- */
 
 /* A chain of `length` nodes, each holding the previous one, held only by
@@ -1086,6 +1182,363 @@ static void test_generation_stats(const hl_collector_ops *c)
     env_close(&e);
 }
 
+/* -------------------------------------------------------- finalizers -- */
+
+/* What the finalizers of the scripted tests below saw.  One at a time:
+ * each test resets it. */
+static struct fin_log {
+    int finalized, legacy, callbacks; /* calls */
+    char order[16];                   /* 'F' finalize, 'W' callback, 'L' legacy_del */
+    int n;
+    hl_object *resurrect_into;        /* finalize stores its object in slot 0 of this */
+    hl_object *watch;                 /* a weak reference to the dying object */
+    int watch_set_in_finalize;        /* the weak reference still read the object */
+    int watch_set_in_legacy;
+    int fields_cleared;               /* a finalizer found a slot of its object NULL */
+} fin;
+
+static void fin_note(char what)
+{
+    if (fin.n < (int)sizeof fin.order - 1)
+        fin.order[fin.n++] = what;
+}
+
+static void fin_reset(void)
+{
+    memset(&fin, 0, sizeof fin);
+}
+
+static void fin_finalize(const hl_gc *gc, hl_object *o)
+{
+    fin.finalized++;
+    fin_note('F');
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        fin.fields_cleared += o->refs[i] == NULL;
+    if (fin.watch != NULL && hl_weak_get(gc, fin.watch) == o)
+        fin.watch_set_in_finalize = 1;
+    if (fin.resurrect_into != NULL) {
+        hl_store(gc, fin.resurrect_into, 0, o);
+        fin.resurrect_into = NULL; /* once */
+    }
+}
+
+static void fin_legacy(const hl_gc *gc, hl_object *o)
+{
+    fin.legacy++;
+    fin_note('L');
+    if (fin.watch != NULL && hl_weak_get(gc, fin.watch) == o)
+        fin.watch_set_in_legacy = 1;
+}
+
+static void fin_callback(hl_object *w, void *arg)
+{
+    (void)w;
+    (void)arg;
+    fin.callbacks++;
+    fin_note('W');
+}
+
+static const hl_type fin_type = {.name = "test-finalized", .finalize = fin_finalize};
+static const hl_type legacy_type = {.name = "test-legacy", .legacy_del = fin_legacy};
+static const hl_type both_type = {.name = "test-both", .finalize = fin_finalize,
+                                  .legacy_del = fin_legacy};
+
+/* Death by count (manual: by free_object): the finalizer runs first, with
+ * the object and its weak references intact, then the weak references are
+ * cleared and their callbacks run, then the legacy finalizer, each once.
+ * Counting collectors: a finalizer that stores its object into a live one
+ * resurrects it, and its second death calls no finalizer again. */
+static void test_finalizer_death(const hl_collector_ops *c)
+{
+    env e;
+    if (env_open(&e, c, "pool", NULL) != 0)
+        return;
+    fin_reset();
+    hl_object *x = hl_new(&e.gc, &both_type, 1, 16);
+    hl_object *child = hl_new(&e.gc, &node_type, 0, 8);
+    hl_store(&e.gc, x, 0, child);
+    if (!e.manual)
+        hl_release(&e.gc, child); /* x's now */
+    pattern_fill(x, 0xF1);
+    fin.watch = hl_weak_new(&e.gc, x, fin_callback, NULL);
+    env_drop(&e, x);
+    if (e.manual)
+        hl_free_object(&e.gc, child);
+    CHECK(fin.finalized == 1 && fin.legacy == 1 && fin.callbacks == 1, "%s: death: %d "
+          "finalize, %d legacy_del, %d callback calls, expected 1 each", c->name, fin.finalized,
+          fin.legacy, fin.callbacks);
+    CHECK(strcmp(fin.order, "FWL") == 0, "%s: death ran %s, expected finalize, callback, "
+          "legacy_del (FWL)", c->name, fin.order);
+    CHECK(fin.watch_set_in_finalize && !fin.watch_set_in_legacy, "%s: weak references %s "
+          "during the finalizer, %s during legacy_del", c->name,
+          fin.watch_set_in_finalize ? "set" : "cleared",
+          fin.watch_set_in_legacy ? "set" : "cleared");
+    CHECK(fin.fields_cleared == 0, "%s: a finalizer found its object's fields cleared", c->name);
+    CHECK(hl_weak_get(&e.gc, fin.watch) == NULL, "%s: weak reference not cleared", c->name);
+    env_drop(&e, fin.watch);
+    hl_gc_stats s = env_stats(&e);
+    CHECK(s.finalizers_run == 1 && s.resurrected == 0, "%s: finalizers_run %" PRIu64
+          ", resurrected %" PRIu64, c->name, s.finalizers_run, s.resurrected);
+    CHECK(s.objects_allocated == s.objects_freed, "%s: death: %" PRIu64 " of %" PRIu64
+          " freed", c->name, s.objects_freed, s.objects_allocated);
+
+    if (!e.manual) {
+        /* Resurrection: the finalizer stores x into holder. */
+        fin_reset();
+        hl_object *holder = hl_new(&e.gc, &node_type, 1, 0);
+        x = hl_new(&e.gc, &fin_type, 0, 16);
+        pattern_fill(x, 0xF2);
+        fin.watch = hl_weak_new(&e.gc, x, fin_callback, NULL);
+        fin.resurrect_into = holder;
+        hl_release(&e.gc, x);
+        CHECK(fin.finalized == 1 && fin.callbacks == 0, "%s: resurrection: %d finalize, %d "
+              "callback calls, expected 1, 0", c->name, fin.finalized, fin.callbacks);
+        CHECK(holder->refs[0] == x && pattern_intact(x, 0xF2) &&
+              hl_weak_get(&e.gc, fin.watch) == x, "%s: the resurrected object is not intact "
+              "and weakly referenced", c->name);
+        s = env_stats(&e);
+        CHECK(s.resurrected == 1, "%s: resurrected %" PRIu64 ", expected 1", c->name,
+              s.resurrected);
+        hl_store(&e.gc, holder, 0, NULL); /* its second death */
+        CHECK(fin.finalized == 1, "%s: finalizer called %d times for one object", c->name,
+              fin.finalized);
+        CHECK(fin.callbacks == 1 && hl_weak_get(&e.gc, fin.watch) == NULL, "%s: the second "
+              "death cleared no weak reference", c->name);
+        hl_release(&e.gc, fin.watch);
+        hl_release(&e.gc, holder);
+        hl_collect(&e.gc, -1);
+        s = env_stats(&e);
+        CHECK(s.objects_allocated == s.objects_freed, "%s: resurrection: %" PRIu64 " of %"
+              PRIu64 " freed", c->name, s.objects_freed, s.objects_allocated);
+    }
+    env_close(&e);
+}
+
+/* A 2-cycle of objects with finalizers, collected: each finalizer runs
+ * once, before anything of the cycle is cleared; a later collection calls
+ * none again. */
+static void test_finalizer_once(const hl_collector_ops *c)
+{
+    env e;
+    hl_gc_config manual_only = {.threshold = {0, 10, 10}, .long_lived_rule = 1};
+    if (env_open(&e, c, "pool", &manual_only) != 0)
+        return;
+    fin_reset();
+    hl_object *a = hl_new(&e.gc, &fin_type, 1, 8), *b = hl_new(&e.gc, &fin_type, 1, 8);
+    hl_store(&e.gc, a, 0, b);
+    hl_store(&e.gc, b, 0, a);
+    hl_release(&e.gc, a);
+    hl_release(&e.gc, b);
+    hl_collect(&e.gc, 0);
+    hl_gc_stats s = env_stats(&e);
+    CHECK(fin.finalized == 2, "%s: %d finalizer calls for a 2-cycle, expected 2", c->name,
+          fin.finalized);
+    CHECK(fin.fields_cleared == 0, "%s: a finalizer ran after its cycle was cleared", c->name);
+    CHECK(s.collected[0] == 2 && s.finalizers_run == 2 && s.resurrected == 0,
+          "%s: collected %" PRIu64 ", finalizers_run %" PRIu64 ", resurrected %" PRIu64,
+          c->name, s.collected[0], s.finalizers_run, s.resurrected);
+    hl_collect(&e.gc, -1);
+    CHECK(fin.finalized == 2, "%s: finalizers ran again", c->name);
+    s = env_stats(&e);
+    CHECK(s.objects_allocated == s.objects_freed, "%s: %" PRIu64 " of %" PRIu64 " freed",
+          c->name, s.objects_freed, s.objects_allocated);
+    env_close(&e);
+}
+
+/* A finalizer resurrects its object out of a garbage cycle A <-> B -> C:
+ * all three survive the collection intact (handle_resurrected_objects),
+ * none is counted as collected; once dropped again they are collected
+ * without a second finalizer call. */
+static void test_resurrection(const hl_collector_ops *c)
+{
+    env e;
+    hl_gc_config manual_only = {.threshold = {0, 10, 10}, .long_lived_rule = 1};
+    if (env_open(&e, c, "pool", &manual_only) != 0)
+        return;
+    fin_reset();
+    hl_object *holder = hl_new(&e.gc, &node_type, 1, 0);
+    hl_object *a = hl_new(&e.gc, &fin_type, 1, 16);
+    hl_object *b = hl_new(&e.gc, &node_type, 2, 16);
+    hl_object *cc = hl_new(&e.gc, &node_type, 1, 16);
+    pattern_fill(a, 0xA);
+    pattern_fill(b, 0xB);
+    pattern_fill(cc, 0xC);
+    hl_store(&e.gc, a, 0, b);
+    hl_store(&e.gc, b, 0, a);
+    hl_store(&e.gc, b, 1, cc);
+    fin.resurrect_into = holder;
+    hl_release(&e.gc, a);
+    hl_release(&e.gc, b);
+    hl_release(&e.gc, cc);
+    hl_collect(&e.gc, -1);
+    hl_gc_stats s = env_stats(&e);
+    CHECK(fin.finalized == 1, "%s: %d finalizer calls, expected 1", c->name, fin.finalized);
+    CHECK(s.collected[2] == 0, "%s: %" PRIu64 " objects collected though a finalizer "
+          "resurrected their cycle", c->name, s.collected[2]);
+    CHECK(s.resurrected == 3, "%s: resurrected %" PRIu64 ", expected 3", c->name,
+          s.resurrected);
+    CHECK(holder->refs[0] == a && a->refs[0] == b && b->refs[0] == a && b->refs[1] == cc &&
+          pattern_intact(a, 0xA) && pattern_intact(b, 0xB) && pattern_intact(cc, 0xC),
+          "%s: the resurrected cycle is damaged", c->name);
+    CHECK(s.objects_allocated - s.objects_freed == 4, "%s: %" PRIu64 " objects alive, "
+          "expected 4", c->name, s.objects_allocated - s.objects_freed);
+
+    hl_store(&e.gc, holder, 0, NULL); /* garbage again */
+    hl_collect(&e.gc, -1);
+    s = env_stats(&e);
+    CHECK(fin.finalized == 1, "%s: the finalizer ran again (%d calls)", c->name,
+          fin.finalized);
+    CHECK(s.collected[2] == 3, "%s: %" PRIu64 " collected the second time, expected 3",
+          c->name, s.collected[2]);
+    hl_release(&e.gc, holder);
+    s = env_stats(&e);
+    CHECK(s.objects_allocated == s.objects_freed, "%s: %" PRIu64 " of %" PRIu64 " freed",
+          c->name, s.objects_freed, s.objects_allocated);
+    env_close(&e);
+}
+
+/* A cycle holding an object with a legacy finalizer is uncollectable: it
+ * stays alive and intact (on the garbage list), is counted as
+ * uncollectable in the generation collected, once, and its memory is
+ * freed at close (ASan's leak check and the tracker watch).  A legacy
+ * object that merely hangs off a collectable cycle is not: the cycle's
+ * deletion frees it by count, calling its legacy finalizer then. */
+static void test_uncollectable(const hl_collector_ops *c)
+{
+    env e;
+    hl_gc_config manual_only = {.threshold = {0, 10, 10}, .long_lived_rule = 1};
+    if (env_open(&e, c, "pool", &manual_only) != 0)
+        return;
+    fin_reset();
+    hl_object *l = hl_new(&e.gc, &legacy_type, 1, 16), *m = hl_new(&e.gc, &node_type, 2, 16);
+    hl_object *leaf = hl_new(&e.gc, &node_type, 1, 16);
+    pattern_fill(l, 0x1);
+    pattern_fill(m, 0x2);
+    hl_store(&e.gc, l, 0, m);
+    hl_store(&e.gc, m, 0, l);
+    hl_store(&e.gc, m, 1, leaf);
+    hl_object *wl = hl_weak_new(&e.gc, l, fin_callback, NULL);
+    hl_release(&e.gc, l);
+    hl_release(&e.gc, m);
+    hl_release(&e.gc, leaf);
+    make_garbage_cycles(&e, 5);
+    hl_collect(&e.gc, 0);
+    hl_gc_stats s = env_stats(&e);
+    CHECK(s.uncollectable[0] == 3 && s.collected[0] == 10, "%s: uncollectable %" PRIu64
+          ", collected %" PRIu64 ", expected 3 and 10", c->name, s.uncollectable[0],
+          s.collected[0]);
+    CHECK(fin.legacy == 0 && fin.callbacks == 0, "%s: an uncollectable cycle ran %d legacy "
+          "finalizers, %d callbacks", c->name, fin.legacy, fin.callbacks);
+    CHECK(l->refs[0] == m && m->refs[0] == l && m->refs[1] == leaf && pattern_intact(l, 0x1) &&
+          pattern_intact(m, 0x2) && hl_weak_get(&e.gc, wl) == l,
+          "%s: an uncollectable cycle was damaged", c->name);
+    hl_collect(&e.gc, -1);
+    s = env_stats(&e);
+    CHECK(s.uncollectable[2] == 0, "%s: uncollectable objects counted again (%" PRIu64
+          ") once on the garbage list", c->name, s.uncollectable[2]);
+
+    /* G1 <-> G2 -> L: L is not on a cycle, so it dies by count. */
+    hl_object *g1 = hl_new(&e.gc, &node_type, 2, 0), *g2 = hl_new(&e.gc, &node_type, 1, 0);
+    hl_object *l2 = hl_new(&e.gc, &legacy_type, 1, 0);
+    hl_store(&e.gc, g1, 0, g2);
+    hl_store(&e.gc, g2, 0, g1);
+    hl_store(&e.gc, g1, 1, l2);
+    hl_release(&e.gc, g1);
+    hl_release(&e.gc, g2);
+    hl_release(&e.gc, l2);
+    hl_collect(&e.gc, -1);
+    s = env_stats(&e);
+    CHECK(fin.legacy == 1 && s.uncollectable[2] == 0 && s.collected[2] == 2,
+          "%s: a legacy object off a garbage cycle: %d legacy calls, uncollectable %" PRIu64
+          ", collected %" PRIu64 ", expected 1, 0, 2", c->name, fin.legacy,
+          s.uncollectable[2], s.collected[2]);
+    CHECK(s.objects_allocated - s.objects_freed == 4, "%s: %" PRIu64 " objects alive, "
+          "expected the 3 uncollectable and a weak reference", c->name,
+          s.objects_allocated - s.objects_freed);
+    hl_release(&e.gc, wl);
+    env_close(&e); /* frees the garbage list's objects; the tracker checks */
+}
+
+/* Untracking.  Tuples whose slots hold only atoms (NULL, objects without
+ * slots) or untracked tuples leave the generations at the first collection
+ * that sees them; a tuple holding a tracked object stays.  Dicts start
+ * untracked, are tracked by a store of a trackable value, untracked only by
+ * a full collection, and a cycle through a dict is still collected. */
+static void test_untracking(const hl_collector_ops *c)
+{
+    static const hl_type tuple_type = {.name = "test-tuple", .kind = HL_KIND_TUPLE};
+    static const hl_type dict_type = {.name = "test-dict", .kind = HL_KIND_DICT};
+    env e;
+    hl_gc_config manual_only = {.threshold = {0, 10, 10}, .long_lived_rule = 1};
+    if (env_open(&e, c, "pool", &manual_only) != 0)
+        return;
+    int64_t t0 = env_stats(&e).tracked_objects;
+    hl_object *atom = hl_new(&e.gc, &node_type, 0, 8);
+    hl_object *list = hl_new(&e.gc, &node_type, 1, 0);
+    hl_object *t_null = hl_new(&e.gc, &tuple_type, 2, 8);
+    hl_object *t_atom = hl_new(&e.gc, &tuple_type, 2, 8);
+    hl_store(&e.gc, t_atom, 0, atom);
+    hl_object *t_list = hl_new(&e.gc, &tuple_type, 1, 0);
+    hl_store(&e.gc, t_list, 0, list);
+    hl_object *t_tuple = hl_new(&e.gc, &tuple_type, 1, 0);
+    hl_store(&e.gc, t_tuple, 0, t_atom);
+    int64_t t1 = env_stats(&e).tracked_objects;
+    CHECK(t1 - t0 == 5, "%s: %" PRId64 " objects tracked, expected the 4 tuples and the list",
+          c->name, t1 - t0);
+    hl_collect(&e.gc, 0);
+    int64_t t2 = env_stats(&e).tracked_objects;
+    CHECK(t2 - t0 == 2, "%s: after a collection %" PRId64 " tracked, expected the list and "
+          "the tuple holding it", c->name, t2 - t0);
+    CHECK(t_atom->refs[0] == atom && t_tuple->refs[0] == t_atom && t_list->refs[0] == list,
+          "%s: untracked tuples damaged", c->name);
+
+    hl_object *d = hl_new(&e.gc, &dict_type, 2, 0);
+    CHECK(env_stats(&e).tracked_objects == t2, "%s: a new dict is tracked", c->name);
+    hl_store(&e.gc, d, 0, atom);
+    CHECK(env_stats(&e).tracked_objects == t2, "%s: storing an atom tracked a dict", c->name);
+    hl_store(&e.gc, d, 1, list);
+    CHECK(env_stats(&e).tracked_objects == t2 + 1, "%s: storing a tracked object into a dict "
+          "did not track it", c->name);
+    hl_store(&e.gc, d, 1, NULL);
+    hl_collect(&e.gc, 0);
+    CHECK(env_stats(&e).tracked_objects == t2 + 1, "%s: a young collection untracked a dict",
+          c->name);
+    hl_collect(&e.gc, -1);
+    CHECK(env_stats(&e).tracked_objects == t2, "%s: a full collection left a dict of atoms "
+          "tracked", c->name);
+    hl_object *d2 = hl_new(&e.gc, &dict_type, 1, 0);
+    hl_store(&e.gc, d, 1, d2);
+    CHECK(env_stats(&e).tracked_objects == t2 + 1, "%s: storing a dict into an untracked "
+          "dict did not track it", c->name);
+    hl_store(&e.gc, d, 1, NULL);
+    hl_release(&e.gc, d2);
+    hl_collect(&e.gc, -1);
+
+    /* A cycle through a dict tracked again: collected. */
+    hl_gc_stats before = env_stats(&e);
+    hl_object *x = hl_new(&e.gc, &node_type, 1, 0);
+    hl_store(&e.gc, d, 0, x);
+    hl_store(&e.gc, x, 0, d);
+    hl_release(&e.gc, x);
+    hl_release(&e.gc, d);
+    hl_collect(&e.gc, -1);
+    hl_gc_stats after = env_stats(&e);
+    CHECK(after.collected[2] - before.collected[2] == 2, "%s: a cycle through a dict: %" PRIu64
+          " collected, expected 2", c->name, after.collected[2] - before.collected[2]);
+
+    hl_release(&e.gc, t_null);
+    hl_release(&e.gc, t_atom);
+    hl_release(&e.gc, t_list);
+    hl_release(&e.gc, t_tuple);
+    hl_release(&e.gc, list);
+    hl_release(&e.gc, atom);
+    hl_gc_stats s = env_stats(&e);
+    CHECK(s.objects_allocated == s.objects_freed && s.tracked_objects == t0,
+          "%s: %" PRIu64 " of %" PRIu64 " freed, %" PRId64 " tracked", c->name,
+          s.objects_freed, s.objects_allocated, s.tracked_objects);
+    env_close(&e);
+}
+
 /* -------------------------------------------------------------- main -- */
 
 int main(void)
@@ -1106,11 +1559,19 @@ int main(void)
         test_oracle(c);
         test_weak_death(c, ordered);
         test_weak_cycle(c);
+        test_weak_teardown(c, 0);
+        test_weak_teardown(c, 1);
         if (counting)
             test_chain(c, CHAIN_LENGTH);
+        if (c->flags & HL_GC_FINALIZES)
+            test_finalizer_death(c);
         if (strcmp(c->name, "cycle") == 0) {
             test_thresholds(c);
             test_generation_stats(c);
+            test_finalizer_once(c);
+            test_resurrection(c);
+            test_uncollectable(c);
+            test_untracking(c);
         }
         printf("%s: %s (%.1f s)\n", c->name, check_failures == before ? "ok" : "FAILED",
                now_s() - t0);

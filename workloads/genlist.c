@@ -8,11 +8,15 @@
  * between the two variants, and run with a larger `items` to see which one
  * grows.
  *
- * One op = one item produced and consumed.  An item is a small object, two
- * reference fields (NULL: a 2-tuple's slots holding atoms) and 16, 24 or 32
- * bytes of data, like a small tuple or slotted instance: its value, drawn
- * from the seeded generator, its serial number, and (in the larger sizes)
- * further words derived from the value.  Consuming an item checks every word
+ * One op = one item produced and consumed.  An item is a small tuple: two
+ * reference fields (NULL: slots holding atoms) and 16, 24 or 32 bytes of
+ * data: its value, drawn from the seeded generator, its serial number, and
+ * (in the larger sizes) further words derived from the value.  Its type is
+ * of kind HL_KIND_TUPLE, so under `cycle` the first collection that sees an
+ * item untracks it, as CPython's untrack_tuples does for a tuple of atoms:
+ * the list's items then cost later collections nothing, and only the list
+ * objects stay tracked.  (The items are complete when created: nothing is
+ * ever stored into them, the contract cycle.c states for tuples.)  Consuming an item checks every word
  * and folds the value into the checksum, in production order, so both
  * variants give the same checksum under every collector and allocator.
  *
@@ -68,7 +72,7 @@ static const char *const genlist_collectors[] = {"manual", "refcount", "cycle", 
 #define GENLIST_ITEM_REFS 2
 #define GENLIST_SERIAL_SALT 0xc3a5c85c97cb3127ull
 
-static const hl_type genlist_item_type = {.name = "genlist.item"};
+static const hl_type genlist_item_type = {.name = "genlist.item", .kind = HL_KIND_TUPLE};
 static const hl_type genlist_list_type = {.name = "genlist.list"};
 static const hl_type genlist_generator_type = {.name = "genlist.generator"};
 

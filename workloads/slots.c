@@ -78,7 +78,9 @@ static const char *const slots_collectors[] = {"manual", "refcount", "cycle", "t
                                                "marksweep", NULL};
 
 static const hl_type slots_instance_type = {.name = "instance"};
-static const hl_type slots_dict_type = {.name = "dict"};
+/* A dict of atomic values: no reference slots, so never tracked under cycle,
+ * as CPython untracks a dict of atoms (its kind says what it models). */
+static const hl_type slots_dict_type = {.name = "dict", .kind = HL_KIND_DICT};
 static const hl_type slots_slotted_type = {.name = "slotted_instance"};
 
 /* CPython's smallest dict table (PyDict_MINSIZE). */
