@@ -19,8 +19,8 @@
  *             exactly the objects built; the CPython gc.collect() shape
  *             (one batch, automatic collection off) reports its cost; the
  *             -fin variants compute their shape's checksum and report
- *             finalizer calls, never more than the nodes; under a stand-in
- *             collector that finalizes on free, one call per node passes
+ *             finalizer calls, never more than the nodes; under manual,
+ *             which finalizes on free, one call per node passes
  *             and a second call per node fails the run.
  *   cache     unbounded's live bytes grow with requests; lru's stay within
  *             capacity times the largest entry plus the table; weak entries
@@ -121,17 +121,17 @@ static outcome run(const hl_workload_ops *w, const char *variant, const char *co
     return run_ops(w, variant, hl_collector_find(collector), allocator, p, seed, gcfg);
 }
 
-/* A stand-in for a collector that runs finalizers, so the cycles
- * workload's finalizer oracle can be checked before the real collectors
- * call them: manual, whose free_object first calls the type's finalizer
- * `finalize_calls` times (1 is right; 2 is the bug the oracle must catch).
- * The cycles finalizer does not use its gc argument, so it gets NULL. */
-static int finalize_calls = 1;
+/* The cycles workload's finalizer oracle must catch a collector that
+ * finalizes an object twice.  The planted collector is manual (whose
+ * free_object finalizes once, manual.c) with `extra_finalize_calls` more
+ * calls before it: 0 is the real collector, 1 the bug.  The cycles
+ * finalizer does not use its gc argument, so it gets NULL. */
+static int extra_finalize_calls;
 static void (*manual_free_object)(void *, hl_object *);
 
 static void finalizing_free_object(void *ctx, hl_object *o)
 {
-    for (int i = 0; i < finalize_calls; i++)
+    for (int i = 0; i < extra_finalize_calls; i++)
         if (o->type != NULL && o->type->finalize != NULL)
             o->type->finalize(NULL, o);
     manual_free_object(ctx, o);
@@ -141,7 +141,7 @@ static const hl_collector_ops *finalizing_manual(void)
 {
     static hl_collector_ops ops;
     ops = *hl_manual_collector();
-    ops.name = "manual+finalize";
+    ops.name = "manual+extra-finalize";
     manual_free_object = ops.free_object;
     ops.free_object = finalizing_free_object;
     return &ops;
@@ -310,20 +310,33 @@ static void test_cycles(void)
                   "checksum", variants[v]);
         }
     }
-    /* The finalizer oracle: one call per node is counted and passes; a
-     * second call per node fails the run. */
+    /* The finalizer oracle: under manual (which finalizes on free) one call
+     * per node is counted and passes; a second call per node fails the
+     * run. */
     for (size_t v = nshapes; v < sizeof variants / sizeof variants[0]; v++) {
         uint64_t objects = (uint64_t)ops * nodes[v];
-        finalize_calls = 1;
+        extra_finalize_calls = 0;
         outcome o = run_ops(w, variants[v], finalizing_manual(), "pool", small, 7, NULL);
         CHECK(o.rc == 0 && figure(&o, "finalized") == (double)objects,
               "cycles/%s, finalized once per node: rc %d (%s), %g calls for %" PRIu64 " nodes",
               variants[v], o.rc, o.error, figure(&o, "finalized"), objects);
-        finalize_calls = 2;
+        extra_finalize_calls = 1;
         o = run_ops(w, variants[v], finalizing_manual(), "pool", small, 7, NULL);
         CHECK(o.rc != 0 && strstr(o.error, "more than once") != NULL,
               "cycles/%s, finalized twice per node: rc %d (%s)", variants[v], o.rc, o.error);
-        finalize_calls = 1;
+        extra_finalize_calls = 0;
+        /* The collectors that find dead cycles themselves, with a
+         * collection after every batch (collect=1), finalize each node once
+         * before the workload finishes. */
+        static const char *const finders[] = {"cycle", "marksweep"};
+        for (size_t k = 0; k < sizeof finders / sizeof finders[0]; k++) {
+            if (!available(finders[k]))
+                continue;
+            o = run(w, variants[v], finders[k], "pool", small, 7, NULL);
+            CHECK(o.rc == 0 && figure(&o, "finalized") == (double)objects,
+                  "cycles/%s under %s: rc %d (%s), %g finalizer calls for %" PRIu64 " nodes",
+                  variants[v], finders[k], o.rc, o.error, figure(&o, "finalized"), objects);
+        }
     }
     if (available("cycle")) {
         /* CPython's measurement in small: one batch of 2-cycles, automatic
