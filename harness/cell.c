@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -384,14 +386,19 @@ static int cell_read_all(int fd, void *buf, size_t len)
  * still can).  The child sends back its status, error, figures and the
  * sampler's samples (pointers into static data, such as figure names, stay
  * valid: the child is this program) and exits without running exit
- * handlers.  Returns the memory pass's status; -1 with err set when the
- * child died or its report was cut. */
+ * handlers.  The child dies with this process (a stopped or timed-out cell
+ * leaves nothing running) and keeps what is left of its alarm.  Returns the
+ * memory pass's status; -1 with err set when the child died or its report
+ * was cut. */
 static int cell_memory_pass_isolated(cell *cl, hl_error *err)
 {
     int fds[2];
     if (pipe(fds) != 0)
         return hl_fail(err, "pipe for the memory pass failed: %s", strerror(errno));
     fflush(NULL);
+    unsigned alarm_left = alarm(0);
+    alarm(alarm_left);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
@@ -400,6 +407,9 @@ static int cell_memory_pass_isolated(cell *cl, hl_error *err)
     }
     if (pid == 0) {
         close(fds[0]);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(1); /* the parent is gone already */
+        alarm(alarm_left);
         int rc = cell_memory_pass(cl, err);
         const hl_sampler *s = &cl->mem.sampler;
         int ok = cell_write_all(fds[1], &rc, sizeof rc) == 0 &&
