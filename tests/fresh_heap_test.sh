@@ -14,9 +14,11 @@
 #  - each repetition's gc_pauses equals its own gc_collections_gen0: every
 #    pause on the row is one of the row's collections, none from another
 #    pass.
+# --allocator=pool: tracing ignores the allocator, and the sanitizer build
+# (where ASan owns malloc) refuses glibc cells.
 bench=$1
 . "$(dirname "$0")/lib.sh"
-"$bench" --quick --out="$tmp/reps" --workload=trees --param variant=gcbench --collector=tracing \
+"$bench" --quick --out="$tmp/reps" --workload=trees --param variant=gcbench --collector=tracing --allocator=pool \
   --repetitions=3 >"$tmp/reps.log" 2>&1 || { cat "$tmp/reps.log"; die "bench exited non-zero"; }
 python3 - "$tmp" <<'PY' || fail=1
 import glob, json, sys
