@@ -577,8 +577,8 @@ static void cell_add_memory(const cell *cl, cJSON *row)
         add_figure(row, "gc_heap_bytes", m->gc.own_heap_bytes);
     /* Both passes of an own-heap collector start from a fresh heap, so the
      * memory pass's collections are the row's own run's reference: equal for
-     * the same allocation sequence, give or take what conservative stack
-     * scanning keeps (docs/design-notes.md). */
+     * the same allocation sequence where Boehm's heap grows alike in both
+     * (docs/design-notes.md says where it does not). */
     if ((cl->c->flags & HL_GC_OWN_HEAP) && m->gc.objects_allocated > 0)
         add_figure(row, "memory_pass_gc_collections_gen0", (long long)m->gc.collections[0]);
     for (int i = 0; i < m->result.figures.count; i++) {
