@@ -107,10 +107,11 @@
  *                       no object was allocated since the last collect();
  *                       otherwise the previous census stands, a lower bound.
  *                       It costs O(heap), once per such stats().
- *                       Per-object finalizers would count deaths as they
- *                       happen, but at a cost per object and one extra
- *                       collection of life for every object, so they are not
- *                       used.
+ *                       Finalizers on every object would count deaths as
+ *                       they happen, but at a cost per object and one extra
+ *                       collection of life for every object, so only the
+ *                       objects whose type or weak references need one get
+ *                       one.
  *   own_live_bytes      bytes (prefix included, granule rounding excluded)
  *                       of this instance's objects kept by that census; -1
  *                       when no current census exists.
