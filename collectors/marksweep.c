@@ -23,23 +23,41 @@
  * release adjust it), so the root set needs no table: an object is a root
  * while roots > 0.  Reference fields are not counted: stores are plain.
  *
- * A collection (ms_collect) is four steps, in this order:
+ * A collection (ms_collect) is five steps, in this order (CPython's, PEP 442):
  *   1. mark      from every object with roots > 0, with an explicit mark
  *                stack in untracked memory (no recursion; when the stack
  *                cannot grow, marked objects are rescanned until no
  *                unmarked child is left: the classic overflow recovery);
  *   2. clear     weak references to unmarked objects (CPython's order:
- *                every one is cleared before any callback runs);
- *   3. sweep     the all-objects list: unmarked objects are freed (a dying
+ *                every one is cleared before any callback or finalizer
+ *                runs, and stays cleared if its referent is resurrected);
+ *   3. finalize  every unmarked object whose type has a finalizer
+ *                (hl_type.finalize, then legacy_del) not yet run: once in
+ *                its life, with the whole dead set still intact.  When any
+ *                ran, marks are reset and steps 1-3 run again: what the
+ *                finalizers resurrected survives, and what they left
+ *                unreachable is finalized in turn;
+ *   4. sweep     the all-objects list: unmarked objects are freed (a dying
  *                weak reference is detached from its target first), marks
  *                of survivors are reset;
- *   4. callbacks of the cleared weak references that survived; a weak
+ *   5. callbacks of the cleared weak references that survived; a weak
  *                reference dying with its referent gets none.
- * The whole collection, callbacks included, is one timed pause.  Nested
- * collections (a callback allocating or calling collect) are ignored.
+ * The whole collection, finalizers and callbacks included, is one timed
+ * pause.  Nested collections (a finalizer or callback allocating or calling
+ * collect) are ignored.
+ *
+ * Legacy finalizers.  CPython makes a cycle holding a tp_del uncollectable
+ * because reference counting would tear the cycle down in some order, and
+ * tp_del could see an object already cleared.  Here nothing of the dead
+ * set is freed before every finalizer ran, so that hazard does not exist:
+ * legacy_del is called like finalize (once, may resurrect), and nothing is
+ * uncollectable (uncollectable[] stays 0).  The cycle collector, which
+ * models CPython, keeps CPython's rule.
  *
  * Cost: O(objects) per collection for the root scan and the sweep, plus
- * O(reachable + edges) for the mark; one word and two u32 per object.
+ * O(reachable + edges) for the mark; one word, a u32 and two u16 per
+ * object.  A collection in which finalizers ran pays one more reset and
+ * mark per round of finalizers.
  *
  * Trigger: new_object collects first when the bytes allocated since the
  * last collection exceed max(MS_TRIGGER_MIN_BYTES, MS_HEAP_GROWTH x live
@@ -70,7 +88,8 @@
 typedef struct ms_header {
     struct ms_header *next; /* older object on the all-objects list */
     uint32_t roots;         /* workload references */
-    uint32_t mark;          /* 1 from mark to sweep for reachable objects, else 0 */
+    uint16_t mark;          /* 1 from mark to sweep for reachable objects, else 0 */
+    uint16_t finalized;     /* its type's finalizers ran (at most once per object) */
 } ms_header;
 
 _Static_assert(sizeof(ms_header) % 16 == 0, "objects must stay 16-aligned");
@@ -220,20 +239,24 @@ static void ms_mark(marksweep *m)
 /* ------------------------------------------------------------ clear -- */
 
 /* Step 2.  Needs: marks from step 1.  Clears every weak reference to an
- * unmarked object and returns the cleared ones that have a callback and are
- * themselves marked, in weakref.c's order: the unmarked ones are freed by
- * the sweep and must not stay on the list.  Skipped when no weak reference
- * exists. */
-static hl_object *ms_clear_weakrefs(marksweep *m)
+ * unmarked object and pushes the cleared ones that have a callback onto
+ * *pending, in weakref.c's order.  Skipped when no weak reference exists. */
+static void ms_clear_weakrefs(marksweep *m, hl_object **pending)
 {
-    hl_object *pending = NULL;
     if (m->weakrefs_live == 0)
-        return NULL;
+        return;
     for (ms_header *h = m->all; h != NULL; h = h->next) {
         hl_object *o = object_of(h);
         if (!h->mark && hl_weak_has(m->weak, o))
-            m->count.weakrefs_cleared += hl_weak_clear(m->weak, o, &pending);
+            m->count.weakrefs_cleared += hl_weak_clear(m->weak, o, pending);
     }
+}
+
+/* Needs: the final marks (after step 3).  Drops from `pending` the weak
+ * references that are themselves unmarked: the sweep frees them, and a
+ * weak reference dying with its referent gets no callback. */
+static hl_object *ms_live_pending(hl_object *pending)
+{
     hl_object **link = &pending;
     while (*link != NULL) {
         hl_weak_data *d = hl_weak_data_of(*link);
@@ -243,6 +266,39 @@ static hl_object *ms_clear_weakrefs(marksweep *m)
             *link = d->pending_next;
     }
     return pending;
+}
+
+/* --------------------------------------------------------- finalize -- */
+
+/* Step 3.  Needs: marks of the latest mark.  Runs the type's finalizers
+ * (PEP 442's finalize, then the legacy one) of every unmarked object that
+ * has some and did not run them yet, and flags it: at most once in an
+ * object's life.  Nothing is freed before the sweep, so each finalizer sees
+ * the whole dead set intact, whatever points to what.  A finalizer may
+ * allocate (new objects go to the list's head, behind this walk) and
+ * resurrect.  Returns how many objects it finalized.  O(objects). */
+static size_t ms_finalize(marksweep *m, const hl_gc *gc)
+{
+    size_t n = 0;
+    for (ms_header *h = m->all; h != NULL; h = h->next) {
+        const hl_type *t = object_of(h)->type;
+        if (h->mark || h->finalized || (t->finalize == NULL && t->legacy_del == NULL))
+            continue;
+        h->finalized = 1;
+        n++;
+        if (t->finalize != NULL)
+            t->finalize(gc, object_of(h));
+        if (t->legacy_del != NULL)
+            t->legacy_del(gc, object_of(h));
+    }
+    return n;
+}
+
+/* Reset every mark, for a new mark after finalizers ran.  O(objects). */
+static void ms_unmark(marksweep *m)
+{
+    for (ms_header *h = m->all; h != NULL; h = h->next)
+        h->mark = 0;
 }
 
 /* ------------------------------------------------------------ sweep -- */
@@ -267,8 +323,8 @@ static void ms_free(marksweep *m, hl_object *o)
     hl_free(m->alloc, h, size);
 }
 
-/* Step 3.  Needs: step 2 done.  Frees every unmarked object and resets the
- * marks of the rest.  O(objects). */
+/* Step 4.  Needs: the final marks (step 3 done).  Frees every unmarked
+ * object and resets the marks of the rest.  O(objects). */
 static void ms_sweep(marksweep *m)
 {
     ms_header **link = &m->all;
@@ -287,7 +343,7 @@ static void ms_sweep(marksweep *m)
 
 /* -------------------------------------------------------- callbacks -- */
 
-/* Step 4: the callbacks of the surviving cleared weak references. */
+/* Step 5: the callbacks of the surviving cleared weak references. */
 static void ms_run_callbacks(marksweep *m, hl_object *pending)
 {
     if (pending != NULL)
@@ -304,7 +360,10 @@ static void ms_set_trigger(marksweep *m)
     m->since_bytes = 0;
 }
 
-/* One full collection, timed.  A no-op inside another (from a callback). */
+static const hl_collector_ops ms_ops; /* finalizers get the collector */
+
+/* One full collection, timed.  A no-op inside another (from a finalizer or
+ * a callback). */
 static void ms_collect(marksweep *m)
 {
     if (m->collecting)
@@ -312,9 +371,21 @@ static void ms_collect(marksweep *m)
     m->collecting = 1;
     uint64_t start = hl_now_ns();
     ms_validate(m);
+    const hl_gc gc = {&ms_ops, m};
 
     ms_mark(m);
-    hl_object *pending = ms_clear_weakrefs(m);
+    hl_object *pending = NULL;
+    ms_clear_weakrefs(m, &pending);
+    /* Reachability again after finalizers: what they resurrected (or made,
+     * or dropped) decides what the sweep takes; objects found dead only
+     * now are finalized in turn.  Each object finalizes once, so this
+     * ends. */
+    while (ms_finalize(m, &gc) > 0) {
+        ms_unmark(m);
+        ms_mark(m);
+        ms_clear_weakrefs(m, &pending);
+    }
+    pending = ms_live_pending(pending);
     ms_sweep(m);
     ms_set_trigger(m);
     ms_run_callbacks(m, pending);

@@ -67,11 +67,36 @@
  * everything it reaches, survives one more collection (its finalizer needs
  * it), where CPython frees it at once.
  *
+ * Finalizers (hl_type.finalize, PEP 442's tp_finalize, and legacy_del).
+ * An object of a type that has either gets Boehm's finalizer at birth
+ * (GC_register_finalizer_no_order; the weak reference callbacks above chain
+ * on the same one).  When Boehm finds the object unreachable it clears the
+ * weak links to it, keeps it and everything it reaches for one more
+ * collection, and queues the finalizer: the callbacks run first, then the
+ * type's finalize and legacy_del, flagged in the header so they run once in
+ * the object's life.  Boehm unregisters a finalizer when it queues it, so an
+ * object the finalizer resurrects (retained, or stored in a live object)
+ * simply lives on, and dies silently later.  No order among a dead set's
+ * finalizers, as PEP 442; Boehm's ordered finalization (which would leave
+ * cycles of finalizable objects uncollected, like CPython's legacy rule) is
+ * not used, so legacy_del makes nothing uncollectable here (marksweep.c
+ * says why that is safe for a tracing collector).
+ *
+ * Objects without reference slots come from GC_MALLOC_ATOMIC (never
+ * scanned, as GCBench's array of doubles); the rest from GC_MALLOC.
+ *
  * What Boehm lets us measure:
  *   collections[0]      GC_get_gc_no() since init (one generation).
- *   pauses              every collection, automatic or explicit, timed from
- *                       Boehm's GC_EVENT_START to GC_EVENT_END; weak
- *                       reference callbacks run outside that window.
+ *   pauses              every collection, automatic or explicit: Boehm's
+ *                       GC_EVENT_START to GC_EVENT_END (the world-stopped
+ *                       mark, the finalization bookkeeping, the eager
+ *                       freeing of wholly empty blocks), plus the
+ *                       finalizers and weak reference callbacks that
+ *                       collection queued, run as soon as it returns.  NOT
+ *                       in any pause: the lazy sweep of partly used blocks,
+ *                       which Boehm does in later allocations, a size class
+ *                       at a time (no public call forces it into the
+ *                       collection); it is paid in the mutator's time.
  *   objects_allocated   counted here.
  *   objects_freed,      by a census: after a full collection, Boehm's mark
  *   collected[0]        bits name exactly the objects it kept, so stats()
@@ -82,10 +107,11 @@
  *                       no object was allocated since the last collect();
  *                       otherwise the previous census stands, a lower bound.
  *                       It costs O(heap), once per such stats().
- *                       Per-object finalizers would count deaths as they
- *                       happen, but at a cost per object and one extra
- *                       collection of life for every object, so they are not
- *                       used.
+ *                       Finalizers on every object would count deaths as
+ *                       they happen, but at a cost per object and one extra
+ *                       collection of life for every object, so only the
+ *                       objects whose type or weak references need one get
+ *                       one.
  *   own_live_bytes      bytes (prefix included, granule rounding excluded)
  *                       of this instance's objects kept by that census; -1
  *                       when no current census exists.
@@ -114,15 +140,18 @@
 /* ------------------------------------------------------------ layout -- */
 
 typedef struct tracing_header {
-    uint32_t roots; /* workload references; > 0 exactly when on the root table */
-    uint32_t owner; /* TRACING_OWNER_TAG ^ instance serial: whose object this is */
-    size_t slot;    /* index in the root table while roots > 0 */
+    uint32_t roots;     /* workload references; > 0 exactly when on the root table */
+    uint32_t owner;     /* TRACING_OWNER_TAG ^ instance serial: whose object this is */
+    uint32_t slot;      /* index in the root table while roots > 0 */
+    uint32_t finalized; /* its type's finalizers ran (at most once per object) */
 } tracing_header;
 
 _Static_assert(sizeof(tracing_header) % 16 == 0, "objects must stay 16-aligned");
 
-/* Slots of the first root table (> 0); it doubles when full. */
+/* Slots of the first root table (> 0); it doubles when full, up to
+ * TRACING_ROOTS_MAX (a slot index is 32 bits in the header). */
 #define TRACING_ROOTS_MIN ((size_t)4096)
+#define TRACING_ROOTS_MAX ((size_t)UINT32_MAX)
 
 /* Tags the objects of one instance, so the census counts no block of an
  * earlier instance and no internal block of Boehm's. */
@@ -145,6 +174,8 @@ typedef struct tracing_weak_node {
 
 static const hl_type tracing_weakref_type = {.name = "weakref"};
 
+static const hl_collector_ops tracing_ops; /* finalizers hand it to the type's */
+
 typedef struct tracing {
     uint32_t owner;
     tracing_header **roots; /* [0, nroots) rooted objects, untracked memory */
@@ -152,6 +183,11 @@ typedef struct tracing {
 
     GC_word gc_no_at_init;
     uint64_t pause_start_ns; /* 0 outside a collection */
+    /* A collection ended and its pause is not yet recorded: the finalizers
+     * and weak reference callbacks it queued run first, and their time is
+     * added (see tracing_run_finalizers). */
+    int pause_open;
+    double pause_open_ns;
     hl_pause_log pauses;
 
     uint64_t objects_allocated;
@@ -214,7 +250,11 @@ static void GC_CALLBACK tracing_on_event(GC_EventType event)
         if (event == GC_EVENT_START) {
             t->pause_start_ns = hl_now_ns();
         } else if (event == GC_EVENT_END && t->pause_start_ns != 0) {
-            hl_pause_record(&t->pauses, (double)(hl_now_ns() - t->pause_start_ns));
+            double ns = (double)(hl_now_ns() - t->pause_start_ns);
+            if (t->pause_open) /* two collections in one allocation */
+                hl_pause_record(&t->pauses, t->pause_open_ns);
+            t->pause_open = 1;
+            t->pause_open_ns = ns;
             t->pause_start_ns = 0;
         }
     }
@@ -241,6 +281,8 @@ static void GC_CALLBACK tracing_push_roots(void)
 static int roots_grow(tracing *t)
 {
     size_t cap = t->roots_cap ? t->roots_cap * 2 : TRACING_ROOTS_MIN;
+    if (cap > TRACING_ROOTS_MAX)
+        return -ENOMEM;
     tracing_header **slots = hl_untracked_alloc(cap * sizeof *slots);
     if (slots == NULL)
         return -ENOMEM;
@@ -257,7 +299,7 @@ static int roots_add(tracing *t, tracing_header *h)
 {
     if (t->nroots == t->roots_cap && roots_grow(t) != 0)
         return -ENOMEM;
-    h->slot = t->nroots;
+    h->slot = (uint32_t)t->nroots;
     t->roots[t->nroots++] = h;
     return 0;
 }
@@ -268,22 +310,38 @@ static void roots_remove(tracing *t, tracing_header *h)
     size_t i = h->slot;
     tracing_header *last = t->roots[--t->nroots];
     t->roots[i] = last;
-    last->slot = i;
+    last->slot = (uint32_t)i;
     t->roots[t->nroots] = NULL;
 }
 
 /* ----------------------------------------------------------- objects -- */
 
-/* Queued finalizers (weak reference callbacks) run here, outside Boehm's
- * lock and outside any pause.  Cheap when nothing is queued. */
-static void tracing_run_finalizers(void)
+/* Queued finalizers (objects' finalizers and weak reference callbacks) run
+ * here, outside Boehm's lock: right after the collection that queued them
+ * returns (every allocation and collect() ends here).  Their time belongs to
+ * that collection's pause, as under marksweep and cycle: the pause the event
+ * hook left open is recorded now, with it.  Cheap when nothing is queued and
+ * no pause is open. */
+static void tracing_run_finalizers(tracing *t)
 {
+    if (!t->pause_open) {
+        if (GC_should_invoke_finalizers())
+            GC_invoke_finalizers();
+        return;
+    }
+    /* Closed before the finalizers run: one that allocates comes back here
+     * and must not record this pause a second time. */
+    t->pause_open = 0;
+    double ns = t->pause_open_ns;
+    uint64_t start = hl_now_ns();
     if (GC_should_invoke_finalizers())
         GC_invoke_finalizers();
+    hl_pause_record(&t->pauses, ns + (double)(hl_now_ns() - start));
 }
 
 /* A new block for an object of nrefs slots and data_size bytes, held by one
- * root.  `atomic`: Boehm never scans it (weak references).  NULL when
+ * root.  `atomic`: Boehm never scans it (objects without reference slots,
+ * weak references); it is zeroed here, as GC_MALLOC_ATOMIC does not.  NULL when
  * Boehm's heap or the root table cannot grow. */
 static hl_object *tracing_alloc(tracing *t, const hl_type *type, uint32_t nrefs,
                                 uint32_t data_size, int atomic)
@@ -303,14 +361,6 @@ static hl_object *tracing_alloc(tracing *t, const hl_type *type, uint32_t nrefs,
     o->nrefs = nrefs;
     o->data_size = data_size;
     t->objects_allocated++;
-    return o;
-}
-
-static hl_object *tracing_new_object(void *ctx, const hl_type *type, uint32_t nrefs,
-                                     uint32_t data_size)
-{
-    hl_object *o = tracing_alloc(ctx, type, nrefs, data_size, 0);
-    tracing_run_finalizers();
     return o;
 }
 
@@ -335,6 +385,34 @@ static void tracing_release(void *ctx, hl_object *o)
         return; /* a reference the root table could not record */
     if (--h->roots == 0)
         roots_remove(ctx, h);
+}
+
+static void GC_CALLBACK tracing_finalizer(void *base, void *client_data);
+
+/* A finalizing type's object gets Boehm's finalizer at birth (no order: the
+ * finalizers of a dead set run whatever points to what, as PEP 442's do).
+ * Returns 0, or -ENOMEM when Boehm could not record it. */
+static int register_type_finalizer(hl_object *o)
+{
+    GC_finalization_proc old_fn = tracing_finalizer; /* anything but NULL */
+    void *old_data = NULL;
+    GC_register_finalizer_no_order(header_of(o), tracing_finalizer, NULL, &old_fn, &old_data);
+    return old_fn == NULL ? 0 : -ENOMEM; /* a new object had none before */
+}
+
+static hl_object *tracing_new_object(void *ctx, const hl_type *type, uint32_t nrefs,
+                                     uint32_t data_size)
+{
+    /* An object without reference slots holds nothing Boehm must follow:
+     * an atomic block is never scanned (GCBench's array of doubles). */
+    hl_object *o = tracing_alloc(ctx, type, nrefs, data_size, nrefs == 0);
+    if (o != NULL && (type->finalize != NULL || type->legacy_del != NULL) &&
+        register_type_finalizer(o) != 0) {
+        tracing_release(ctx, o); /* garbage for the next collection */
+        o = NULL;
+    }
+    tracing_run_finalizers(ctx);
+    return o;
 }
 
 /* Death is Boehm's business. */
@@ -395,20 +473,17 @@ static void tracing_collect(void *ctx, int generation)
     GC_gcollect();
     t->collect_gc_no = GC_get_gc_no();
     t->collect_allocated = t->objects_allocated;
-    tracing_run_finalizers();
+    tracing_run_finalizers(t);
 }
 
 /* ---------------------------------------------------- weak references -- */
 
-/* The finalizer of a target with callbacks: its links are already zero.
- * Runs each surviving weak reference's callback, newest first; nothing when
- * the instance that registered it has closed. */
-static void GC_CALLBACK tracing_weak_finalizer(void *target, void *client_data)
+/* The callbacks chained on a dead target, newest first, of the weak
+ * references that survived it. */
+static void run_weak_callbacks(tracing *t, tracing_weak_node *chain)
 {
-    (void)target;
-    tracing *t = tracing_active;
-    for (tracing_weak_node *n = client_data; n != NULL; n = n->next) {
-        if (t == NULL || n->weakref == 0)
+    for (tracing_weak_node *n = chain; n != NULL; n = n->next) {
+        if (n->weakref == 0)
             continue;
         tracing_header *wh = GC_REVEAL_POINTER(n->weakref);
         if (wh->owner != t->owner)
@@ -418,6 +493,39 @@ static void GC_CALLBACK tracing_weak_finalizer(void *target, void *client_data)
         d->cb(w, d->arg);
         t->callbacks_run++;
     }
+}
+
+/* The type's finalizers of a dead object, once in its life: PEP 442's
+ * finalize, then the legacy one (see the design comment). */
+static void run_type_finalizers(tracing *t, tracing_header *h)
+{
+    hl_object *o = object_of(h);
+    if (h->finalized || (o->type->finalize == NULL && o->type->legacy_del == NULL))
+        return;
+    h->finalized = 1;
+    const hl_gc gc = {&tracing_ops, t};
+    if (o->type->finalize != NULL)
+        o->type->finalize(&gc, o);
+    if (o->type->legacy_del != NULL)
+        o->type->legacy_del(&gc, o);
+}
+
+/* Boehm's finalizer of a dead object that has weak reference callbacks (the
+ * chain in client_data), a finalizing type, or both.  Its weak links are
+ * already zero, and everything it reaches is still intact (Boehm kept it
+ * for this call).  As CPython: callbacks first, then the finalizers.
+ * Nothing runs when the instance that registered it has closed.  Boehm
+ * calls it once per registration; an object it resurrects is registered
+ * again only by a new weak reference with a callback, and its type's
+ * finalizers do not run twice. */
+static void GC_CALLBACK tracing_finalizer(void *base, void *client_data)
+{
+    tracing *t = tracing_active;
+    tracing_header *h = base;
+    if (t == NULL || h->owner != t->owner)
+        return;
+    run_weak_callbacks(t, client_data);
+    run_type_finalizers(t, h);
 }
 
 /* Never called: marks "GC_register_finalizer_no_order did not answer". */
@@ -439,13 +547,13 @@ static int weak_add_callback(hl_object *target, hl_object *w)
         return -ENOMEM;
     GC_finalization_proc old_fn = tracing_no_answer;
     void *old_data = NULL;
-    GC_register_finalizer_no_order(header_of(target), tracing_weak_finalizer, n, &old_fn,
+    GC_register_finalizer_no_order(header_of(target), tracing_finalizer, n, &old_fn,
                                    &old_data);
     if (old_fn == tracing_no_answer) {
         GC_unregister_disappearing_link((void **)&n->weakref);
         return -ENOMEM;
     }
-    if (old_fn == tracing_weak_finalizer)
+    if (old_fn == tracing_finalizer)
         n->next = old_data;
     return 0;
 }
@@ -473,7 +581,7 @@ static hl_object *tracing_weak_new(void *ctx, hl_object *target, hl_weak_callbac
             return NULL;
         }
     }
-    tracing_run_finalizers();
+    tracing_run_finalizers(t);
     return w;
 }
 
@@ -531,7 +639,8 @@ static void tracing_fini(void *ctx)
     GC_set_on_collection_event(tracing_prev_event);
     tracing_active = NULL;
     GC_gcollect();
-    tracing_run_finalizers();
+    if (GC_should_invoke_finalizers())
+        GC_invoke_finalizers(); /* they see no instance and do nothing */
     hl_untracked_free(t->roots, t->roots_cap * sizeof *t->roots);
     hl_pause_free(&t->pauses);
     hl_untracked_free(t, sizeof *t);

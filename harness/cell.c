@@ -7,12 +7,16 @@
  */
 #include "harness/cell.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -339,6 +343,109 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     return rc;
 }
 
+/* Write all of buf to fd.  Returns 0 or -1. */
+static int cell_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Read exactly len bytes from fd.  Returns 0, or -1 on an error or an early
+ * end. */
+static int cell_read_all(int fd, void *buf, size_t len)
+{
+    char *p = buf;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The memory pass of a collector with its own heap (HL_GC_OWN_HEAP), in a
+ * forked child, so that the heap it grows is never the one a later pass of
+ * this process runs on.  Boehm's heap is one per process and cannot be
+ * shut down or re-initialised: a timed run after an in-process memory pass
+ * would start on a heap already grown to the workload's peak and collect
+ * less often than a run from a fresh heap.  This process must not have
+ * started that heap yet (the child then starts it fresh, and this process
+ * still can).  The child sends back its status, error, figures and the
+ * sampler's samples (pointers into static data, such as figure names, stay
+ * valid: the child is this program) and exits without running exit
+ * handlers.  The child dies with this process (a stopped or timed-out cell
+ * leaves nothing running) and keeps what is left of its alarm.  Returns the
+ * memory pass's status; -1 with err set when the child died or its report
+ * was cut. */
+static int cell_memory_pass_isolated(cell *cl, hl_error *err)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return hl_fail(err, "pipe for the memory pass failed: %s", strerror(errno));
+    fflush(NULL);
+    unsigned alarm_left = alarm(0);
+    alarm(alarm_left);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return hl_fail(err, "fork for the memory pass failed: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(1); /* the parent is gone already */
+        alarm(alarm_left);
+        int rc = cell_memory_pass(cl, err);
+        const hl_sampler *s = &cl->mem.sampler;
+        int ok = cell_write_all(fds[1], &rc, sizeof rc) == 0 &&
+                 cell_write_all(fds[1], err, sizeof *err) == 0 &&
+                 cell_write_all(fds[1], &cl->mem, sizeof cl->mem) == 0 &&
+                 cell_write_all(fds[1], s->samples, s->n * sizeof *s->samples) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    int rc = -1;
+    memory_figures m;
+    int got = cell_read_all(fds[0], &rc, sizeof rc) == 0 &&
+              cell_read_all(fds[0], err, sizeof *err) == 0 &&
+              cell_read_all(fds[0], &m, sizeof m) == 0;
+    if (got) {
+        m.sampler.cap = m.sampler.n;
+        m.sampler.samples = m.sampler.n ? hl_untracked_alloc(m.sampler.n * sizeof *m.sampler.samples)
+                                        : NULL;
+        got = (m.sampler.n == 0 || m.sampler.samples != NULL) &&
+              cell_read_all(fds[0], m.sampler.samples, m.sampler.n * sizeof *m.sampler.samples) == 0;
+        if (!got)
+            hl_sampler_free(&m.sampler);
+    }
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!got) {
+        if (WIFSIGNALED(status))
+            return hl_fail(err, "the memory pass's process died of signal %d", WTERMSIG(status));
+        return hl_fail(err, "the memory pass's process ended without its figures");
+    }
+    cl->mem = m;
+    return rc;
+}
+
 /* Where a run's own figures go: the keys of its row, or the counters of a
  * timed run (which Google Benchmark puts on that repetition's row and
  * aggregates over the repetitions). */
@@ -474,6 +581,12 @@ static void cell_add_memory(const cell *cl, cJSON *row)
     }
     if (m->gc.own_heap_bytes >= 0 && (cl->c->flags & HL_GC_OWN_HEAP))
         add_figure(row, "gc_heap_bytes", m->gc.own_heap_bytes);
+    /* Both passes of an own-heap collector start from a fresh heap, so the
+     * memory pass's collections are the row's own run's reference: equal for
+     * the same allocation sequence where Boehm's heap grows alike in both
+     * (docs/design-notes.md says where it does not). */
+    if ((cl->c->flags & HL_GC_OWN_HEAP) && m->gc.objects_allocated > 0)
+        add_figure(row, "memory_pass_gc_collections_gen0", (long long)m->gc.collections[0]);
     for (int i = 0; i < m->result.figures.count; i++) {
         char key[96], own[96];
         snprintf(own, sizeof own, "wl_%s", m->result.figures.item[i].name);
@@ -835,7 +948,11 @@ int hl_cell_main(const hl_options *o)
         return 1;
     }
     cl.rows = cJSON_CreateArray();
-    int rc = cell_memory_pass(&cl, &err);
+    /* A collector with its own heap gets it fresh in every pass: the
+     * memory pass in a child, the timed or counted pass here (and the matrix
+     * runs each repetition of such a cell in its own process). */
+    int rc = (cl.c->flags & HL_GC_OWN_HEAP) ? cell_memory_pass_isolated(&cl, &err)
+                                            : cell_memory_pass(&cl, &err);
     if (rc == 0 && o->duration > 0)
         cell_soak_row(&cl);
     else if (rc == 0)

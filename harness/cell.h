@@ -14,6 +14,11 @@
  *      for each repetition, and every timed run's checksum must equal the
  *      memory pass's.
  *
+ * A collector with its own heap (HL_GC_OWN_HEAP: Boehm's, one per process,
+ * never re-initialised) must not run a pass on a heap another pass grew:
+ * its memory pass runs in a forked child, and the matrix gives each of its
+ * timed repetitions its own process (docs/design-notes.md).
+ *
  * The rows (one per repetition, plus Google Benchmark's aggregates) are
  * written as JSON to --cell-out, whole or not at all.  Each row carries the
  * figures of its own run (times, collections, pauses, wl_* figures: the

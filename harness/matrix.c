@@ -59,6 +59,8 @@ typedef struct plan_cell {
     cJSON *samples;   /* memory over time of its first run */
     size_t runs_failed;
     size_t runs_done;   /* runs that ended by themselves (ok or failed) */
+    int64_t runs;       /* processes it needs: one per repetition when interleaved
+                           or when its collector has its own heap, else one */
     int cut;            /* a run of it was killed by a stopping signal */
 } plan_cell;
 
@@ -709,6 +711,22 @@ static void progress_draw(const progress *pr)
 
 /* ------------------------------------------------------------- driver -- */
 
+/* The processes a cell needs.  Interleaved repetitions run one process
+ * each.  So do the timed repetitions of a collector with its own heap
+ * (HL_GC_OWN_HEAP: Boehm's), which cannot start a fresh heap inside a
+ * process: each repetition's collections and pauses are then those of a run
+ * from a fresh heap, never of a heap that an earlier repetition grew
+ * (docs/design-notes.md).  Untimed passes (--instructions, --duration) run
+ * once. */
+static int64_t cell_runs(const hl_options *o, const plan_cell *cell, int interleave)
+{
+    if (interleave)
+        return o->repetitions;
+    if ((cell->c->flags & HL_GC_OWN_HEAP) && !o->instructions && o->duration <= 0)
+        return o->repetitions;
+    return 1;
+}
+
 /* A Fisher-Yates shuffle of order[0..n) from a seeded splitmix64 stream. */
 static void shuffle(size_t *order, size_t n, uint64_t *state)
 {
@@ -814,10 +832,11 @@ static void run_one(const hl_options *o, plan_cell *cell, size_t index, int64_t 
  * Google Benchmark's compare.py passes over it as over any failed
  * benchmark and --compare can tell it from a failure.  A cell with finished
  * repetitions (interleaved) keeps their rows beside this one. */
-static void add_interrupted_rows(const hl_options *o, plan *p, int64_t rounds, int sig)
+static void add_interrupted_rows(const hl_options *o, plan *p, int sig)
 {
     for (size_t i = 0; i < p->n; i++) {
         plan_cell *cell = &p->cells[i];
+        int64_t rounds = cell->runs;
         if (cell->skip != NULL || cell->runs_done == (size_t)rounds)
             continue;
         child_outcome why;
@@ -843,15 +862,15 @@ typedef struct stop_tally {
     size_t partial;  /* finished repetitions of cells that did not finish */
 } stop_tally;
 
-/* Count what the run got done, rounds being the runs each cell needs. */
-static stop_tally tally_cells(const plan *p, int64_t rounds)
+/* Count what the run got done against the runs each cell needs. */
+static stop_tally tally_cells(const plan *p)
 {
     stop_tally t = {0};
     for (size_t i = 0; i < p->n; i++) {
         const plan_cell *cell = &p->cells[i];
         if (cell->skip != NULL)
             continue;
-        int done = cell->runs_done == (size_t)rounds;
+        int done = cell->runs_done == (size_t)cell->runs;
         t.cells++;
         t.finished += done;
         t.failed += cell->runs_failed > 0;
@@ -912,12 +931,14 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     size_t *order = calloc(p.n ? p.n : 1, sizeof *order);
     cJSON *skipped = cJSON_CreateArray(), *context = NULL;
     size_t runnable = 0;
+    size_t total_runs = 0;
     for (size_t i = 0; i < p.n; i++) {
         p.cells[i].rows = cJSON_CreateArray();
+        p.cells[i].runs = cell_runs(o, &p.cells[i], interleave);
         runnable += p.cells[i].skip == NULL;
+        total_runs += p.cells[i].skip == NULL ? (size_t)p.cells[i].runs : 0;
     }
-    progress pr = {.tty = isatty(STDOUT_FILENO), .total = runnable * (size_t)rounds,
-                   .start_ns = now_ns()};
+    progress pr = {.tty = isatty(STDOUT_FILENO), .total = total_runs, .start_ns = now_ns()};
     printf("heaplab: %zu cell(s), seed %" PRIu64 ", %" PRId64 " repetition(s)%s%s\n", p.n, o->seed,
            o->repetitions, interleave ? " interleaved" : "", o->quick ? ", quick sizes" : "");
     if (o->shuffle)
@@ -947,16 +968,23 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
             plan_cell *cell = &p.cells[order[k]];
             if (cell->skip != NULL)
                 continue;
-            run_one(o, cell, order[k], round, interleave ? 1 : o->repetitions, &context, &pr);
-            hl_stop_test_pause(pr.done);
+            if (interleave || cell->runs == 1) {
+                run_one(o, cell, order[k], round, interleave ? 1 : o->repetitions, &context, &pr);
+                hl_stop_test_pause(pr.done);
+                continue;
+            }
+            for (int64_t rep = 0; rep < cell->runs && !hl_stop_signal(); rep++) {
+                run_one(o, cell, order[k], rep, 1, &context, &pr);
+                hl_stop_test_pause(pr.done);
+            }
         }
     }
     progress_clear(&pr);
     free(order);
     int stopped_by = hl_stop_signal();
-    stop_tally tally = tally_cells(&p, rounds);
+    stop_tally tally = tally_cells(&p);
     if (stopped_by)
-        add_interrupted_rows(o, &p, rounds, stopped_by);
+        add_interrupted_rows(o, &p, stopped_by);
 
     cJSON *rows = cJSON_CreateArray();
     cJSON *series = cJSON_CreateArray(); /* each cell's samples, for <stem>.samples.csv */
@@ -966,7 +994,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         if (cell->skip == NULL) {
             ran++;
             failed += cell->runs_failed > 0;
-            if (interleave && cell->runs_done == (size_t)rounds)
+            if (cell->runs > 1 && cell->runs_done == (size_t)cell->runs)
                 add_aggregates(cell);
         }
         cJSON *row;

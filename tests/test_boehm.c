@@ -21,6 +21,12 @@
  * marksweep: exact, over the pool, arena and glibc allocators wrapped in the
  * tracker: after everything is dropped and collected the tracker's live
  * bytes are 0, and every count is checked to the object.
+ *
+ * Both, finalizers (last section): hl_type.finalize and legacy_del run once
+ * per dead object, before anything of the dead set is freed and inside the
+ * collection's pause; a resurrected object survives with what it reaches
+ * and is not finalized again.  tracing: objects without reference slots are
+ * atomic blocks.
  */
 #include <stdint.h>
 #include <string.h>
@@ -28,6 +34,10 @@
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
 #include "tests/check.h"
+
+#include <gc/gc.h>
+#include <gc/gc_inline.h>
+#include <gc/gc_mark.h>
 
 static const hl_type node_type = {.name = "node"};
 
@@ -567,11 +577,274 @@ static void test_marksweep_on(const char *alloc_name)
     CHECK(unused.runs == 0, "marksweep/%s: fini ran %d callbacks", alloc_name, unused.runs);
 }
 
+/* -------------------------------------------------------- finalizers -- */
+
+/* PEP 442 finalizers (hl_type.finalize) and legacy ones (legacy_del) under
+ * both tracing collectors: each runs once per object, on a dead set that
+ * is still intact (a finalizer reads its dead peer), and an object its
+ * finalizer resurrects survives with what it reaches, and later dies
+ * without being finalized again.  Boehm may keep an object a stale stack
+ * word reaches, so its counts allow FIN_SLACK; double finalization is
+ * checked exactly by the log of finalized addresses (no finalizing object
+ * is allocated after the first round, so no address may appear twice). */
+
+enum { FIN_PAIRS = 1000, FIN_RESURRECT = 100, FIN_LEGACY = 1000, FIN_SLACK = 64 };
+#define FIN_COOKIE 0x5eedf17a1u
+
+typedef struct fin_data {
+    uint64_t cookie;
+    uint32_t calls;     /* finalize + legacy_del calls on this object */
+    uint32_t resurrect; /* the finalizer retains it (once) */
+} fin_data;
+
+typedef struct fin_log {
+    hl_object **seen; /* every finalized object, in call order (untracked) */
+    size_t nseen;
+    hl_object **boat; /* objects their finalizer resurrected (untracked) */
+    size_t nboat;
+    size_t finalize_calls, legacy_calls, bad_peer;
+    uint64_t pauses_seen; /* the most pauses stats() gave inside a finalizer */
+} fin_log;
+
+static fin_log fin; /* the finalizers' only way to report */
+
+static fin_data *fin_data_of(hl_object *o)
+{
+    return hl_object_data(o);
+}
+
+static void fin_record(const hl_gc *gc, hl_object *o)
+{
+    fin_data *d = fin_data_of(o);
+    d->calls++;
+    if (fin.nseen < 8) { /* stats() may walk the heap: a few samples suffice */
+        hl_gc_stats st = stats_of(gc);
+        if (st.pauses > fin.pauses_seen)
+            fin.pauses_seen = st.pauses;
+    }
+    if (fin.nseen < 2 * FIN_PAIRS + FIN_LEGACY + FIN_RESURRECT)
+        fin.seen[fin.nseen++] = o;
+    if (o->nrefs > 0 && o->refs[0] != NULL && fin_data_of(o->refs[0])->cookie != FIN_COOKIE)
+        fin.bad_peer++;
+    if (d->resurrect) {
+        d->resurrect = 0;
+        hl_retain(gc, o);
+        fin.boat[fin.nboat++] = o;
+    }
+}
+
+static void fin_finalize(const hl_gc *gc, hl_object *o)
+{
+    fin.finalize_calls++;
+    fin_record(gc, o);
+}
+
+static void fin_legacy(const hl_gc *gc, hl_object *o)
+{
+    fin.legacy_calls++;
+    fin_record(gc, o);
+}
+
+static const hl_type fin_type = {.name = "finalized", .finalize = fin_finalize};
+static const hl_type legacy_type = {.name = "legacy", .legacy_del = fin_legacy};
+
+static NOINLINE hl_object *fin_new(const hl_gc *gc, const hl_type *t, uint32_t nrefs)
+{
+    hl_object *o = hl_new(gc, t, nrefs, sizeof(fin_data));
+    if (o != NULL)
+        *fin_data_of(o) = (fin_data){.cookie = FIN_COOKIE};
+    return o;
+}
+
+/* FIN_PAIRS dropped 2-cycles of finalizing objects (the first
+ * FIN_RESURRECT of them resurrect their first object, which reaches its
+ * peer) and FIN_LEGACY dropped objects with a legacy finalizer. */
+static NOINLINE void fin_build_and_drop(const hl_gc *gc)
+{
+    for (size_t i = 0; i < FIN_PAIRS; i++) {
+        hl_object *a = fin_new(gc, &fin_type, 1), *b = fin_new(gc, &fin_type, 1);
+        if (a == NULL || b == NULL)
+            return;
+        hl_store(gc, a, 0, b);
+        hl_store(gc, b, 0, a);
+        fin_data_of(a)->resurrect = i < FIN_RESURRECT;
+        hl_release(gc, a);
+        hl_release(gc, b);
+    }
+    for (size_t i = 0; i < FIN_LEGACY; i++) {
+        hl_object *o = fin_new(gc, &legacy_type, 0);
+        if (o != NULL)
+            hl_release(gc, o);
+    }
+}
+
+/* Resurrected objects and their peers as the finalizers left them: intact,
+ * each finalized once.  Returns how many are. */
+static NOINLINE size_t fin_count_intact(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fin.nboat; i++) {
+        hl_object *a = fin.boat[i], *b = a->refs[0];
+        n += fin_data_of(a)->cookie == FIN_COOKIE && fin_data_of(a)->calls == 1 && b != NULL &&
+             fin_data_of(b)->cookie == FIN_COOKIE && fin_data_of(b)->calls == 1 &&
+             b->refs[0] == a;
+    }
+    return n;
+}
+
+/* A weak reference with a callback to each resurrected object (under Boehm
+ * this registers a finalizer on it again), then the objects are dropped. */
+static NOINLINE void fin_drop_boat(const hl_gc *gc, hl_object **weak, callback_log *log)
+{
+    for (size_t i = 0; i < fin.nboat; i++) {
+        weak[i] = hl_weak_new(gc, fin.boat[i], on_weak_death, log);
+        hl_release(gc, fin.boat[i]);
+        fin.boat[i] = NULL;
+    }
+}
+
+/* How many addresses the log holds twice: objects finalized twice. */
+static size_t fin_twice(void)
+{
+    size_t twice = 0;
+    for (size_t i = 0; i < fin.nseen; i++)
+        for (size_t j = i + 1; j < fin.nseen; j++)
+            twice += fin.seen[i] == fin.seen[j];
+    return twice;
+}
+
+/* The finalizer checks on an open collector.  `slack`: objects a
+ * conservative collector may fail to find dead. */
+static void check_finalizers(const hl_gc *gc, size_t slack)
+{
+    const char *name = gc->ops->name;
+    size_t cap = 2 * FIN_PAIRS + FIN_LEGACY + FIN_RESURRECT;
+    memset(&fin, 0, sizeof fin);
+    fin.seen = slots_new(cap);
+    fin.boat = slots_new(FIN_RESURRECT);
+    hl_object **weak = slots_new(FIN_RESURRECT);
+    callback_log log = {.runs = 0, .target_was_null = 1, .gc = gc};
+    if (fin.seen == NULL || fin.boat == NULL || weak == NULL) {
+        CHECK(0, "%s: out of memory for the finalizer test", name);
+        return;
+    }
+    hl_gc_stats before = stats_of(gc);
+    fin_build_and_drop(gc);
+    collect_clean(gc);
+    CHECK(fin.finalize_calls + slack >= 2 * FIN_PAIRS && fin.finalize_calls <= 2 * FIN_PAIRS,
+          "%s: %zu finalize calls for %d dead objects", name, fin.finalize_calls, 2 * FIN_PAIRS);
+    CHECK(fin.legacy_calls + slack >= FIN_LEGACY && fin.legacy_calls <= FIN_LEGACY,
+          "%s: %zu legacy_del calls for %d dead objects", name, fin.legacy_calls, FIN_LEGACY);
+    CHECK(fin.bad_peer == 0, "%s: %zu finalizers saw their dead peer already freed", name,
+          fin.bad_peer);
+    /* A finalizer runs inside its collection's pause: the pause is recorded
+     * only after it returned (no timing measured, only the order). */
+    CHECK(fin.nseen == 0 || stats_of(gc).pauses > fin.pauses_seen,
+          "%s: a finalizer saw %llu pauses recorded, %llu after its collection: its time is "
+          "not in the pause", name, (unsigned long long)fin.pauses_seen,
+          (unsigned long long)stats_of(gc).pauses);
+    CHECK(fin.nboat + slack >= FIN_RESURRECT, "%s: %zu of %d objects resurrected", name,
+          fin.nboat, FIN_RESURRECT);
+    collect_clean(gc); /* the resurrected must survive this one too */
+    CHECK(fin_count_intact() == fin.nboat,
+          "%s: %zu of %zu resurrected objects (with their peers) intact and finalized once",
+          name, fin_count_intact(), fin.nboat);
+    if (slack == 0) {
+        hl_gc_stats s = stats_of(gc);
+        uint64_t want = 2 * FIN_PAIRS + FIN_LEGACY - 2 * FIN_RESURRECT;
+        CHECK(s.objects_freed - before.objects_freed == want,
+              "%s: %llu objects freed, want %llu (the resurrected pairs survive)", name,
+              (unsigned long long)(s.objects_freed - before.objects_freed),
+              (unsigned long long)want);
+    }
+
+    size_t calls = fin.finalize_calls + fin.legacy_calls;
+    size_t boat = fin.nboat;
+    fin_drop_boat(gc, weak, &log);
+    collect_clean(gc);
+    collect_clean(gc); /* Boehm keeps a finalizable object one collection more */
+    CHECK(fin_twice() == 0, "%s: %zu objects finalized twice", name, fin_twice());
+    CHECK(slack > 0 || fin.finalize_calls + fin.legacy_calls == calls,
+          "%s: %zu finalizer calls after the resurrected died, %zu before", name,
+          fin.finalize_calls + fin.legacy_calls, calls);
+    CHECK((size_t)log.runs + slack >= boat && (size_t)log.runs <= boat && log.target_was_null,
+          "%s: %d callbacks for %zu resurrected objects that died again", name, log.runs, boat);
+    for (size_t i = 0; i < boat; i++)
+        if (weak[i] != NULL)
+            hl_release(gc, weak[i]);
+    slots_free(weak, FIN_RESURRECT);
+    slots_free(fin.boat, FIN_RESURRECT);
+    slots_free(fin.seen, cap);
+    memset(&fin, 0, sizeof fin);
+}
+
+static void test_finalizers(void)
+{
+    const hl_collector_ops *ops = hl_collector_find("tracing");
+    hl_allocator base = {0};
+    CHECK(hl_allocator_open(&base, hl_allocator_find("pool")) == 0, "pool failed to open");
+    hl_gc gc = {0};
+    if (ops != NULL && hl_gc_open(&gc, ops, &base, NULL) == 0) {
+        check_finalizers(&gc, FIN_SLACK);
+        hl_gc_close(&gc);
+    } else {
+        CHECK(0, "tracing failed to open");
+    }
+    hl_allocator_close(&base);
+
+    static const char *const allocators[] = {"pool", "glibc"};
+    for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++) {
+        ms_rig r;
+        if (rig_open(&r, allocators[i]) != 0) {
+            CHECK(0, "marksweep/%s failed to open", allocators[i]);
+            continue;
+        }
+        check_finalizers(&r.gc, 0);
+        hl_collect(&r.gc, -1);
+        CHECK(counts(&r).live_bytes == 0, "marksweep/%s: %llu bytes live after the finalizers",
+              allocators[i], (unsigned long long)counts(&r).live_bytes);
+        rig_close(&r, allocators[i]);
+    }
+}
+
+/* ------------------------------------------------- atomic allocation -- */
+
+/* Under tracing an object without reference slots is an atomic block
+ * (never scanned: GCBench's array of doubles); one with slots is not. */
+static void test_tracing_atomic(void)
+{
+    hl_allocator base = {0};
+    CHECK(hl_allocator_open(&base, hl_allocator_find("pool")) == 0, "pool failed to open");
+    hl_gc gc = {0};
+    if (hl_gc_open(&gc, hl_collector_find("tracing"), &base, NULL) != 0) {
+        CHECK(0, "tracing failed to open");
+        hl_allocator_close(&base);
+        return;
+    }
+    hl_object *plain = hl_new(&gc, &node_type, 0, 64), *refs = hl_new(&gc, &node_type, 2, 64);
+    size_t size = 0;
+    CHECK(plain != NULL && GC_get_kind_and_size(GC_base(plain), &size) == GC_I_PTRFREE,
+          "tracing: an object without reference slots is not atomic (kind %d)",
+          plain ? GC_get_kind_and_size(GC_base(plain), &size) : -1);
+    CHECK(refs != NULL && GC_get_kind_and_size(GC_base(refs), &size) == GC_I_NORMAL,
+          "tracing: an object with reference slots is not a normal block");
+    CHECK(plain == NULL || (node_words(plain)[0] == 0 && node_words(plain)[7] == 0),
+          "tracing: an atomic object's data is not zeroed");
+    if (plain != NULL)
+        hl_release(&gc, plain);
+    if (refs != NULL)
+        hl_release(&gc, refs);
+    hl_gc_close(&gc);
+    hl_allocator_close(&base);
+}
+
 int main(void)
 {
     test_tracing();
     static const char *const allocators[] = {"pool", "arena", "glibc"};
     for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++)
         test_marksweep_on(allocators[i]);
+    test_finalizers();
+    test_tracing_atomic();
     return check_status("test_boehm");
 }

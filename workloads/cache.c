@@ -42,19 +42,32 @@
  *              miss at capacity evicts the least recently used.
  *   weak       the table holds weak references (WeakValueDictionary); the
  *              program keeps the last `window` values it used strongly (a
- *              ring).  An entry whose value died reads as empty: it is
- *              removed and the request is a miss (counted as vanished).  When
- *              the table fills, dead entries are swept before it grows.
+ *              ring).  As WeakValueDictionary's KeyedRef, each weak
+ *              reference carries its key and a callback: when the value
+ *              dies, the callback removes the entry from the table (only if
+ *              the entry still holds that weak reference), so the table
+ *              never holds a dead entry and a lookup never meets one (it
+ *              would be an error: the collector lost a callback).  The table
+ *              grows when full, as a dict does; it never sweeps.
+ *
+ * The weak callback's way back to its table.  WeakValueDictionary's
+ * callback reaches its dict through a weak reference and does nothing once
+ * the dict is gone.  Here the callback's argument packs the key with the
+ * number of the cache instance, found in a small per-thread table of the
+ * open caches (cache_live): a callback that comes after its cache finished
+ * (a conservative collector may keep a weak reference past the table's
+ * end, and its final collection comes after finish) finds no instance and
+ * does nothing, and no memory per entry is needed.
  *
  * Under manual the workload frees evicted values, removed entries, values
  * that leave the ring for the last time (a pin count in word 1) and the old
  * table objects.  Under tracing and marksweep a weak entry vanishes only
- * when a collection has run, so their hit counts differ; the checksum does
- * not.
+ * when a collection has run (the callbacks run in it), so their hit counts
+ * differ; the checksum does not.
  *
- * Figures (wl_*): hits, misses, evictions, vanished (weak entries found
- * dead, on lookup or by a sweep), swept (those found by sweeps), entries
- * (at the end), table_slots (at the end), resizes.
+ * Figures (wl_*): hits, misses, evictions, vanished (weak entries removed
+ * by their callback), entries (at the end), table_slots (at
+ * the end), resizes.
  *
  * Parameters: ops (requests), keys (key space), skew (Zipf exponent x 100),
  * capacity (lru), window (weak); seed from --seed.  Sources: the Python
@@ -71,9 +84,14 @@
 
 enum { CACHE_OPS, CACHE_KEYS, CACHE_SKEW, CACHE_CAPACITY, CACHE_WINDOW };
 
+/* Keys are below 2^CACHE_KEY_BITS: a weak callback's argument packs one
+ * with the cache's instance number. */
+#define CACHE_KEY_BITS 26
+
 static const hl_param_spec cache_params[] = {
     [CACHE_OPS] = {"ops", "requests per run", 1000000, 100000, 1, INT64_C(1000000000000)},
-    [CACHE_KEYS] = {"keys", "distinct keys that can be requested", 1 << 20, 1 << 17, 2, 1 << 26},
+    [CACHE_KEYS] = {"keys", "distinct keys that can be requested", 1 << 20, 1 << 17, 2,
+                    INT64_C(1) << CACHE_KEY_BITS},
     [CACHE_SKEW] = {"skew", "Zipf exponent of the key distribution, in hundredths", 100, 100, 0,
                     400},
     [CACHE_CAPACITY] = {"capacity", "entries an lru cache keeps", 1000, 1000, 1, 1 << 24},
@@ -137,8 +155,51 @@ typedef struct cache {
     uint32_t window, ring_pos;
 
     uint64_t ops_done, checksum;
-    uint64_t hits, misses, evictions, vanished, swept, resizes;
+    uint64_t id; /* instance number (cache_live), 0 when not registered */
+    uint64_t hits, misses, evictions, vanished, resizes;
 } cache;
+
+/* ------------------------------------------------------- open caches -- */
+
+/* The caches open on this thread, by instance number modulo
+ * CACHE_INSTANCES (the weak callbacks' way back: see the design comment).
+ * A collector runs callbacks on the thread that drives it, which is the
+ * thread that runs its workload. */
+#define CACHE_INSTANCES 64
+
+static _Thread_local cache *cache_live[CACHE_INSTANCES];
+static _Thread_local uint64_t cache_last_id;
+
+/* Give c an instance number and a place in cache_live.  Returns 0, or -1
+ * when CACHE_INSTANCES caches are open on this thread. */
+static int cache_register(cache *c)
+{
+    for (int tries = 0; tries < CACHE_INSTANCES; tries++) {
+        uint64_t id = ++cache_last_id;
+        if (id >= (UINT64_C(1) << (64 - CACHE_KEY_BITS)))
+            id = cache_last_id = 1;
+        if (cache_live[id % CACHE_INSTANCES] == NULL) {
+            c->id = id;
+            cache_live[id % CACHE_INSTANCES] = c;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void cache_unregister(cache *c)
+{
+    if (c->id != 0)
+        cache_live[c->id % CACHE_INSTANCES] = NULL;
+    c->id = 0;
+}
+
+/* The open cache with instance number id, or NULL once it finished. */
+static cache *cache_find(uint64_t id)
+{
+    cache *c = cache_live[id % CACHE_INSTANCES];
+    return c != NULL && c->id == id ? c : NULL;
+}
 
 static uint64_t cache_ops(const hl_workload_config *cfg)
 {
@@ -409,21 +470,9 @@ static int cache_resize(cache *c, uint32_t slots, hl_error *err)
     return 0;
 }
 
-/* The weak variant's sweep: remove every entry whose value died. */
-static void cache_sweep(cache *c)
-{
-    for (uint32_t i = 0; i < c->next_unused; i++) {
-        hl_object *w = c->entries->refs[i];
-        if (w != NULL && hl_weak_get(c->gc, w) == NULL) {
-            cache_remove(c, (int32_t)i);
-            c->vanished++;
-            c->swept++;
-        }
-    }
-}
-
-/* Make room for one more entry: evict (lru), sweep then grow (weak), or
- * grow (unbounded).  Returns 0, or -1 with err set. */
+/* Make room for one more entry: evict (lru), or grow (unbounded, weak: a
+ * weak table's dead entries are gone already, removed by their callbacks).
+ * Returns 0, or -1 with err set. */
 static int cache_make_room(cache *c, hl_error *err)
 {
     if (c->count < c->slots)
@@ -433,14 +482,27 @@ static int cache_make_room(cache *c, hl_error *err)
         c->evictions++;
         return 0;
     }
-    if (c->variant == CACHE_WEAK) {
-        cache_sweep(c);
-        if (c->count <= c->slots / 2)
-            return 0;
-    }
     if (c->slots > UINT32_MAX / 2 / sizeof(cache_slot))
         return hl_fail(err, "the cache cannot grow beyond %u slots", c->slots);
     return cache_resize(c, c->slots * 2, err);
+}
+
+/* A weak entry's value died: remove the entry, if it is still the one
+ * that weak reference stands for (WeakValueDictionary's _remove_dead_weakref
+ * makes the same check).  `keyed` packs the cache's instance number and the
+ * key.  The table drops its reference to w here, so w may die in its own
+ * callback: every collector allows that. */
+static void cache_on_value_death(hl_object *w, void *keyed)
+{
+    uint64_t packed = (uintptr_t)keyed;
+    cache *c = cache_find(packed >> CACHE_KEY_BITS);
+    if (c == NULL)
+        return;
+    int32_t i = cache_lookup(c, packed & ((UINT64_C(1) << CACHE_KEY_BITS) - 1));
+    if (i == CACHE_NONE || c->entries->refs[i] != w)
+        return;
+    cache_remove(c, i);
+    c->vanished++;
 }
 
 /* ------------------------------------------------------------- request -- */
@@ -450,14 +512,10 @@ static int cache_request(cache *c, uint64_t key, hl_error *err)
     int32_t i = cache_lookup(c, key);
     if (i != CACHE_NONE) {
         hl_object *v = c->entries->refs[i];
-        if (c->variant == CACHE_WEAK) {
-            v = hl_weak_get(c->gc, v);
-            if (v == NULL) {
-                cache_remove(c, i);
-                c->vanished++;
-            }
-        }
-        if (v != NULL) {
+        if (c->variant == CACHE_WEAK && (v = hl_weak_get(c->gc, v)) == NULL)
+            return hl_fail(err, "the weak entry of key %" PRIu64 " outlived its value: "
+                           "its weak reference's callback did not remove it", key);
+        {
             if (cache_check_value(c, v, key, err) != 0)
                 return -1;
             c->hits++;
@@ -484,7 +542,8 @@ static int cache_request(cache *c, uint64_t key, hl_error *err)
         hl_release(c->gc, v); /* the table holds it now */
         return 0;
     }
-    hl_object *w = hl_weak_new(c->gc, v, NULL, NULL);
+    void *keyed = (void *)(uintptr_t)((c->id << CACHE_KEY_BITS) | key);
+    hl_object *w = hl_weak_new(c->gc, v, cache_on_value_death, keyed);
     if (w == NULL) {
         cache_ring_push(c, v, 1);
         return hl_fail(err, "out of memory for a weak reference after %" PRIu64 " requests",
@@ -512,6 +571,8 @@ static int cache_setup(const hl_workload_config *cfg, void **state, hl_error *er
     c->free_head = c->lru_head = c->lru_tail = CACHE_NONE;
     hl_rng_seed(&c->rng, cfg->seed);
     *state = c; /* finish() releases whatever setup made */
+    if (c->variant == CACHE_WEAK && cache_register(c) != 0)
+        return hl_fail(err, "more than %d caches open on one thread", CACHE_INSTANCES);
     c->quantile = hl_untracked_alloc(sizeof(uint32_t) * (CACHE_QUANTILES + 1));
     if (c->variant == CACHE_WEAK)
         c->ring = hl_untracked_alloc(sizeof(hl_object *) * c->window);
@@ -537,20 +598,38 @@ static int cache_step(void *state, uint64_t n, hl_error *err)
     return 0;
 }
 
+/* The weak table holds no entry whose value died: each left through its
+ * callback.  Returns 0, or -1 with err set.  O(slots). */
+static int cache_check_no_dead(const cache *c, hl_error *err)
+{
+    if (c->variant != CACHE_WEAK || c->entries == NULL)
+        return 0;
+    for (uint32_t i = 0; i < c->next_unused; i++) {
+        hl_object *w = c->entries->refs[i];
+        if (w != NULL && hl_weak_get(c->gc, w) == NULL)
+            return hl_fail(err, "the weak entry of key %" PRIu64 " outlived its value: its "
+                           "weak reference's callback did not remove it",
+                           cache_slots(c)[i].key);
+    }
+    return 0;
+}
+
 static int cache_finish(void *state, hl_workload_result *res, hl_error *err)
 {
     cache *c = state;
-    (void)err;
+    int rc = cache_check_no_dead(c, err);
     res->ops = c->ops_done;
     res->checksum = c->checksum;
     hl_stats_add(&res->figures, "hits", "count", (double)c->hits);
     hl_stats_add(&res->figures, "misses", "count", (double)c->misses);
     hl_stats_add(&res->figures, "evictions", "count", (double)c->evictions);
     hl_stats_add(&res->figures, "vanished", "count", (double)c->vanished);
-    hl_stats_add(&res->figures, "swept", "count", (double)c->swept);
     hl_stats_add(&res->figures, "entries", "count", (double)c->count);
     hl_stats_add(&res->figures, "table_slots", "count", (double)c->slots);
     hl_stats_add(&res->figures, "resizes", "count", (double)c->resizes);
+    /* From here callbacks find no cache: the teardown below frees every
+     * entry itself, and the table must not change under it. */
+    cache_unregister(c);
     if (c->ring != NULL) {
         for (uint32_t i = 0; i < c->window; i++)
             if (c->ring[i] != NULL)
@@ -567,7 +646,7 @@ static int cache_finish(void *state, hl_workload_result *res, hl_error *err)
     if (c->quantile != NULL)
         hl_untracked_free(c->quantile, sizeof(uint32_t) * (CACHE_QUANTILES + 1));
     free(c);
-    return 0;
+    return rc;
 }
 
 static const hl_workload_ops cache_ops_table = {
