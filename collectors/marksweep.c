@@ -89,7 +89,9 @@ typedef struct ms_header {
     struct ms_header *next; /* older object on the all-objects list */
     uint32_t roots;         /* workload references */
     uint16_t mark;          /* 1 from mark to sweep for reachable objects, else 0 */
-    uint16_t finalized;     /* its type's finalizers ran (at most once per object) */
+    uint16_t finalized;     /* its type's finalizers ran (at most once per object):
+                               MS_FINALIZED, or MS_FINALIZED_NOW during the
+                               collection that ran them */
 } ms_header;
 
 _Static_assert(sizeof(ms_header) % 16 == 0, "objects must stay 16-aligned");
@@ -108,6 +110,8 @@ typedef struct ms_counters {
     uint64_t objects_freed;
     uint64_t weakrefs_cleared;
     uint64_t callbacks_run;
+    uint64_t finalizers_run; /* objects whose finalizers ran */
+    uint64_t resurrected;    /* of those, found reachable again in the same collection */
 } ms_counters;
 
 typedef struct marksweep {
@@ -270,6 +274,8 @@ static hl_object *ms_live_pending(hl_object *pending)
 
 /* --------------------------------------------------------- finalize -- */
 
+enum { MS_FINALIZED = 1, MS_FINALIZED_NOW = 2 };
+
 /* Step 3.  Needs: marks of the latest mark.  Runs the type's finalizers
  * (PEP 442's finalize, then the legacy one) of every unmarked object that
  * has some and did not run them yet, and flags it: at most once in an
@@ -284,7 +290,7 @@ static size_t ms_finalize(marksweep *m, const hl_gc *gc)
         const hl_type *t = object_of(h)->type;
         if (h->mark || h->finalized || (t->finalize == NULL && t->legacy_del == NULL))
             continue;
-        h->finalized = 1;
+        h->finalized = MS_FINALIZED_NOW;
         n++;
         if (t->finalize != NULL)
             t->finalize(gc, object_of(h));
@@ -292,6 +298,20 @@ static size_t ms_finalize(marksweep *m, const hl_gc *gc)
             t->legacy_del(gc, object_of(h));
     }
     return n;
+}
+
+/* After the last mark: count the objects finalized in this collection and
+ * the resurrected among them (marked again), and settle their flag.
+ * O(objects); run only when finalizers ran. */
+static void ms_count_finalized(marksweep *m)
+{
+    for (ms_header *h = m->all; h != NULL; h = h->next) {
+        if (h->finalized != MS_FINALIZED_NOW)
+            continue;
+        m->count.finalizers_run++;
+        m->count.resurrected += h->mark != 0;
+        h->finalized = MS_FINALIZED;
+    }
 }
 
 /* Reset every mark, for a new mark after finalizers ran.  O(objects). */
@@ -380,11 +400,15 @@ static void ms_collect(marksweep *m)
      * or dropped) decides what the sweep takes; objects found dead only
      * now are finalized in turn.  Each object finalizes once, so this
      * ends. */
+    int finalized = 0;
     while (ms_finalize(m, &gc) > 0) {
+        finalized = 1;
         ms_unmark(m);
         ms_mark(m);
         ms_clear_weakrefs(m, &pending);
     }
+    if (finalized)
+        ms_count_finalized(m);
     pending = ms_live_pending(pending);
     ms_sweep(m);
     ms_set_trigger(m);
@@ -542,6 +566,8 @@ static void ms_stats(void *ctx, hl_gc_stats *out)
     out->objects_freed = m->count.objects_freed;
     out->weakrefs_cleared = m->count.weakrefs_cleared;
     out->callbacks_run = m->count.callbacks_run;
+    out->finalizers_run = m->count.finalizers_run;
+    out->resurrected = m->count.resurrected;
     out->own_live_bytes = -1; /* the tracker sees this heap */
     out->own_heap_bytes = -1;
     hl_pause_summary(&m->pauses, out);
@@ -550,7 +576,7 @@ static void ms_stats(void *ctx, hl_gc_stats *out)
 static const hl_collector_ops ms_ops = {
     .name = "marksweep",
     .description = "heaplab's precise mark-sweep over any allocator (2x heap trigger)",
-    .flags = HL_GC_FREES_CYCLES,
+    .flags = HL_GC_FREES_CYCLES | HL_GC_FINALIZES,
     .unavailable = ms_unavailable,
     .init = ms_init,
     .fini = ms_fini,

@@ -474,7 +474,8 @@ static void test_marksweep_on(const char *alloc_name)
         return;
     }
     const hl_gc *gc = &r.gc;
-    CHECK(gc->ops->flags == HL_GC_FREES_CYCLES, "marksweep flags %#x", gc->ops->flags);
+    CHECK(gc->ops->flags == (HL_GC_FREES_CYCLES | HL_GC_FINALIZES), "marksweep flags %#x",
+          gc->ops->flags);
 
     /* A rooted list (one big cycle) survives, exactly. */
     hl_object *head = list_build(gc, LIST_N);
@@ -756,6 +757,17 @@ static void check_finalizers(const hl_gc *gc, size_t slack)
               "%s: %llu objects freed, want %llu (the resurrected pairs survive)", name,
               (unsigned long long)(s.objects_freed - before.objects_freed),
               (unsigned long long)want);
+    }
+    if (gc->ops->flags & HL_GC_FINALIZES) { /* its statistics count what ran */
+        hl_gc_stats s = stats_of(gc);
+        CHECK(s.finalizers_run - before.finalizers_run ==
+                      fin.finalize_calls + fin.legacy_calls &&
+                  s.resurrected - before.resurrected == 2 * fin.nboat,
+              "%s: statistics say %llu objects finalized and %llu resurrected; the finalizers "
+              "saw %zu objects and resurrected %zu pairs", name,
+              (unsigned long long)(s.finalizers_run - before.finalizers_run),
+              (unsigned long long)(s.resurrected - before.resurrected),
+              fin.finalize_calls + fin.legacy_calls, fin.nboat);
     }
 
     size_t calls = fin.finalize_calls + fin.legacy_calls;
