@@ -201,14 +201,16 @@ def empty_table(doc):
 
 
 def cpython_table(doc):
-    """heaplab's side is the run; CPython's side runs here, in this python3."""
+    """heaplab's side is the run; CPython's side runs here, in this python3,
+    with as many repetitions as heaplab's."""
     path = doc["_path"]
+    reps = max([r.get("repetitions", 1) for r in doc["benchmarks"]] + [1])
     out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "cpython_compare.py"),
-                          "--compare", path, "--repetitions=5",
+                          "--compare", path, "--repetitions=%d" % reps,
                           "--out=" + os.path.join(ROOT, "results", "readme", "cpython")],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return "```\n%s```\n\n(CPython side: `python3 scripts/cpython_compare.py --compare %s --repetitions=5`)" % (
-        out.stdout, os.path.relpath(path, ROOT))
+    return "```\n%s```\n\n(CPython side: `python3 scripts/cpython_compare.py --compare %s --repetitions=%d`)" % (
+        out.stdout, os.path.relpath(path, ROOT), reps)
 
 
 SECTIONS = {
@@ -223,6 +225,11 @@ SECTIONS = {
                  "--param", "batch=500000", "--param", "ops=500000", "--param", "collect=1",
                  "--gc-threshold=0,0,0",
                  "--allocator=pool,glibc", "--repetitions=5"], cpython_table),
+    "cpython-graphs": (["--workload=cycles", "--collector=cycle", "--allocator=pool",
+                        "--param", "ops=66667", "--param", "batch=66667", "--param", "collect=1",
+                        "--gc-threshold=0,0,0", "--repetitions=3"], cpython_table),
+    "cpython-policy": (["--workload=cycles", "--collector=cycle", "--allocator=pool"],
+                       cpython_table),
     "threads": (["--workload=larson,xmalloc", "--threads=1,2",
                  "--allocator=glibc,jemalloc,mimalloc,tcmalloc", "--repetitions=3"], threads_table),
 }
