@@ -527,6 +527,23 @@ static size_t move_unreachable(gc_head *young, gc_head *unreachable)
     return reachable;
 }
 
+/* Untrack each object of young of this kind whose slots hold nothing that
+ * is or may become tracked.  Returns the number untracked.  O(young +
+ * their fields). */
+static size_t untrack_atomic_containers(cycle *c, gc_head *young, hl_type_kind kind)
+{
+    size_t n = 0;
+    for (gc_head *h = next_of(young), *next; h != young; h = next) {
+        next = next_of(h);
+        hl_object *o = object_of(h);
+        if (kind_of(o) == kind && !holds_trackable(o)) {
+            untrack(c, o);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* Step 5.  Needs: step 4 done (young flag-free).  Does: untracks each
  * tuple of young whose slots hold nothing that is or may become tracked
  * (CPython's untrack_tuples; a tuple holding a tuple that is untracked only
@@ -534,16 +551,7 @@ static size_t move_unreachable(gc_head *young, gc_head *unreachable)
  * number untracked.  O(young + tuples' fields). */
 static size_t untrack_tuples(cycle *c, gc_head *young)
 {
-    size_t n = 0;
-    for (gc_head *h = next_of(young), *next; h != young; h = next) {
-        next = next_of(h);
-        hl_object *o = object_of(h);
-        if (kind_of(o) == HL_KIND_TUPLE && !holds_trackable(o)) {
-            untrack(c, o);
-            n++;
-        }
-    }
-    return n;
+    return untrack_atomic_containers(c, young, HL_KIND_TUPLE);
 }
 
 /* Part of step 6, full collections only (untracking dicts in young
@@ -553,16 +561,7 @@ static size_t untrack_tuples(cycle *c, gc_head *young)
  * untracked.  O(young + dicts' fields). */
 static size_t untrack_dicts(cycle *c, gc_head *young)
 {
-    size_t n = 0;
-    for (gc_head *h = next_of(young), *next; h != young; h = next) {
-        next = next_of(h);
-        hl_object *o = object_of(h);
-        if (kind_of(o) == HL_KIND_DICT && !holds_trackable(o)) {
-            untrack(c, o);
-            n++;
-        }
-    }
-    return n;
+    return untrack_atomic_containers(c, young, HL_KIND_DICT);
 }
 
 /* Step 6.  Needs: step 5 done; `survivors` the objects left in young.
