@@ -106,8 +106,21 @@ static inline size_t hl_object_size(uint32_t nrefs, uint32_t data_size)
     return sizeof(hl_object) + (size_t)nrefs * sizeof(hl_object *) + ((data_size + 7u) & ~7u);
 }
 
-/* Visit o's references with its type's traverse, or the default. */
-void hl_object_traverse(hl_object *o, hl_visit_fn visit, void *arg);
+/* Visit o's references with its type's traverse, or by default each
+ * non-NULL slot of refs[].  The one place that chooses between the two:
+ * every collector walks fields through it.  Inline, so that a caller's
+ * constant `visit` becomes a direct call on the default path, which
+ * collections take for almost every object.  Cost: O(o's fields). */
+static inline void hl_object_traverse(hl_object *o, hl_visit_fn visit, void *arg)
+{
+    if (o->type != NULL && o->type->traverse != NULL) {
+        o->type->traverse(o, visit, arg);
+        return;
+    }
+    for (uint32_t i = 0; i < o->nrefs; i++)
+        if (o->refs[i] != NULL)
+            visit(&o->refs[i], arg);
+}
 
 /* A weak reference's callback: runs after the referent died and every weak
  * reference to it was cleared (`weakref` reads as empty by then), and only

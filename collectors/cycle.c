@@ -214,12 +214,6 @@ static inline uintptr_t gc_refs(const gc_head *h)
     return h->prev >> REFS_SHIFT;
 }
 
-/* Whether o's type traverses its fields itself (else: the nrefs slots). */
-static inline int has_own_traverse(const hl_object *o)
-{
-    return o->type != NULL && o->type->traverse != NULL;
-}
-
 /* Whether objects of type t with nrefs slots can ever be tracked: they
  * count toward generation 0 (CPython's GC-capable objects). */
 static inline int is_trackable_kind(const hl_type *t, uint32_t nrefs)
@@ -335,15 +329,9 @@ static void visit_may_be_tracked(hl_object **field, void *arg)
  * then o may be part of a cycle, now or after a later store.  O(fields). */
 static int holds_trackable(hl_object *o)
 {
-    if (has_own_traverse(o)) {
-        int found = 0;
-        o->type->traverse(o, visit_may_be_tracked, &found);
-        return found;
-    }
-    for (uint32_t i = 0; i < o->nrefs; i++)
-        if (o->refs[i] != NULL && may_be_tracked(o->refs[i]))
-            return 1;
-    return 0;
+    int found = 0;
+    hl_object_traverse(o, visit_may_be_tracked, &found);
+    return found;
 }
 
 /* ------------------------------------------------------- validators -- */
@@ -449,14 +437,7 @@ static void visit_decref(hl_object **field, void *arg)
 static void subtract_refs(gc_head *set)
 {
     for (gc_head *h = next_of(set); h != set; h = next_of(h)) {
-        hl_object *o = object_of(h);
-        if (has_own_traverse(o)) {
-            o->type->traverse(o, visit_decref, NULL);
-            continue;
-        }
-        for (uint32_t i = 0; i < o->nrefs; i++)
-            if (o->refs[i] != NULL)
-                visit_decref(&o->refs[i], NULL);
+        hl_object_traverse(object_of(h), visit_decref, NULL);
     }
 }
 
@@ -502,14 +483,7 @@ static size_t move_unreachable(gc_head *young, gc_head *unreachable)
     size_t reachable = 0;
     while (h != young) {
         if (gc_refs(h) > 0) {
-            hl_object *o = object_of(h);
-            if (has_own_traverse(o)) {
-                o->type->traverse(o, visit_reachable, young);
-            } else {
-                for (uint32_t i = 0; i < o->nrefs; i++)
-                    if (o->refs[i] != NULL)
-                        visit_reachable(&o->refs[i], young);
-            }
+            hl_object_traverse(object_of(h), visit_reachable, young);
             h->prev = (uintptr_t)prev;
             prev = h;
             reachable++;
@@ -759,17 +733,7 @@ static void delete_garbage(cycle *c, gc_head *final, gc_head *old)
         gc_head *h = next_of(final);
         hl_object *o = object_of(h);
         rc_incref(o);
-        if (has_own_traverse(o)) {
-            o->type->traverse(o, visit_clear, &c->heap);
-        } else {
-            for (uint32_t i = 0; i < o->nrefs; i++) {
-                hl_object *v = o->refs[i];
-                if (v != NULL) {
-                    o->refs[i] = NULL;
-                    rc_decref(&c->heap, v);
-                }
-            }
-        }
+        hl_object_traverse(o, visit_clear, &c->heap);
         rc_decref(&c->heap, o);
         if (next_of(final) == h) {
             list_unlink(h);

@@ -1,21 +1,10 @@
 /*
- * object.c - what every collector shares of the object model: traversal
- * and opening and closing collector instances.
+ * object.c - what every collector shares of the object model: opening and
+ * closing collector instances (traversal is inline in collector.h).
  */
 #include "collectors/collector.h"
 
 #include <string.h>
-
-void hl_object_traverse(hl_object *o, hl_visit_fn visit, void *arg)
-{
-    if (o->type != NULL && o->type->traverse != NULL) {
-        o->type->traverse(o, visit, arg);
-        return;
-    }
-    for (uint32_t i = 0; i < o->nrefs; i++)
-        if (o->refs[i] != NULL)
-            visit(&o->refs[i], arg);
-}
 
 hl_gc_config hl_gc_default_config(void)
 {

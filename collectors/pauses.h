@@ -13,15 +13,13 @@
 #include <stdint.h>
 
 #include "collectors/collector.h"
+#include "common/clock.h" /* hl_now_ns, which times every pause */
 
 typedef struct hl_pause_log {
     double *ns;      /* one duration per pause, kept in ascending order */
     size_t n, cap;
     double total_ns, max_ns;
 } hl_pause_log;
-
-/* Monotonic time in nanoseconds. */
-uint64_t hl_now_ns(void);
 
 /* Keep one pause of `ns` nanoseconds.  When the log cannot grow the pause
  * still counts in total and max (percentiles then cover those kept). */

@@ -123,13 +123,7 @@ static inline void rc_visit_decref(hl_object **field, void *arg)
 /* Drop each strong reference o holds. */
 static inline void rc_drop_referents(rc_heap *h, hl_object *o)
 {
-    if (o->type != NULL && o->type->traverse != NULL) {
-        o->type->traverse(o, rc_visit_decref, h);
-        return;
-    }
-    for (uint32_t i = 0; i < o->nrefs; i++)
-        if (o->refs[i] != NULL)
-            rc_decref(h, o->refs[i]);
+    hl_object_traverse(o, rc_visit_decref, h);
 }
 
 /* o is dying and has weak references: clear them all, then run their

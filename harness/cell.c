@@ -17,17 +17,18 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <valgrind/callgrind.h>
 
+#include "common/clock.h"
 #include "harness/bench_shim.h"
 #include "harness/metrics.h"
 #include "harness/pinning.h"
 #include "harness/results.h"
 #include "harness/sampler.h"
+#include "harness/stats.h"
 
 /* Operations per batch handed to step(): large enough that the shim's cost
  * per batch vanishes, small enough to stop promptly. */
@@ -205,13 +206,6 @@ static void cell_chain_close(cell_chain *ch)
         hl_allocator_close(&ch->layer[--ch->n]);
 }
 
-static uint64_t cell_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Least-squares slope of y over t for the samples from `from_s` on, in
  * bytes per second; NAN with fewer than 3 usable samples.  `live` picks the
  * live-bytes series instead of RSS. */
@@ -310,16 +304,16 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     rc = cell_run_workload(cl, top, NULL, &hooks, &out, err);
     /* A soak repeats the whole workload on the same allocator until the
      * duration is spent; the first run is the warm-up the slopes leave out. */
-    uint64_t soak_start = cell_now_ns();
+    uint64_t soak_start = hl_now_ns();
     m->soak_cycles = 1;
     m->soak_from_s = m->sampler.n ? m->sampler.samples[m->sampler.n - 1].t_s : 0;
     while (rc == 0 && cl->o->duration > 0 &&
-           (double)(cell_now_ns() - soak_start) / 1e9 < cl->o->duration) {
+           (double)(hl_now_ns() - soak_start) / 1e9 < cl->o->duration) {
         run_outcome again = {0};
         rc = cell_run_workload(cl, top, NULL, &hooks, &again, err);
         m->soak_cycles++;
     }
-    m->soak_seconds = (double)(cell_now_ns() - soak_start) / 1e9;
+    m->soak_seconds = (double)(hl_now_ns() - soak_start) / 1e9;
     m->rss_end = hl_rss_now();
     /* The pass's peak is its phases' highest; without per-phase peaks, the
      * process's own peak (an upper bound: it includes start-up). */
@@ -617,8 +611,6 @@ static void cell_on_context(const hl_bench_context *ctx, void *user)
     cl->context = c;
 }
 
-/* One row per Google Benchmark run, in Google Benchmark's JSON shape with
- * heaplab's figures added as top-level keys. */
 /* Statistic `stat` ("mean" or "median") of `key` over the cell's
  * repetition rows so far (Google Benchmark reports them before their
  * aggregates); NAN when no row has it. */
@@ -642,15 +634,11 @@ static double cell_repetition_stat(const cell *cl, const char *key, const char *
         sum += v[i];
     if (strcmp(stat, "median") != 0)
         return sum / (double)n;
-    for (size_t i = 1; i < n; i++) /* insertion sort: a handful of repetitions */
-        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return hl_median(v, n);
 }
 
+/* One row per Google Benchmark run, in Google Benchmark's JSON shape with
+ * heaplab's figures added as top-level keys. */
 static void cell_on_report(const hl_bench_report *r, void *user)
 {
     cell *cl = user;

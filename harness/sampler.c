@@ -4,18 +4,11 @@
 #include "harness/sampler.h"
 
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "harness/metrics.h"
 
 const char *const hl_phase_names[HL_PHASE_COUNT] = {"setup", "run", "drain", "teardown"};
-
-static uint64_t sampler_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Append one sample taken now.  A sample that finds no room is dropped. */
 static void sampler_take(hl_sampler *s, uint64_t now)
@@ -47,12 +40,12 @@ void hl_sampler_start(hl_sampler *s, double hz, const hl_allocator *tracked)
     s->period_ns = (uint64_t)(1e9 / hz);
     for (int p = 0; p < HL_PHASE_COUNT; p++)
         s->phase_peak[p] = -1;
-    s->t0_ns = sampler_now_ns();
+    s->t0_ns = hl_now_ns();
 }
 
 void hl_sampler_tick(hl_sampler *s)
 {
-    uint64_t now = sampler_now_ns();
+    uint64_t now = hl_now_ns();
     if (now >= s->next_ns)
         sampler_take(s, now);
 }
@@ -74,16 +67,16 @@ static void sampler_close_phase(hl_sampler *s)
 void hl_sampler_phase(hl_sampler *s, hl_phase phase)
 {
     sampler_close_phase(s);
-    sampler_take(s, sampler_now_ns()); /* the last sample of the old phase */
+    sampler_take(s, hl_now_ns()); /* the last sample of the old phase */
     s->phase = (int)phase;
     s->isolated = hl_rss_reset_peak() == 0;
-    sampler_take(s, sampler_now_ns());
+    sampler_take(s, hl_now_ns());
 }
 
 void hl_sampler_stop(hl_sampler *s)
 {
     sampler_close_phase(s);
-    sampler_take(s, sampler_now_ns());
+    sampler_take(s, hl_now_ns());
 }
 
 void hl_sampler_free(hl_sampler *s)

@@ -1,5 +1,6 @@
 /*
- * stats.h - the statistics the regression check needs: medians and the
+ * stats.h - the statistics heaplab takes over repetitions: the one median
+ * (cells' own aggregates and the regression check use it) and the
  * Mann-Whitney U test (Wilcoxon rank-sum), two-sided, by the normal
  * approximation with a tie correction and a continuity correction.  The
  * approximation is good from about 8 samples a side, which is why the check
@@ -10,7 +11,8 @@
 
 #include <stddef.h>
 
-/* The median of v[0..n) (n > 0); v is reordered. */
+/* The median of v[0..n) (n > 0): the middle value, or the mean of the two
+ * middle ones when n is even.  v is sorted in place.  O(n log n). */
 double hl_median(double *v, size_t n);
 
 /* The two-sided p-value that samples a and b come from the same

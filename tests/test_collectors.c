@@ -42,11 +42,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
+#include "common/clock.h"
 #include "tests/check.h"
+#include "workloads/rng.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CHAIN_LENGTH 1000000L
@@ -78,13 +79,9 @@ typedef struct rng {
     uint64_t s;
 } rng;
 
-/* splitmix64 */
 static uint64_t rng_next(rng *r)
 {
-    uint64_t z = (r->s += UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
+    return hl_splitmix64(&r->s);
 }
 
 static uint32_t rng_below(rng *r, uint32_t n)
@@ -127,9 +124,7 @@ static int pattern_intact(hl_object *o, uint64_t pattern)
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return (double)hl_now_ns() / 1e9;
 }
 
 /* --------------------------------------------------------- instances -- */

@@ -79,12 +79,12 @@
  * ../shared/reference/cpython-memory.md; pyperformance's gc_collect builds
  * cyclic structures the same way.
  */
+#include "common/clock.h"
 #include "workloads/rng.h"
 #include "workloads/workload.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
-#include <time.h>
 
 enum { CYCLES_OPS, CYCLES_BATCH, CYCLES_COLLECT };
 
@@ -188,13 +188,6 @@ typedef struct cycles {
 static uint64_t cycles_ops(const hl_workload_config *cfg)
 {
     return (uint64_t)cfg->params[CYCLES_OPS];
-}
-
-static uint64_t cycles_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* The link table of `variant`. */
@@ -338,9 +331,9 @@ static int cycles_drop_batch(cycles *c, hl_error *err)
     if (c->collect) {
         hl_gc_stats before = {0}, after = {0};
         c->gc->ops->stats(c->gc->ctx, &before);
-        uint64_t t0 = cycles_now_ns();
+        uint64_t t0 = hl_now_ns();
         hl_collect(c->gc, -1);
-        uint64_t t1 = cycles_now_ns();
+        uint64_t t1 = hl_now_ns();
         c->gc->ops->stats(c->gc->ctx, &after);
         c->collect_ns += t1 - t0;
         c->collect_objects += after.objects_freed - before.objects_freed;
@@ -398,11 +391,11 @@ static int cycles_step(void *state, uint64_t n, hl_error *err)
     while (n > 0) {
         uint64_t room = c->batch - c->filled;
         uint64_t k = n < room ? n : room;
-        uint64_t t0 = cycles_now_ns();
+        uint64_t t0 = hl_now_ns();
         for (uint64_t i = 0; i < k; i++)
             if (cycles_build(c, c->batch_first + c->filled, err) != 0)
                 return -1; /* finish() drops what was built */
-        c->build_ns += cycles_now_ns() - t0;
+        c->build_ns += hl_now_ns() - t0;
         c->built += k;
         n -= k;
         if ((c->filled == c->batch || c->built == c->total) && cycles_drop_batch(c, err) != 0)
