@@ -337,37 +337,31 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     return rc;
 }
 
-/* Write all of buf to fd.  Returns 0 or -1. */
-static int cell_write_all(int fd, const void *buf, size_t len)
+/* Move all len bytes between buf and fd, as many calls as a pipe needs
+ * (interrupted calls are retried): write them when `writing`, else read
+ * exactly len.  Returns 0, or -1 on an error or an early end. */
+static int cell_transfer_all(int fd, char *buf, size_t len, int writing)
 {
-    const char *p = buf;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = writing ? write(fd, buf, len) : read(fd, buf, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return -1;
-        p += n;
+        buf += n;
         len -= (size_t)n;
     }
     return 0;
 }
 
-/* Read exactly len bytes from fd.  Returns 0, or -1 on an error or an early
- * end. */
+static int cell_write_all(int fd, const void *buf, size_t len)
+{
+    return cell_transfer_all(fd, (char *)buf, len, 1); /* only read from */
+}
+
 static int cell_read_all(int fd, void *buf, size_t len)
 {
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    return cell_transfer_all(fd, buf, len, 0);
 }
 
 /* The memory pass of a collector with its own heap (HL_GC_OWN_HEAP), in a

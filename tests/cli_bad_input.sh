@@ -3,12 +3,9 @@
 # stderr naming what was wrong, nothing on stdout, and exit status 2.
 #
 # Table: arguments (split on spaces) | a phrase the message must contain.
-set -u
 bench=$(realpath "$1")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 cd "$tmp" || exit 1 # a relative --out in the table lands here
-fail=0
 
 while IFS='|' read -r args phrase; do
   args=${args%% }; phrase=${phrase# }
@@ -19,19 +16,7 @@ while IFS='|' read -r args phrase; do
   [[ $args == *--compare* || $args == *--list* || $args == *--export-action* ]] && outarg=()
   # shellcheck disable=SC2086
   "$bench" "${outarg[@]}" $args >"$tmp/stdout" 2>"$tmp/stderr"
-  rc=$?
-  lines=$(wc -l <"$tmp/stderr")
-  if [[ $rc -ne 2 ]]; then
-    echo "FAIL [$args]: exit $rc, expected 2"; fail=1
-  elif [[ $lines -ne 1 ]]; then
-    echo "FAIL [$args]: $lines lines on stderr, expected 1:"; cat "$tmp/stderr"; fail=1
-  elif ! grep -qF -- "$phrase" "$tmp/stderr"; then
-    echo "FAIL [$args]: message lacks '$phrase': $(cat "$tmp/stderr")"; fail=1
-  elif [[ -s $tmp/stdout ]]; then
-    echo "FAIL [$args]: wrote to stdout"; fail=1
-  else
-    echo "ok   [$args] -> $(cat "$tmp/stderr")"
-  fi
+  check_refusal "$args" $? "$phrase"
 done <<'TABLE'
 --allocator=foo                 | unknown allocator 'foo'; valid: glibc, jemalloc, mimalloc, tcmalloc, pool, arena, all
 --allocator=                    | --allocator: missing value

@@ -10,14 +10,10 @@
 # The threshold policy: heaplab (BENCH, default build/heaplab) and CPython
 # collect each generation equally often on the same allocation sequence.
 # Bad command lines get one line on stderr, nothing on stdout, exit 2.
-set -u
 dir=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 script=$dir/scripts/cpython_compare.py
 [[ -f $script ]] || { echo "FAIL: no $script"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
 
 python3 "$script" --quick --repetitions=2 --collector=cpython-gc,cpython-refcount \
   --param ops=2000 --param batch=2000 --param collect=1 --out="$tmp/r" >"$tmp/run" 2>&1 || { cat "$tmp/run"; die "quick run exited non-zero"; }
@@ -180,18 +176,7 @@ while IFS='|' read -r args phrase; do
   [[ -z $args ]] && continue
   # shellcheck disable=SC2086
   python3 "$script" --out="$tmp/bad" $args >"$tmp/stdout" 2>"$tmp/stderr"
-  rc=$?
-  if [[ $rc -ne 2 ]]; then
-    echo "FAIL [$args]: exit $rc, expected 2"; fail=1
-  elif [[ $(wc -l <"$tmp/stderr") -ne 1 ]]; then
-    echo "FAIL [$args]: expected one line on stderr:"; cat "$tmp/stderr"; fail=1
-  elif ! grep -qF -- "$phrase" "$tmp/stderr"; then
-    echo "FAIL [$args]: message lacks '$phrase': $(cat "$tmp/stderr")"; fail=1
-  elif [[ -s $tmp/stdout ]]; then
-    echo "FAIL [$args]: wrote to stdout"; fail=1
-  else
-    echo "ok   [$args] -> $(cat "$tmp/stderr")"
-  fi
+  check_refusal "$args" $? "$phrase"
 done <<'TABLE'
 --workload=nope                | unknown workload 'nope'
 --workload=                    | missing value
