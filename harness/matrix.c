@@ -256,100 +256,67 @@ static void remove_cell_files(const char *out_dir, size_t index)
     hl_remove_prefixed(out_dir, prefix);
 }
 
-/* Run one cell in a fresh process and collect its rows. */
-static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
-                      int64_t repetitions, child_outcome *out)
+/* The child's command line for one cell: valgrind's when counting
+ * instructions, then this program, --run-cell with the cell's own
+ * selection and parameters, every option the table copies to children
+ * (hl_options_forward), and --cell-out.  -1 when it does not fit. */
+static int child_command(const hl_options *o, const plan_cell *cell, int64_t repetitions,
+                         const char *self, const char *cg_out, const char *cell_out,
+                         hl_arglist *l)
 {
-    char cell_out[4096], err_path[4096], workload[128], allocator[128], collector[128];
-    char variant[160], seed[64], reps[64], timeout[64], min_time[64], cell_arg[4200];
-    char thresholds[128], long_lived[64], sample_hz[64], cg_out[4096], cg_arg[4200];
-    char self[4096], decorate[96], fail_arg[64], limit_arg[64], rlimit_arg[64], duration[64];
-    char param_args[HL_MAX_PARAMS][160];
-    char preload_var[4200], pinned_var[8192];
-    char *argv[32 + 2 * HL_MAX_PARAMS];
-    int argc = 0;
-
-    memset(out, 0, sizeof *out);
-    snprintf(cell_out, sizeof cell_out, "%s/.cell-%ld-%zu.json", o->out_dir, (long)getpid(), index);
-    snprintf(err_path, sizeof err_path, "%s/.cell-%ld-%zu.err", o->out_dir, (long)getpid(), index);
-    snprintf(workload, sizeof workload, "--workload=%s", cell->w->name);
-    snprintf(allocator, sizeof allocator, "--allocator=%s", cell->a->name);
-    snprintf(collector, sizeof collector, "--collector=%s", cell->c->name);
-    snprintf(variant, sizeof variant, "variant=%s", cell->w->variants[cell->variant].name);
-    snprintf(seed, sizeof seed, "--seed=%" PRIu64, o->seed);
-    snprintf(reps, sizeof reps, "--repetitions=%" PRId64, repetitions);
-    snprintf(timeout, sizeof timeout, "--timeout=%" PRId64, o->timeout_s);
-    snprintf(cell_arg, sizeof cell_arg, "--cell-out=%s", cell_out);
-
+    int rc = 0;
+    l->argc = 0;
+    l->used = 0;
+    l->argv[0] = NULL;
     /* Under --instructions the cell runs inside Callgrind, which counts
      * only where the cell switches instrumentation on (around the steps),
      * on every thread. */
-    ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[self_len > 0 ? self_len : 0] = '\0';
-    snprintf(cg_out, sizeof cg_out, "%s/.cell-%ld-%zu.callgrind", o->out_dir, (long)getpid(), index);
-    snprintf(cg_arg, sizeof cg_arg, "--callgrind-out-file=%s", cg_out);
     if (o->instructions) {
-        argv[argc++] = "valgrind";
-        argv[argc++] = "--tool=callgrind";
-        argv[argc++] = "--instr-atstart=no";
-        argv[argc++] = cg_arg;
-        argv[argc++] = self;
-        argv[argc++] = "--instructions";
-    } else {
-        argv[argc++] = self;
+        rc |= hl_arglist_add(l, "valgrind");
+        rc |= hl_arglist_add(l, "--tool=callgrind");
+        rc |= hl_arglist_add(l, "--instr-atstart=no");
+        rc |= hl_arglist_add(l, "--callgrind-out-file=%s", cg_out);
     }
-    argv[argc++] = "--run-cell";
-    argv[argc++] = workload;
-    argv[argc++] = allocator;
-    argv[argc++] = collector;
-    argv[argc++] = "--param";
-    argv[argc++] = variant;
+    rc |= hl_arglist_add(l, "%s", self);
+    rc |= hl_arglist_add(l, "--run-cell");
+    rc |= hl_arglist_add(l, "--workload=%s", cell->w->name);
+    rc |= hl_arglist_add(l, "--allocator=%s", cell->a->name);
+    rc |= hl_arglist_add(l, "--collector=%s", cell->c->name);
+    rc |= hl_arglist_add(l, "--param");
+    rc |= hl_arglist_add(l, "variant=%s", cell->w->variants[cell->variant].name);
     int64_t values[HL_MAX_PARAMS];
     hl_options_resolve_params(o, cell->w, values);
     for (size_t i = 0; i < cell->w->nparams; i++) {
         if (cell->threads > 0 && strcmp(cell->w->params[i].name, HL_THREADS_PARAM) == 0)
             values[i] = cell->threads;
-        snprintf(param_args[i], sizeof param_args[i], "%s=%" PRId64, cell->w->params[i].name,
-                 values[i]);
-        argv[argc++] = "--param";
-        argv[argc++] = param_args[i];
+        rc |= hl_arglist_add(l, "--param");
+        rc |= hl_arglist_add(l, "%s=%" PRId64, cell->w->params[i].name, values[i]);
     }
-    snprintf(thresholds, sizeof thresholds, "--gc-threshold=%" PRId64 ",%" PRId64 ",%" PRId64,
-             o->gc.threshold[0], o->gc.threshold[1], o->gc.threshold[2]);
-    snprintf(long_lived, sizeof long_lived, "--gc-long-lived=%s", o->gc.long_lived_rule ? "on" : "off");
-    argv[argc++] = seed;
-    argv[argc++] = reps;
-    argv[argc++] = timeout;
-    snprintf(sample_hz, sizeof sample_hz, "--sample-hz=%g", o->sample_hz);
-    argv[argc++] = thresholds;
-    argv[argc++] = long_lived;
-    argv[argc++] = sample_hz;
-    if (o->min_time > 0) {
-        snprintf(min_time, sizeof min_time, "--min-time=%g", o->min_time);
-        argv[argc++] = min_time;
+    rc |= hl_arglist_add(l, "--repetitions=%" PRId64, repetitions);
+    rc |= hl_options_forward(o, l);
+    rc |= hl_arglist_add(l, "--cell-out=%s", cell_out);
+    return rc != 0 ? -1 : 0;
+}
+
+/* Run one cell in a fresh process and collect its rows. */
+static void run_child(const hl_options *o, const plan_cell *cell, size_t index,
+                      int64_t repetitions, child_outcome *out)
+{
+    char cell_out[4096], err_path[4096], cg_out[4096], self[4096];
+    char preload_var[4200], pinned_var[8192];
+    hl_arglist args;
+
+    memset(out, 0, sizeof *out);
+    snprintf(cell_out, sizeof cell_out, "%s/.cell-%ld-%zu.json", o->out_dir, (long)getpid(), index);
+    snprintf(err_path, sizeof err_path, "%s/.cell-%ld-%zu.err", o->out_dir, (long)getpid(), index);
+    snprintf(cg_out, sizeof cg_out, "%s/.cell-%ld-%zu.callgrind", o->out_dir, (long)getpid(), index);
+    ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[self_len > 0 ? self_len : 0] = '\0';
+    if (child_command(o, cell, repetitions, self, cg_out, cell_out, &args) != 0) {
+        snprintf(out->error, sizeof out->error, "the cell's command line is too long");
+        return;
     }
-    if (o->decorator != NULL) {
-        snprintf(decorate, sizeof decorate, "--decorate=%s", o->decorator->name);
-        argv[argc++] = decorate;
-    }
-    if (o->fail_alloc != 0) {
-        snprintf(fail_arg, sizeof fail_arg, "--fail-alloc=%" PRId64, o->fail_alloc);
-        argv[argc++] = fail_arg;
-    }
-    if (o->mem_limit != 0) {
-        snprintf(limit_arg, sizeof limit_arg, "--mem-limit=%" PRId64, o->mem_limit);
-        argv[argc++] = limit_arg;
-    }
-    if (o->duration > 0) {
-        snprintf(duration, sizeof duration, "--duration=%g", o->duration);
-        argv[argc++] = duration;
-    }
-    if (o->rlimit_as != 0) {
-        snprintf(rlimit_arg, sizeof rlimit_arg, "--rlimit-as=%" PRId64, o->rlimit_as);
-        argv[argc++] = rlimit_arg;
-    }
-    argv[argc++] = cell_arg;
-    argv[argc] = NULL;
+    char **argv = args.argv;
 
     char **env = hl_preload_environment(cell->a->preload, preload_var, sizeof preload_var);
     if (o->instructions && env != NULL) {
