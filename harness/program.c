@@ -56,7 +56,7 @@
 #include <unistd.h>
 
 #include "harness/interrupt.h"
-#include "harness/matrix.h"
+#include "harness/proc.h"
 #include "harness/results.h"
 
 extern char **environ;
@@ -883,7 +883,7 @@ static void keep_interrupted(const hl_options *o, const session *ss, const char 
 
 int hl_program_main(const hl_options *o, int argc, char **argv)
 {
-    char err[1024], file[PATH_MAX], self[PATH_MAX], probe[PATH_MAX + 64];
+    char err[1024], file[PATH_MAX], self[PATH_MAX];
     if (o->nprogram == 0)
         return bad_input("-- needs a program to run: bench [options] -- PROGRAM [ARGS...]");
     if (hl_options_program_refuses(o) != NULL)
@@ -891,11 +891,8 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
                          "outside)", hl_options_program_refuses(o));
     if (resolve_program(o->program[0], file, sizeof file, err, sizeof err) != 0)
         return bad_input("%s", err);
-    snprintf(probe, sizeof probe, "%s/.heaplab-write-test", o->out_dir);
-    if (hl_make_dirs(o->out_dir, err, sizeof err) != 0 ||
-        hl_write_file_atomic(probe, "", 0, err, sizeof err) != 0)
-        return bad_input("--out: cannot write results to %s (%s)", o->out_dir, err);
-    unlink(probe);
+    if (hl_results_check_dir(o->out_dir, err, sizeof err) != 0)
+        return bad_input("%s", err);
     ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[self_len > 0 ? self_len : 0] = '\0';
 

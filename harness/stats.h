@@ -1,5 +1,5 @@
 /*
- * stats.h - the statistics the regression check needs: medians and the
+ * stats.h - the statistics the harness needs: medians, aggregate rows, and the
  * Mann-Whitney U test (Wilcoxon rank-sum), two-sided, by the normal
  * approximation with a tie correction and a continuity correction.  The
  * approximation is good from about 8 samples a side, which is why the check
@@ -10,11 +10,18 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 /* The median of v[0..n) (n > 0); v is reordered. */
 double hl_median(double *v, size_t n);
 
 /* The two-sided p-value that samples a and b come from the same
  * distribution.  1.0 when either side is empty or every value ties. */
 double hl_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+
+/* Add Google Benchmark's aggregate rows (mean, median, stddev, cv) over the
+ * error-free repetition rows of one cell, each run in a process of its own
+ * (see stats.c).  Nothing is added for fewer than two.  O(rows x keys). */
+void hl_stats_add_aggregates(cJSON *rows);
 
 #endif

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/child.h"
 #include "harness/options.h"
+#include "harness/plan.h"
 #include "tests/check.h"
 
 /* Whether --NAME (or -h) appears in text as a whole option name. */
@@ -94,7 +96,8 @@ static int parse(int argc, char **argv, hl_options *o)
 }
 
 /* Parent: bench --workload=churn --allocator=pool --OPTION[=EXAMPLE].
- * Child: what the parent forwards, behind --run-cell and one cell. */
+ * Child: the command line the matrix gives the plan's first cell
+ * (hl_child_command), parsed as the child parses it. */
 static void check_round_trip(const hl_option_spec *table, size_t row)
 {
     const hl_option_spec *s = &table[row];
@@ -110,19 +113,22 @@ static void check_round_trip(const hl_option_spec *table, size_t row)
     CHECK(memcmp((char *)&parent + s->offset, (char *)&defaults + s->offset, s->size) != 0,
           "--%s: the example %s leaves the default", s->name, flag);
 
+    hl_plan plan = {0};
+    if (hl_plan_build(&parent, &plan) != 0 || plan.n == 0) {
+        CHECK(0, "--%s: no plan", s->name);
+        free(plan.cells);
+        return;
+    }
     static hl_arglist args;
-    memset(&args, 0, sizeof args);
-    char collector[96];
-    snprintf(collector, sizeof collector, "--collector=%s", parent.workloads[0]->default_collector);
-    hl_arglist_add(&args, "bench");
-    hl_arglist_add(&args, "--run-cell");
-    hl_arglist_add(&args, "--workload=churn");
-    hl_arglist_add(&args, "--allocator=pool");
-    hl_arglist_add(&args, "%s", collector);
-    CHECK(hl_options_forward(&parent, &args) == 0, "--%s: the child's command line is full",
-          s->name);
-    hl_arglist_add(&args, "--cell-out=/nonexistent/cell.json");
-    if (parse(args.argc, args.argv, &child) != 0)
+    int rc = hl_child_command(&parent, &plan.cells[0], 1, "bench", "/nonexistent/cg.out",
+                              "/nonexistent/cell.json", &args);
+    free(plan.cells);
+    CHECK(rc == 0, "--%s: the child's command line does not fit", s->name);
+    int self = 0; /* under --instructions, valgrind's arguments come first */
+    while (self < args.argc && strcmp(args.argv[self], "bench") != 0)
+        self++;
+    CHECK(self < args.argc, "--%s: the child's command line does not run bench", s->name);
+    if (self == args.argc || parse(args.argc - self, args.argv + self, &child) != 0)
         return;
     CHECK(child.mode == HL_MODE_CELL, "--%s: the child is not a cell", s->name);
     CHECK(memcmp((char *)&child + s->offset, (char *)&parent + s->offset, s->size) == 0,
