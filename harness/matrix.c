@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "collectors/pauses.h"
-#include "harness/cell.h"
 #include "harness/child.h"
 #include "harness/interrupt.h"
 #include "harness/plan.h"
