@@ -16,17 +16,4 @@
  * interrupted, and does not return: it dies of the signal. */
 int hl_matrix_main(const hl_options *o, int argc, char **argv);
 
-/* A results document's context: from_cell (or a new object) plus the date,
- * load, heaplab's version and build, kernel, CPU, THP mode and argv. */
-cJSON *hl_results_context(cJSON *from_cell, int argc, char **argv);
-
-/* The environment for a child process: ours without LD_PRELOAD, plus
- * LD_PRELOAD=preload (written into preload_var) when preload is not NULL.
- * The array borrows our strings; free it.  NULL when memory is exhausted. */
-char **hl_preload_environment(const char *preload, char *preload_var, size_t var_len);
-
-/* The last max - 1 bytes of the file at path, trailing blanks trimmed; an
- * empty string when it cannot be read. */
-void hl_read_tail(const char *path, char *buf, size_t max);
-
 #endif

@@ -1,7 +1,15 @@
 /*
- * options.c - `bench`'s command line: getopt_long, then validation against
- * the registries.  Every error is one line naming the flag, the bad value
- * and what is valid.
+ * options.c - `bench`'s command line: one table of options, getopt_long,
+ * then validation against the registries.  Every error is one line naming
+ * the flag, the bad value and what is valid.
+ *
+ * The table (option_table below) is the only place an option is declared:
+ * getopt's array, --help, the repeat and scope checks, the arguments a
+ * cell's child process is given and -- PROGRAM's refusals are all walked
+ * from it (tests/test_options.c proves each).  Like mimalloc's options, a
+ * row says everything: name, argument, help, how its value is parsed (a
+ * typed field with its range, or a function), the modes it applies to and
+ * how it is forwarded.
  *
  * No silent conflicts: nothing given on the command line is dropped or
  * overridden without a word.  Each option may be given once; a repeat with
@@ -14,87 +22,14 @@
 #include "harness/options.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum {
-    OPT_LIST = 256,
-    OPT_ALLOCATOR,
-    OPT_COLLECTOR,
-    OPT_WORKLOAD,
-    OPT_PARAM,
-    OPT_QUICK,
-    OPT_SEED,
-    OPT_REPETITIONS,
-    OPT_MIN_TIME,
-    OPT_TIMEOUT,
-    OPT_OUT,
-    OPT_RUN_CELL,
-    OPT_CELL_OUT,
-    OPT_GC_THRESHOLD,
-    OPT_GC_LONG_LIVED,
-    OPT_SAMPLE_HZ,
-    OPT_COMPARE,
-    OPT_THRESHOLDS,
-    OPT_REPORT,
-    OPT_EXPORT_ACTION,
-    OPT_INSTRUCTIONS,
-    OPT_DECORATE,
-    OPT_THREADS,
-    OPT_SHUFFLE,
-    OPT_FAIL_ALLOC,
-    OPT_MEM_LIMIT,
-    OPT_RLIMIT_AS,
-    OPT_DURATION,
-    OPT_STRESS,
-    OPT_IDENTIFY,
-    OPT_VERBOSE,
-    OPT_REQUIRE_SAME_CELLS,
-    OPT_END /* one past the last option code: the size of the repeat check's table */
-};
-
-static const struct option long_options[] = {
-    {"help", no_argument, NULL, 'h'},
-    {"list", no_argument, NULL, OPT_LIST},
-    {"allocator", required_argument, NULL, OPT_ALLOCATOR},
-    {"collector", required_argument, NULL, OPT_COLLECTOR},
-    {"workload", required_argument, NULL, OPT_WORKLOAD},
-    {"param", required_argument, NULL, OPT_PARAM},
-    {"quick", no_argument, NULL, OPT_QUICK},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"repetitions", required_argument, NULL, OPT_REPETITIONS},
-    {"min-time", required_argument, NULL, OPT_MIN_TIME},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"run-cell", no_argument, NULL, OPT_RUN_CELL},
-    {"cell-out", required_argument, NULL, OPT_CELL_OUT},
-    {"gc-threshold", required_argument, NULL, OPT_GC_THRESHOLD},
-    {"gc-long-lived", required_argument, NULL, OPT_GC_LONG_LIVED},
-    {"sample-hz", required_argument, NULL, OPT_SAMPLE_HZ},
-    {"compare", no_argument, NULL, OPT_COMPARE},
-    {"thresholds", required_argument, NULL, OPT_THRESHOLDS},
-    {"report", required_argument, NULL, OPT_REPORT},
-    {"export-action", required_argument, NULL, OPT_EXPORT_ACTION},
-    {"instructions", no_argument, NULL, OPT_INSTRUCTIONS},
-    {"decorate", required_argument, NULL, OPT_DECORATE},
-    {"identify", no_argument, NULL, OPT_IDENTIFY},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"shuffle", optional_argument, NULL, OPT_SHUFFLE},
-    {"fail-alloc", required_argument, NULL, OPT_FAIL_ALLOC},
-    {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT},
-    {"rlimit-as", required_argument, NULL, OPT_RLIMIT_AS},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"stress", no_argument, NULL, OPT_STRESS},
-    {"verbose", no_argument, NULL, OPT_VERBOSE},
-    {"require-same-cells", no_argument, NULL, OPT_REQUIRE_SAME_CELLS},
-    {NULL, 0, NULL, 0},
-};
 
 static int bad(char *err, size_t err_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -474,11 +409,13 @@ static int parse_thresholds(hl_options *o, const char *text, char *err, size_t e
     return 0;
 }
 
-static int apply_selection(hl_options *o, int which, const char *text, char *err, size_t err_len)
+/* --allocator, --collector or --workload (`kind`) from text. */
+static int apply_selection(hl_options *o, const char *kind, const char *text, char *err,
+                           size_t err_len)
 {
     size_t picked[HL_MAX_SELECTED];
     int is_all = 0, n;
-    if (which == OPT_ALLOCATOR) {
+    if (strcmp(kind, "allocator") == 0) {
         size_t count;
         const hl_allocator_ops *const *all = hl_allocator_registry(&count);
         n = parse_selection("allocator", text, allocator_name_at, picked, HL_MAX_SELECTED, &is_all,
@@ -487,7 +424,7 @@ static int apply_selection(hl_options *o, int which, const char *text, char *err
             o->allocators[i] = all[picked[i]];
         o->nallocators = n < 0 ? 0 : (size_t)n;
         o->allocators_all = is_all;
-    } else if (which == OPT_COLLECTOR) {
+    } else if (strcmp(kind, "collector") == 0) {
         size_t count;
         const hl_collector_ops *const *all = hl_collector_registry(&count);
         n = parse_selection("collector", text, collector_name_at, picked, HL_MAX_SELECTED, &is_all,
@@ -508,11 +445,13 @@ static int apply_selection(hl_options *o, int which, const char *text, char *err
     return n < 0 ? -1 : 0;
 }
 
-/* What bench does, as a bit per mode, and which modes each option applies
- * to.  An option given where it does not apply is refused rather than
- * silently ignored (--seed with --compare, --report with a run).  -- PROGRAM
- * refuses the run options it cannot honour itself (program.c), so they are
- * let through to it here. */
+/* ------------------------------------------------------------ the table -- */
+
+/* What bench does, as a bit per mode: the modes an option applies to.  An
+ * option given where it does not apply is refused rather than silently
+ * ignored (--seed with --compare, --report with a run).  -- PROGRAM refuses
+ * the run options it cannot honour itself (refused_by_program), so they
+ * are let through to it here. */
 enum {
     IN_RUN = 1 << HL_MODE_RUN,
     IN_CELL = 1 << HL_MODE_CELL,
@@ -521,74 +460,469 @@ enum {
     IN_EXPORT = 1 << HL_MODE_EXPORT,
     IN_LIST = 1 << HL_MODE_LIST,
     IN_IDENTIFY = 1 << HL_MODE_IDENTIFY,
+    IN_HELP = 1 << HL_MODE_HELP,
     IN_RUNS = IN_RUN | IN_CELL | IN_PROGRAM,
+    IN_ALL = IN_RUNS | IN_COMPARE | IN_EXPORT | IN_LIST | IN_IDENTIFY | IN_HELP,
 };
 
-typedef struct option_scope {
-    int code;
-    unsigned modes;    /* the modes the option applies to */
-    int selects_mode;  /* the option itself chooses what bench does */
-} option_scope;
+/* --help's headings, in the order it prints them; `note` is text printed
+ * under the heading's options (for what is not an option: -- PROGRAM). */
+enum { SEC_RUN, SEC_STRESS, SEC_SOAK, SEC_FAULTS, SEC_GC, SEC_OUTPUT, SEC_PROGRAM, SEC_COMPARE,
+       SEC_OTHER, SEC_INTERNAL, SEC_COUNT };
 
-static const option_scope option_scopes[] = {
-    {OPT_LIST, IN_LIST, 1},
-    {OPT_COMPARE, IN_COMPARE, 1},
-    {OPT_EXPORT_ACTION, IN_EXPORT, 1},
-    {OPT_IDENTIFY, IN_IDENTIFY, 1},
-    {OPT_RUN_CELL, IN_CELL, 1},
-    {OPT_STRESS, IN_RUN, 0},
-    {OPT_ALLOCATOR, IN_RUNS | IN_IDENTIFY, 0},
-    {OPT_CELL_OUT, IN_CELL, 0},
-    {OPT_THRESHOLDS, IN_COMPARE, 0},
-    {OPT_REPORT, IN_COMPARE, 0},
-    {OPT_VERBOSE, IN_COMPARE, 0},
-    {OPT_REQUIRE_SAME_CELLS, IN_COMPARE, 0},
+static const struct {
+    const char *title;
+    const char *note;
+} help_sections[SEC_COUNT] = {
+    [SEC_RUN] = {NULL, NULL},
+    [SEC_STRESS] = {"Stress:", NULL},
+    [SEC_SOAK] = {"Soak:", NULL},
+    [SEC_FAULTS] = {"Faults:", NULL},
+    [SEC_GC] = {"The cycle collector:", NULL},
+    [SEC_OUTPUT] = {"Output:", NULL},
+    [SEC_PROGRAM] = {"A program instead of a workload:",
+                     "  -- PROGRAM ARGS...  run PROGRAM under each system allocator (LD_PRELOAD) "
+                     "instead\n"
+                     "                      of a workload: time, peak RSS, faults, RSS over time\n"
+                     "                      (docs/program.md); these do not apply to it:\n"},
+    [SEC_COMPARE] = {"Regression check:", NULL},
+    [SEC_OTHER] = {"Other:", NULL},
+    [SEC_INTERNAL] = {"Internal (bench gives these to the processes it starts):", NULL},
 };
 
-/* The modes option c applies to: its entry above, or every run mode. */
-static const option_scope *option_scope_of(int c)
+static int set_help(hl_options *o, const char *arg, char *err, size_t err_len)
 {
-    static const option_scope runs = {0, IN_RUNS, 0};
-    for (size_t i = 0; i < sizeof option_scopes / sizeof option_scopes[0]; i++)
-        if (option_scopes[i].code == c)
-            return &option_scopes[i];
-    return &runs;
+    (void)arg, (void)err, (void)err_len;
+    o->mode = HL_MODE_HELP;
+    return 0;
 }
 
-/* Option code c's place in the repeat check's record: --help first, then
- * the long options in code order. */
-static size_t option_slot(int c)
+static int set_list(hl_options *o, const char *arg, char *err, size_t err_len)
 {
-    return c == 'h' ? 0 : (size_t)(c - OPT_LIST + 1);
+    (void)arg, (void)err, (void)err_len;
+    o->mode = HL_MODE_LIST;
+    return 0;
 }
 
-/* The name of option code c, for messages ("seed" for OPT_SEED). */
-static const char *option_name(int c)
+static int set_compare(hl_options *o, const char *arg, char *err, size_t err_len)
 {
-    for (const struct option *opt = long_options; opt->name != NULL; opt++)
-        if (opt->val == c)
-            return opt->name;
-    return "?";
+    (void)arg, (void)err, (void)err_len;
+    o->mode = HL_MODE_COMPARE;
+    return 0;
 }
+
+static int set_identify(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    (void)arg, (void)err, (void)err_len;
+    o->mode = HL_MODE_IDENTIFY;
+    return 0;
+}
+
+/* --run-cell leaves another mode in place, so that the scope check names
+ * the two that clash. */
+static int set_run_cell(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    (void)arg, (void)err, (void)err_len;
+    o->mode = o->mode == HL_MODE_RUN ? HL_MODE_CELL : o->mode;
+    return 0;
+}
+
+static int set_export(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    if (arg[0] == '\0')
+        return bad(err, err_len, "--export-action: missing file name");
+    o->export_out = arg;
+    o->mode = HL_MODE_EXPORT;
+    return 0;
+}
+
+/* The stress workload under every strategy; --allocator and --collector
+ * narrow it (--workload is refused).  Its given bit is all it leaves. */
+static int set_stress(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    (void)o, (void)arg, (void)err, (void)err_len;
+    return 0;
+}
+
+static int set_allocators(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    return apply_selection(o, "allocator", arg, err, err_len);
+}
+
+static int set_collectors(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    return apply_selection(o, "collector", arg, err, err_len);
+}
+
+static int set_workloads(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    return apply_selection(o, "workload", arg, err, err_len);
+}
+
+static int set_shuffle(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    int64_t v = 1;
+    o->shuffle = 1;
+    o->shuffle_seed = 1;
+    if (arg != NULL && parse_int("--shuffle", arg, 0, INT64_MAX, &v, err, err_len) != 0)
+        return -1;
+    o->shuffle_seed = (uint64_t)v;
+    return 0;
+}
+
+static int set_decorator(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    o->decorator = hl_decorator_find(arg);
+    if (o->decorator == NULL)
+        return bad(err, err_len, "--decorate: unknown decorator '%s'; valid: slow, leak, "
+                   "corrupt (test-only)", arg);
+    return 0;
+}
+
+static void format_decorator(const hl_options *o, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", o->decorator->name);
+}
+
+static int set_long_lived(hl_options *o, const char *arg, char *err, size_t err_len)
+{
+    if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+        return bad(err, err_len, "--gc-long-lived: '%s' is not on or off", arg);
+    o->gc.long_lived_rule = strcmp(arg, "on") == 0;
+    return 0;
+}
+
+static void format_long_lived(const hl_options *o, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", o->gc.long_lived_rule ? "on" : "off");
+}
+
+static void format_thresholds(const hl_options *o, char *buf, size_t len)
+{
+    snprintf(buf, len, "%" PRId64 ",%" PRId64 ",%" PRId64, o->gc.threshold[0], o->gc.threshold[1],
+             o->gc.threshold[2]);
+}
+
+#define FIELD(f) offsetof(hl_options, f), sizeof(((hl_options *)0)->f)
+
+/* Every option, in the order getopt, the repeat check and the scope check
+ * walk them (so that of two faults the same one is named as before); --help
+ * groups them by section.  Unnamed fields are zero: no short name, usage
+ * "--NAME", no field, applies to no mode, not forwarded. */
+static const hl_option_spec option_table[] = {
+    {.name = "help", .short_name = 'h', .argument = no_argument, .usage = "-h, --help",
+     .help = "this text", .section = SEC_OTHER, .type = HL_OPT_CUSTOM, .parse = set_help,
+     .modes = IN_ALL, .selects_mode = 1},
+    {.name = "list", .argument = no_argument,
+     .help = "every allocator, collector and workload, with availability", .section = SEC_OTHER,
+     .type = HL_OPT_CUSTOM, .parse = set_list, .modes = IN_LIST, .selects_mode = 1},
+    {.name = "allocator", .argument = required_argument, .usage = "--allocator=LIST",
+     .help = "allocators: a name, a comma list or 'all' (default glibc)", .section = SEC_RUN,
+     .type = HL_OPT_CUSTOM, .parse = set_allocators, .modes = IN_RUNS | IN_IDENTIFY,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "collector", .argument = required_argument, .usage = "--collector=LIST",
+     .help = "collectors (default: each workload's own)", .section = SEC_RUN,
+     .type = HL_OPT_CUSTOM, .parse = set_collectors, .modes = IN_RUNS, .refused_by_program = 1,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "workload", .argument = required_argument, .usage = "--workload=LIST",
+     .help = "workloads (default churn)", .section = SEC_RUN, .type = HL_OPT_CUSTOM,
+     .parse = set_workloads, .modes = IN_RUNS, .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "param", .argument = required_argument, .usage = "--param NAME=VALUE",
+     .help = "set a workload parameter; 'variant=NAME' picks one variant\n"
+             "(without it every variant runs as its own row)", .section = SEC_RUN,
+     .type = HL_OPT_CUSTOM, .parse = parse_param, .modes = IN_RUNS, .repeats = 1,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "quick", .argument = no_argument, .help = "small fixed sizes, for tests and CI",
+     .section = SEC_RUN, .type = HL_OPT_FLAG, FIELD(quick), .modes = IN_RUNS,
+     .refused_by_program = 1, .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "seed", .argument = required_argument, .usage = "--seed=N",
+     .help = "seed of every random choice (default 1)", .section = SEC_RUN, .type = HL_OPT_UINT,
+     FIELD(seed), .min = 0, .max = INT64_MAX, .modes = IN_RUNS, .forwarding = HL_FORWARD_COPY,
+     .example = "7"},
+    {.name = "repetitions", .argument = required_argument, .usage = "--repetitions=N",
+     .help = "repetitions of each timed run, via Google Benchmark (default 1)",
+     .section = SEC_RUN, .type = HL_OPT_INT, FIELD(repetitions), .min = 1, .max = 1000,
+     .modes = IN_RUNS, .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "min-time", .argument = required_argument, .usage = "--min-time=SECONDS",
+     .help = "let Google Benchmark choose the operation count (open-ended\n"
+             "workloads only; others keep their fixed work)", .section = SEC_RUN,
+     .type = HL_OPT_POSITIVE, FIELD(min_time), .max = 3600, .unit = "seconds",
+     .modes = IN_RUNS, .refused_by_program = 1, .forwarding = HL_FORWARD_COPY,
+     .example = "0.125"},
+    {.name = "timeout", .argument = required_argument, .usage = "--timeout=SECONDS",
+     .help = "kill a cell that runs longer (default 900)", .section = SEC_RUN,
+     .type = HL_OPT_INT, FIELD(timeout_s), .min = 1, .max = 86400, .modes = IN_RUNS,
+     .forwarding = HL_FORWARD_COPY, .example = "33"},
+    {.name = "out", .argument = required_argument, .usage = "--out=DIR",
+     .help = "where results go (default results/)", .section = SEC_OUTPUT, .type = HL_OPT_TEXT,
+     FIELD(out_dir), .unit = "directory name", .modes = IN_RUNS,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "run-cell", .argument = no_argument,
+     .help = "run exactly one cell in this process (the matrix's child)",
+     .section = SEC_INTERNAL, .type = HL_OPT_CUSTOM, .parse = set_run_cell, .modes = IN_CELL,
+     .selects_mode = 1, .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "cell-out", .argument = required_argument, .usage = "--cell-out=FILE",
+     .help = "where --run-cell writes its rows", .section = SEC_INTERNAL, .type = HL_OPT_TEXT,
+     FIELD(cell_out), .modes = IN_CELL, .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "gc-threshold", .argument = required_argument, .usage = "--gc-threshold=A,B,C",
+     .help = "the cycle collector's generation thresholds (default\n"
+             "700,10,10 as CPython 3.11/3.12; 0 disables collection)", .section = SEC_GC,
+     .type = HL_OPT_CUSTOM, FIELD(gc.threshold), .parse = parse_thresholds,
+     .format = format_thresholds, .modes = IN_RUNS, .forwarding = HL_FORWARD_COPY,
+     .example = "500,7,3"},
+    {.name = "gc-long-lived", .argument = required_argument, .usage = "--gc-long-lived=on|off",
+     .help = "skip full collections while long_lived_pending <\n"
+             "long_lived_total / 4 (default on, as CPython)", .section = SEC_GC,
+     .type = HL_OPT_CUSTOM, FIELD(gc.long_lived_rule), .parse = set_long_lived,
+     .format = format_long_lived, .modes = IN_RUNS, .forwarding = HL_FORWARD_COPY,
+     .example = "off"},
+    {.name = "sample-hz", .argument = required_argument, .usage = "--sample-hz=N",
+     .help = "memory samples per second during each cell (default 100)", .section = SEC_OUTPUT,
+     .type = HL_OPT_POSITIVE, FIELD(sample_hz), .max = 10000, .unit = "samples per second",
+     .modes = IN_RUNS, .forwarding = HL_FORWARD_COPY, .example = "250"},
+    {.name = "compare", .argument = no_argument, .usage = "--compare BASELINE CURRENT",
+     .help = "compare two results files or directories; exit 1 on\n"
+             "a regression (deterministic figures gate hard; ns/op by a\n"
+             "Mann-Whitney U test over >= 9 repetitions and a minimum effect);\n"
+             "2 on bad input (also a --decorate'd baseline, or no cell in\n"
+             "common); 3 when nothing could be judged", .section = SEC_COMPARE,
+     .type = HL_OPT_CUSTOM, .parse = set_compare, .modes = IN_COMPARE, .selects_mode = 1},
+    {.name = "thresholds", .argument = required_argument, .usage = "--thresholds=FILE",
+     .help = "the gate's thresholds (default results/baseline/thresholds.json)",
+     .section = SEC_COMPARE, .type = HL_OPT_TEXT, FIELD(thresholds), .unit = "file name",
+     .modes = IN_COMPARE},
+    {.name = "report", .argument = required_argument, .usage = "--report=FILE",
+     .help = "also write the comparison as markdown", .section = SEC_COMPARE,
+     .type = HL_OPT_TEXT, FIELD(report), .unit = "file name", .modes = IN_COMPARE},
+    {.name = "export-action", .argument = required_argument,
+     .usage = "--export-action=OUT RESULTS",
+     .help = "write github-action-benchmark customSmallerIsBetter JSON", .section = SEC_COMPARE,
+     .type = HL_OPT_CUSTOM, .parse = set_export, .modes = IN_EXPORT, .selects_mode = 1},
+    {.name = "instructions", .argument = no_argument,
+     .help = "count each cell's instructions under Callgrind (valgrind)\n"
+             "instead of timing it: a deterministic figure for CI gates", .section = SEC_RUN,
+     .type = HL_OPT_FLAG, FIELD(instructions), .modes = IN_RUNS, .refused_by_program = 1,
+     .forwarding = HL_FORWARD_COPY, .example = ""},
+    {.name = "decorate", .argument = required_argument, .usage = "--decorate=NAME",
+     .help = "wrap the allocator in a test-only decorator (slow, leak) to\n"
+             "prove that the regression check catches what it should", .section = SEC_OTHER,
+     .type = HL_OPT_CUSTOM, FIELD(decorator), .parse = set_decorator,
+     .format = format_decorator, .modes = IN_RUNS, .refused_by_program = 1,
+     .forwarding = HL_FORWARD_COPY, .example = "slow"},
+    {.name = "identify", .argument = no_argument,
+     .help = "print the allocator's version as this process sees it", .section = SEC_INTERNAL,
+     .type = HL_OPT_CUSTOM, .parse = set_identify, .modes = IN_IDENTIFY, .selects_mode = 1},
+    {.name = "threads", .argument = required_argument, .usage = "--threads=LIST",
+     .help = "thread counts to sweep for workloads with a threads parameter\n"
+             "(e.g. 1,2,4); single-threaded allocators run at 1 only", .section = SEC_RUN,
+     .type = HL_OPT_CUSTOM, .parse = parse_threads, .modes = IN_RUNS, .refused_by_program = 1,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "shuffle", .argument = optional_argument, .usage = "--shuffle[=SEED]",
+     .help = "run cells in a seeded random order, and with --repetitions\n"
+             "interleave them: one process per repetition, round-robin", .section = SEC_RUN,
+     .type = HL_OPT_CUSTOM, .parse = set_shuffle, .modes = IN_RUNS,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "fail-alloc", .argument = required_argument, .usage = "--fail-alloc=N",
+     .help = "the Nth allocation of each run fails", .section = SEC_FAULTS, .type = HL_OPT_INT,
+     FIELD(fail_alloc), .min = 1, .max = INT64_MAX, .modes = IN_RUNS, .refused_by_program = 1,
+     .forwarding = HL_FORWARD_COPY, .example = "1000"},
+    {.name = "mem-limit", .argument = required_argument, .usage = "--mem-limit=BYTES",
+     .help = "allocations past BYTES live fail (K, M, G suffixes)", .section = SEC_FAULTS,
+     .type = HL_OPT_BYTES, FIELD(mem_limit), .min = 1, .modes = IN_RUNS,
+     .refused_by_program = 1, .forwarding = HL_FORWARD_COPY, .example = "3M"},
+    {.name = "rlimit-as", .argument = required_argument, .usage = "--rlimit-as=BYTES",
+     .help = "the address-space limit (RLIMIT_AS) of each cell's process", .section = SEC_FAULTS,
+     .type = HL_OPT_BYTES, FIELD(rlimit_as), .min = 16 << 20, .modes = IN_RUNS,
+     .forwarding = HL_FORWARD_COPY, .example = "2G"},
+    {.name = "duration", .argument = required_argument, .usage = "--duration=SECONDS",
+     .help = "repeat each cell's workload on one allocator for SECONDS,\n"
+             "sampling RSS and live bytes; report both slopes and fail a\n"
+             "cell whose RSS grows more than its live bytes explain", .section = SEC_SOAK,
+     .type = HL_OPT_POSITIVE, FIELD(duration), .max = 7 * 86400, .unit = "seconds",
+     .modes = IN_RUNS, .refused_by_program = 1, .forwarding = HL_FORWARD_COPY,
+     .example = "1.1"},
+    {.name = "stress", .argument = no_argument,
+     .help = "the stress workload (long seeded random sequences, every\n"
+             "block and object checked) under every allocator and\n"
+             "collector; exits 1 on any corruption (see docs/stress.md)", .section = SEC_STRESS,
+     .type = HL_OPT_CUSTOM, .parse = set_stress, .modes = IN_RUN,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "verbose", .argument = no_argument,
+     .help = "show every check, not only regressions, improvements,\n"
+             "changes, not-judged checks and notes", .section = SEC_COMPARE, .type = HL_OPT_FLAG,
+     FIELD(verbose), .modes = IN_COMPARE},
+    {.name = "require-same-cells", .argument = no_argument,
+     .help = "a cell present on one side only is a regression (by\n"
+             "default it is \"not compared\")", .section = SEC_COMPARE, .type = HL_OPT_FLAG,
+     FIELD(require_same_cells), .modes = IN_COMPARE},
+};
+
+#define OPTION_COUNT (sizeof option_table / sizeof option_table[0])
+
+_Static_assert(OPTION_COUNT <= 64, "hl_options.given holds a bit per option");
+
+const hl_option_spec *hl_option_table(size_t *count)
+{
+    *count = OPTION_COUNT;
+    return option_table;
+}
+
+void hl_option_getopt_table(struct option *out)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const hl_option_spec *s = &option_table[i];
+        out[i] = (struct option){s->name, s->argument, NULL,
+                                 s->short_name ? s->short_name : 256 + (int)i};
+    }
+    out[OPTION_COUNT] = (struct option){NULL, 0, NULL, 0};
+}
+
+/* The row getopt_long's return value c stands for, or -1 (':', '?'). */
+static int option_row(int c)
+{
+    if (c >= 256 && c < 256 + (int)OPTION_COUNT)
+        return c - 256;
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (option_table[i].short_name != 0 && option_table[i].short_name == c)
+            return (int)i;
+    return -1;
+}
+
+static int was_given(const hl_options *o, size_t row)
+{
+    return (o->given >> row) & 1;
+}
+
+/* The row named `name` (it is in the table: callers name their own rows). */
+static size_t row_named(const char *name)
+{
+    size_t i = 0;
+    while (i + 1 < OPTION_COUNT && strcmp(option_table[i].name, name) != 0)
+        i++;
+    return i;
+}
+
+/* Parse arg into row s's field of o, by its type.  -1 with err set. */
+static int parse_row(const hl_option_spec *s, hl_options *o, const char *arg, char *err,
+                     size_t err_len)
+{
+    char what[64];
+    char *field = (char *)o + s->offset;
+    int64_t v = 0;
+    snprintf(what, sizeof what, "--%s", s->name);
+    switch (s->type) {
+    case HL_OPT_FLAG:
+        *(int *)field = 1;
+        return 0;
+    case HL_OPT_INT:
+        return parse_int(what, arg, s->min, s->max, (int64_t *)field, err, err_len);
+    case HL_OPT_UINT:
+        if (parse_int(what, arg, s->min, s->max, &v, err, err_len) != 0)
+            return -1;
+        *(uint64_t *)field = (uint64_t)v;
+        return 0;
+    case HL_OPT_POSITIVE:
+        return parse_positive(what, arg, s->unit, (double)s->max, (double *)field, err, err_len);
+    case HL_OPT_BYTES:
+        return parse_bytes(what, arg, s->min, (int64_t *)field, err, err_len);
+    case HL_OPT_TEXT:
+        if (s->unit != NULL && arg[0] == '\0')
+            return bad(err, err_len, "%s: missing %s", what, s->unit);
+        *(const char **)field = arg;
+        return 0;
+    case HL_OPT_CUSTOM:
+        return s->parse(o, arg, err, err_len);
+    }
+    return bad(err, err_len, "%s: no parser", what);
+}
+
+/* Row s's value in o as the text of its argument ("" for a flag). */
+static void format_row(const hl_option_spec *s, const hl_options *o, char *buf, size_t len)
+{
+    const char *field = (const char *)o + s->offset;
+    buf[0] = '\0';
+    switch (s->type) {
+    case HL_OPT_FLAG:
+        break;
+    case HL_OPT_INT:
+    case HL_OPT_BYTES:
+        snprintf(buf, len, "%" PRId64, *(const int64_t *)field);
+        break;
+    case HL_OPT_UINT:
+        snprintf(buf, len, "%" PRIu64, *(const uint64_t *)field);
+        break;
+    case HL_OPT_POSITIVE: /* %.17g: the child parses back the very same double */
+        snprintf(buf, len, "%.17g", *(const double *)field);
+        break;
+    case HL_OPT_TEXT:
+        snprintf(buf, len, "%s", *(const char *const *)field);
+        break;
+    case HL_OPT_CUSTOM:
+        if (s->format != NULL)
+            s->format(o, buf, len);
+        break;
+    }
+}
+
+int hl_arglist_add(hl_arglist *l, const char *fmt, ...)
+{
+    if (l->argc >= HL_MAX_ARGS || l->used >= sizeof l->text)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(l->text + l->used, sizeof l->text - l->used, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof l->text - l->used)
+        return -1;
+    l->argv[l->argc++] = l->text + l->used;
+    l->argv[l->argc] = NULL;
+    l->used += (size_t)n + 1;
+    return 0;
+}
+
+int hl_options_forward(const hl_options *o, hl_arglist *l)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const hl_option_spec *s = &option_table[i];
+        if (s->forwarding != HL_FORWARD_COPY || !was_given(o, i))
+            continue;
+        char value[256];
+        format_row(s, o, value, sizeof value);
+        int rc = s->argument == no_argument ? hl_arglist_add(l, "--%s", s->name)
+                                            : hl_arglist_add(l, "--%s=%s", s->name, value);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+const char *hl_options_program_refuses(const hl_options *o)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (option_table[i].refused_by_program && was_given(o, i))
+            return option_table[i].name;
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the checks -- */
 
 /* The repeat rule for every option but --param (which keeps it per name):
  * the first time, remember the text given (NULL for a flag without a
- * value); a repeat with the same text is accepted, one with other text is
- * an error.  given[] holds each option's text, `seen` whether it was given. */
-static int check_repeat(int c, const char *text, const char **given, unsigned char *seen,
+ * value) and set the row's bit in o->given; a repeat with the same text is
+ * accepted, one with other text is an error.  given[] holds each row's text. */
+static int check_repeat(hl_options *o, size_t row, const char *text, const char **given,
                         char *err, size_t err_len)
 {
-    size_t slot = option_slot(c);
-    if (!seen[slot]) {
-        seen[slot] = 1;
-        given[slot] = text;
+    if (!was_given(o, row)) {
+        o->given |= (uint64_t)1 << row;
+        given[row] = text;
         return 0;
     }
-    if ((text == NULL) == (given[slot] == NULL) && (text == NULL || strcmp(text, given[slot]) == 0))
+    if ((text == NULL) == (given[row] == NULL) && (text == NULL || strcmp(text, given[row]) == 0))
         return 0;
     return bad(err, err_len, "--%s given twice with different values (%s%s%s, then %s%s%s); give "
-               "it once", option_name(c), given[slot] ? "'" : "", given[slot] ? given[slot]
-               : "no value", given[slot] ? "'" : "", text ? "'" : "", text ? text : "no value",
+               "it once", option_table[row].name, given[row] ? "'" : "", given[row] ? given[row]
+               : "no value", given[row] ? "'" : "", text ? "'" : "", text ? text : "no value",
                text ? "'" : "");
 }
 
@@ -627,30 +961,28 @@ static void describe_modes(unsigned modes, char *buf, size_t len)
 /* Refuse two options that each choose what bench does (--list and
  * --compare, or either with -- PROGRAM), and an option given in a mode it
  * does not apply to, instead of letting the last one win or ignoring it.
- * (--help, which wins over everything, is settled before.)  `seen` is the
- * repeat check's record. */
-static int check_scopes(const hl_options *o, const unsigned char *seen, char *err, size_t err_len)
+ * (--help, which wins over everything, is settled before.)  O(options). */
+static int check_scopes(const hl_options *o, char *err, size_t err_len)
 {
-    int chooser = 0;
-    for (const struct option *opt = long_options; opt->name != NULL; opt++) {
-        const option_scope *scope = option_scope_of(opt->val);
-        if (!seen[option_slot(opt->val)] || !scope->selects_mode)
+    const hl_option_spec *chooser = NULL;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const hl_option_spec *s = &option_table[i];
+        if (!was_given(o, i) || !s->selects_mode)
             continue;
         if (o->program != NULL)
             return bad(err, err_len, "--%s does not go with -- PROGRAM: each chooses what bench "
-                       "does; give one", opt->name);
-        if (chooser != 0)
+                       "does; give one", s->name);
+        if (chooser != NULL)
             return bad(err, err_len, "--%s and --%s do not go together: each chooses what bench "
-                       "does; give one", option_name(chooser), opt->name);
-        chooser = opt->val;
+                       "does; give one", chooser->name, s->name);
+        chooser = s;
     }
-    for (const struct option *opt = long_options; opt->name != NULL; opt++)
-        if (seen[option_slot(opt->val)] && !(option_scope_of(opt->val)->modes & (1u << o->mode)))
-        {
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (was_given(o, i) && !(option_table[i].modes & (1u << o->mode))) {
             char valid[160];
-            describe_modes(option_scope_of(opt->val)->modes, valid, sizeof valid);
-            return bad(err, err_len, "--%s does not apply to %s; it goes with %s", opt->name,
-                       mode_flag(o->mode), valid);
+            describe_modes(option_table[i].modes, valid, sizeof valid);
+            return bad(err, err_len, "--%s does not apply to %s; it goes with %s",
+                       option_table[i].name, mode_flag(o->mode), valid);
         }
     if (o->nparams > 0 && !(IN_RUNS & (1u << o->mode)))
         return bad(err, err_len, "--param does not apply to %s; it goes with a run",
@@ -668,10 +1000,16 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     o->out_dir = "results";
     o->gc = hl_gc_default_config();
     o->sample_hz = 100;
-    int given_workload = 0, given_allocator = 0, stress = 0;
-    int64_t v;
-    const char *given[OPT_END - OPT_LIST + 1];
-    unsigned char seen[OPT_END - OPT_LIST + 1] = {0};
+    const char *given[OPTION_COUNT];
+    struct option longopts[OPTION_COUNT + 1];
+    char shortopts[2 + 2 * OPTION_COUNT] = ":";
+    hl_option_getopt_table(longopts);
+    for (size_t i = 0, k = 1; i < OPTION_COUNT; i++)
+        if (option_table[i].short_name != 0) {
+            shortopts[k++] = option_table[i].short_name;
+            if (option_table[i].argument != no_argument)
+                shortopts[k++] = ':';
+        }
 
     for (int i = 1; i < argc; i++) { /* getopt sees only what precedes "--" */
         if (strcmp(argv[i], "--") == 0) {
@@ -685,152 +1023,30 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     opterr = 0; /* our own messages, one line each */
     optind = 0; /* 0, not 1: glibc then also forgets a half-parsed "-xy" */
     int c;
-    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case 'h':
-            o->mode = HL_MODE_HELP;
-            break;
-        case OPT_LIST:
-            o->mode = HL_MODE_LIST;
-            break;
-        case OPT_ALLOCATOR:
-        case OPT_COLLECTOR:
-        case OPT_WORKLOAD:
-            given_allocator |= c == OPT_ALLOCATOR;
-            given_workload |= c == OPT_WORKLOAD;
-            rc = apply_selection(o, c, optarg, err, err_len);
-            break;
-        case OPT_PARAM:
-            rc = parse_param(o, optarg, err, err_len);
-            break;
-        case OPT_QUICK:
-            o->quick = 1;
-            break;
-        case OPT_SEED:
-            rc = parse_int("--seed", optarg, 0, INT64_MAX, &v, err, err_len);
-            o->seed = (uint64_t)v;
-            break;
-        case OPT_REPETITIONS:
-            rc = parse_int("--repetitions", optarg, 1, 1000, &o->repetitions, err, err_len);
-            break;
-        case OPT_MIN_TIME:
-            rc = parse_positive("--min-time", optarg, "seconds", 3600, &o->min_time, err, err_len);
-            break;
-        case OPT_TIMEOUT:
-            rc = parse_int("--timeout", optarg, 1, 86400, &o->timeout_s, err, err_len);
-            break;
-        case OPT_OUT:
-            if (optarg[0] == '\0')
-                rc = bad(err, err_len, "--out: missing directory name");
-            o->out_dir = optarg;
-            break;
-        case OPT_RUN_CELL:
-            o->mode = o->mode == HL_MODE_RUN ? HL_MODE_CELL : o->mode;
-            break;
-        case OPT_CELL_OUT:
-            o->cell_out = optarg;
-            break;
-        case OPT_GC_THRESHOLD:
-            rc = parse_thresholds(o, optarg, err, err_len);
-            break;
-        case OPT_SAMPLE_HZ:
-            rc = parse_positive("--sample-hz", optarg, "samples per second", 10000, &o->sample_hz,
-                                err, err_len);
-            break;
-        case OPT_FAIL_ALLOC:
-            rc = parse_int("--fail-alloc", optarg, 1, INT64_MAX, &o->fail_alloc, err, err_len);
-            break;
-        case OPT_MEM_LIMIT:
-            rc = parse_bytes("--mem-limit", optarg, 1, &o->mem_limit, err, err_len);
-            break;
-        case OPT_RLIMIT_AS:
-            rc = parse_bytes("--rlimit-as", optarg, 16 << 20, &o->rlimit_as, err, err_len);
-            break;
-        case OPT_STRESS:
-            /* The stress workload under every strategy; --allocator and
-             * --collector narrow it (--workload is refused below). */
-            stress = 1;
-            break;
-        case OPT_DURATION:
-            rc = parse_positive("--duration", optarg, "seconds", 7 * 86400, &o->duration, err,
-                                err_len);
-            break;
-        case OPT_THREADS:
-            rc = parse_threads(o, optarg, err, err_len);
-            break;
-        case OPT_SHUFFLE:
-            o->shuffle = 1;
-            o->shuffle_seed = 1;
-            if (optarg != NULL) {
-                rc = parse_int("--shuffle", optarg, 0, INT64_MAX, &v, err, err_len);
-                o->shuffle_seed = (uint64_t)v;
-            }
-            break;
-        case OPT_DECORATE:
-            o->decorator = hl_decorator_find(optarg);
-            if (o->decorator == NULL)
-                rc = bad(err, err_len, "--decorate: unknown decorator '%s'; valid: slow, leak, "
-                         "corrupt (test-only)", optarg);
-            break;
-        case OPT_INSTRUCTIONS:
-            o->instructions = 1;
-            break;
-        case OPT_IDENTIFY:
-            o->mode = HL_MODE_IDENTIFY;
-            break;
-        case OPT_COMPARE:
-            o->mode = HL_MODE_COMPARE;
-            break;
-        case OPT_VERBOSE:
-            o->verbose = 1;
-            break;
-        case OPT_REQUIRE_SAME_CELLS:
-            o->require_same_cells = 1;
-            break;
-        case OPT_THRESHOLDS:
-        case OPT_REPORT:
-        case OPT_EXPORT_ACTION:
-            if (optarg[0] == '\0')
-                rc = bad(err, err_len, "%s: missing file name", c == OPT_THRESHOLDS ? "--thresholds"
-                         : c == OPT_REPORT ? "--report" : "--export-action");
-            if (c == OPT_THRESHOLDS)
-                o->thresholds = optarg;
-            else if (c == OPT_REPORT)
-                o->report = optarg;
-            else {
-                o->export_out = optarg;
-                o->mode = HL_MODE_EXPORT;
-            }
-            break;
-        case OPT_GC_LONG_LIVED:
-            if (strcmp(optarg, "on") == 0 || strcmp(optarg, "off") == 0)
-                o->gc.long_lived_rule = strcmp(optarg, "on") == 0;
-            else
-                rc = bad(err, err_len, "--gc-long-lived: '%s' is not on or off", optarg);
-            break;
-        case ':':
-            rc = bad(err, err_len, "%s: missing value (see --help)", argv[optind - 1]);
-            break;
-        default:
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        int row = option_row(c);
+        if (c == ':')
+            return bad(err, err_len, "%s: missing value (see --help)", argv[optind - 1]);
+        if (row < 0) {
             if (optopt != 0 && optopt < 256)
-                rc = bad(err, err_len, "unknown option '-%c'; see --help for the valid options",
-                         optopt);
-            else
-                rc = bad(err, err_len, "unknown option '%s'; see --help for the valid options",
-                         argv[optind - 1]);
-            break;
+                return bad(err, err_len, "unknown option '-%c'; see --help for the valid options",
+                           optopt);
+            return bad(err, err_len, "unknown option '%s'; see --help for the valid options",
+                       argv[optind - 1]);
         }
-        if (rc != 0)
+        if (parse_row(&option_table[row], o, optarg, err, err_len) != 0)
             return -1;
-        if (c != OPT_PARAM && c != ':' && c != '?' &&
-            check_repeat(c, optarg, given, seen, err, err_len) != 0)
+        if (!option_table[row].repeats &&
+            check_repeat(o, (size_t)row, optarg, given, err, err_len) != 0)
             return -1;
     }
-    if (seen[option_slot('h')]) { /* --help wins over every other option */
+    if (was_given(o, row_named("help"))) { /* --help wins over every other option */
         o->mode = HL_MODE_HELP;
         return 0;
     }
+    int stress = was_given(o, row_named("stress"));
+    int given_workload = was_given(o, row_named("workload"));
+    int given_allocator = was_given(o, row_named("allocator"));
     if (stress && given_workload)
         return bad(err, err_len, "--stress runs the stress workload: it does not go with "
                    "--workload (narrow it with --allocator, --collector or --param variant=NAME)");
@@ -843,7 +1059,7 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     if (o->report != NULL && o->mode != HL_MODE_COMPARE)
         return bad(err, err_len, "--report applies to --compare only (the comparison written as "
                    "markdown)");
-    if (check_scopes(o, seen, err, err_len) != 0)
+    if (check_scopes(o, err, err_len) != 0)
         return -1;
     if (o->mode == HL_MODE_COMPARE || o->mode == HL_MODE_EXPORT) {
         int want = o->mode == HL_MODE_COMPARE ? 2 : 1;
@@ -917,82 +1133,75 @@ void hl_options_resolve_params(const hl_options *o, const hl_workload_ops *w, in
     }
 }
 
+/* Row s's help: its usage in a column of 18, its text beside and below. */
+static void write_option_help(FILE *f, const hl_option_spec *s)
+{
+    char usage[64];
+    if (s->usage != NULL)
+        snprintf(usage, sizeof usage, "%s", s->usage);
+    else
+        snprintf(usage, sizeof usage, "--%s", s->name);
+    fprintf(f, strlen(usage) <= 18 ? "  %-18s  " : "  %s  ", usage);
+    for (const char *line = s->help; *line != '\0';) {
+        size_t len = strcspn(line, "\n");
+        fprintf(f, "%s%.*s\n", line == s->help ? "" : "                      ", (int)len, line);
+        line += len + (line[len] == '\n');
+    }
+}
+
+/* The options -- PROGRAM refuses, wrapped in --help's right column. */
+static void write_program_refusals(FILE *f)
+{
+    size_t column = 0;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        if (!option_table[i].refused_by_program)
+            continue;
+        size_t len = strlen(option_table[i].name) + 3;
+        if (column == 0 || column + len > 58) {
+            fprintf(f, "%s                      ", column == 0 ? "" : "\n");
+            column = 0;
+        }
+        fprintf(f, "%s--%s", column ? " " : "", option_table[i].name);
+        column += len;
+    }
+    fprintf(f, "\n");
+}
+
+void hl_write_help(FILE *f, const char *prog)
+{
+    fprintf(f, "usage: %s [options]\n"
+            "       %s [options] -- PROGRAM ARGS...\n"
+            "\n"
+            "Run heaplab workloads under allocator and collector strategies and measure\n"
+            "throughput and memory.  Each cell (workload x variant x allocator x collector)\n"
+            "runs in its own process; system allocators are brought in by LD_PRELOAD.\n",
+            prog, prog);
+    for (int sec = 0; sec < SEC_COUNT; sec++) {
+        fprintf(f, "\n");
+        if (help_sections[sec].title != NULL)
+            fprintf(f, "%s\n", help_sections[sec].title);
+        for (size_t i = 0; i < OPTION_COUNT; i++)
+            if (option_table[i].section == sec)
+                write_option_help(f, &option_table[i]);
+        if (help_sections[sec].note != NULL)
+            fputs(help_sections[sec].note, f);
+        if (sec == SEC_PROGRAM)
+            write_program_refusals(f);
+    }
+    fprintf(f, "\n"
+            "Examples:\n"
+            "  %s --allocator=pool --workload=churn\n"
+            "  %s --allocator=all --quick\n"
+            "  %s --allocator=glibc,mimalloc --param live=100000 --repetitions=5\n"
+            "\n"
+            "Exit status: 0 all cells ran; 1 a cell failed (the others are still written);\n"
+            "2 bad command line.\n",
+            prog, prog, prog);
+}
+
 void hl_print_help(const char *prog)
 {
-    printf("usage: %s [options]\n"
-           "\n"
-           "Run heaplab workloads under allocator and collector strategies and measure\n"
-           "throughput and memory.  Each cell (workload x variant x allocator x collector)\n"
-           "runs in its own process; system allocators are brought in by LD_PRELOAD.\n"
-           "\n"
-           "  --allocator=LIST    allocators: a name, a comma list or 'all' (default glibc)\n"
-           "  --collector=LIST    collectors (default: each workload's own)\n"
-           "  --workload=LIST     workloads (default churn)\n"
-           "  --param NAME=VALUE  set a workload parameter; 'variant=NAME' picks one variant\n"
-           "                      (without it every variant runs as its own row)\n"
-           "  --quick             small fixed sizes, for tests and CI\n"
-           "  --seed=N            seed of every random choice (default 1)\n"
-           "  --repetitions=N     repetitions of each timed run, via Google Benchmark (default 1)\n"
-           "  --instructions      count each cell's instructions under Callgrind (valgrind)\n"
-           "                      instead of timing it: a deterministic figure for CI gates\n"
-           "  --min-time=SECONDS  let Google Benchmark choose the operation count (open-ended\n"
-           "                      workloads only; others keep their fixed work)\n"
-           "  --threads=LIST      thread counts to sweep for workloads with a threads parameter\n"
-           "                      (e.g. 1,2,4); single-threaded allocators run at 1 only\n"
-           "  --shuffle[=SEED]    run cells in a seeded random order, and with --repetitions\n"
-           "                      interleave them: one process per repetition, round-robin\n"
-           "  --timeout=SECONDS   kill a cell that runs longer (default 900)\n"
-           "\n"
-           "Stress:\n"
-           "  --stress            the stress workload (long seeded random sequences, every\n"
-           "                      block and object checked) under every allocator and\n"
-           "                      collector; exits 1 on any corruption (see docs/stress.md)\n"
-           "\n"
-           "Soak:\n"
-           "  --duration=SECONDS  repeat each cell's workload on one allocator for SECONDS,\n"
-           "                      sampling RSS and live bytes; report both slopes and fail a\n"
-           "                      cell whose RSS grows more than its live bytes explain\n"
-           "\n"
-           "Faults:\n"
-           "  --fail-alloc=N      the Nth allocation of each run fails\n"
-           "  --mem-limit=BYTES   allocations past BYTES live fail (K, M, G suffixes)\n"
-           "  --rlimit-as=BYTES   the address-space limit (RLIMIT_AS) of each cell's process\n"
-           "  --gc-threshold=A,B,C  the cycle collector's generation thresholds (default\n"
-           "                      700,10,10 as CPython 3.11/3.12; 0 disables collection)\n"
-           "  --gc-long-lived=on|off  skip full collections while long_lived_pending <\n"
-           "                      long_lived_total / 4 (default on, as CPython)\n"
-           "  --sample-hz=N       memory samples per second during each cell (default 100)\n"
-           "  --out=DIR           where results go (default results/)\n"
-           "  --list              every allocator, collector and workload, with availability\n"
-           "  --decorate=NAME     wrap the allocator in a test-only decorator (slow, leak) to\n"
-           "                      prove that the regression check catches what it should\n"
-           "  -- PROGRAM ARGS...  run PROGRAM under each system allocator (LD_PRELOAD) instead\n"
-           "                      of a workload: time, peak RSS, faults, RSS over time\n"
-           "                      (docs/program.md)\n"
-           "\n"
-           "Regression check:\n"
-           "  --compare BASELINE CURRENT   compare two results files or directories; exit 1 on\n"
-           "                      a regression (deterministic figures gate hard; ns/op by a\n"
-           "                      Mann-Whitney U test over >= 9 repetitions and a minimum effect);\n"
-           "                      2 on bad input (also a --decorate'd baseline, or no cell in\n"
-           "                      common); 3 when nothing could be judged\n"
-           "  --thresholds=FILE   the gate's thresholds (default results/baseline/thresholds.json)\n"
-           "  --report=FILE       also write the comparison as markdown\n"
-           "  --verbose           show every check, not only regressions, improvements,\n"
-           "                      changes, not-judged checks and notes\n"
-           "  --require-same-cells  a cell present on one side only is a regression (by\n"
-           "                      default it is \"not compared\")\n"
-           "  --export-action=OUT RESULTS  write github-action-benchmark customSmallerIsBetter JSON\n"
-           "  -h, --help          this text\n"
-           "\n"
-           "Examples:\n"
-           "  %s --allocator=pool --workload=churn\n"
-           "  %s --allocator=all --quick\n"
-           "  %s --allocator=glibc,mimalloc --param live=100000 --repetitions=5\n"
-           "\n"
-           "Exit status: 0 all cells ran; 1 a cell failed (the others are still written);\n"
-           "2 bad command line.\n",
-           prog, prog, prog, prog);
+    hl_write_help(stdout, prog);
 }
 
 void hl_print_list(void)

@@ -56,7 +56,7 @@
 #include <unistd.h>
 
 #include "harness/interrupt.h"
-#include "harness/matrix.h"
+#include "harness/proc.h"
 #include "harness/results.h"
 
 extern char **environ;
@@ -738,21 +738,6 @@ static void results_label(const hl_options *o, const char *variant, char *label,
     snprintf(label, len, "program-%s_%s", safe, o->allocators_all ? "all" : allocators);
 }
 
-/* The first option given that a program run cannot honour, or NULL. */
-static const char *unsupported_option(const hl_options *o)
-{
-    static const char *const names[] = {"--collector",    "--quick",     "--min-time",
-                                        "--instructions", "--decorate",  "--threads",
-                                        "--fail-alloc",   "--mem-limit", "--duration"};
-    const int given[] = {o->ncollectors > 0, o->quick,         o->min_time > 0,
-                         o->instructions,    o->decorator != NULL, o->nthreads > 0,
-                         o->fail_alloc != 0, o->mem_limit != 0, o->duration > 0};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (given[i])
-            return names[i];
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ main -- */
 
 /* Everything one session keeps, in memory the programs do not inherit. */
@@ -898,19 +883,16 @@ static void keep_interrupted(const hl_options *o, const session *ss, const char 
 
 int hl_program_main(const hl_options *o, int argc, char **argv)
 {
-    char err[1024], file[PATH_MAX], self[PATH_MAX], probe[PATH_MAX + 64];
+    char err[1024], file[PATH_MAX], self[PATH_MAX];
     if (o->nprogram == 0)
         return bad_input("-- needs a program to run: bench [options] -- PROGRAM [ARGS...]");
-    if (unsupported_option(o) != NULL)
-        return bad_input("%s does not apply to -- PROGRAM (the program is measured from "
-                         "outside)", unsupported_option(o));
+    if (hl_options_program_refuses(o) != NULL)
+        return bad_input("--%s does not apply to -- PROGRAM (the program is measured from "
+                         "outside)", hl_options_program_refuses(o));
     if (resolve_program(o->program[0], file, sizeof file, err, sizeof err) != 0)
         return bad_input("%s", err);
-    snprintf(probe, sizeof probe, "%s/.heaplab-write-test", o->out_dir);
-    if (hl_make_dirs(o->out_dir, err, sizeof err) != 0 ||
-        hl_write_file_atomic(probe, "", 0, err, sizeof err) != 0)
-        return bad_input("--out: cannot write results to %s (%s)", o->out_dir, err);
-    unlink(probe);
+    if (hl_results_check_dir(o->out_dir, err, sizeof err) != 0)
+        return bad_input("%s", err);
     ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[self_len > 0 ? self_len : 0] = '\0';
 

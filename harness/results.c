@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "harness/metrics.h"
 
 /* Write len bytes to a new temporary file beside path (its name in tmp) and
  * flush them to the disk.  Returns 0, or -1 with a reason in err and no
@@ -460,4 +463,147 @@ void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
     printf("%-8s %-8s %-9s %-9s %9s %8s %10s %10s %7s  %s\n", workload, variant, allocator,
            collector, ns, mops, rss, live, frag, shown_status);
     fflush(stdout);
+}
+
+/* ---------------------------------------------------- context -- */
+
+#ifndef HL_GIT_COMMIT
+#define HL_GIT_COMMIT "unknown"
+#endif
+#define HL_VERSION "0.1.0"
+
+/* The CPU topology from sysfs: logical CPUs, physical cores, packages and
+ * NUMA nodes, so that a thread count can be read against the machine. */
+static void add_topology(cJSON *c)
+{
+    int cpus = 0, cores = 0, packages = 0, nodes = 0;
+    long seen_core[4096], seen_package[256];
+    for (int cpu = 0; cpu < 4096; cpu++) {
+        char path[128], line[64];
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/core_id", cpu);
+        if (hl_read_line(path, line, sizeof line) == NULL)
+            continue;
+        long core = atol(line), package = 0;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/topology/physical_package_id",
+                 cpu);
+        if (hl_read_line(path, line, sizeof line) != NULL)
+            package = atol(line);
+        cpus++;
+        long key = package * 65536 + core;
+        int known = 0;
+        for (int i = 0; i < cores && !known; i++)
+            known = seen_core[i] == key;
+        if (!known && cores < 4096)
+            seen_core[cores++] = key;
+        known = 0;
+        for (int i = 0; i < packages && !known; i++)
+            known = seen_package[i] == package;
+        if (!known && packages < 256)
+            seen_package[packages++] = package;
+    }
+    for (int node = 0; node < 1024; node++) {
+        char path[128];
+        snprintf(path, sizeof path, "/sys/devices/system/node/node%d", node);
+        nodes += access(path, F_OK) == 0;
+    }
+    if (cpus == 0)
+        return; /* sysfs says nothing: leave the topology out */
+    cJSON *t = cJSON_AddObjectToObject(c, "cpu_topology");
+    cJSON_AddNumberToObject(t, "logical_cpus", cpus);
+    cJSON_AddNumberToObject(t, "physical_cores", cores);
+    cJSON_AddNumberToObject(t, "packages", packages);
+    if (nodes > 0)
+        cJSON_AddNumberToObject(t, "numa_nodes", nodes);
+    cJSON_AddNumberToObject(t, "online_cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+/* Google Benchmark's context (from the first cell) plus the environment. */
+cJSON *hl_results_context(cJSON *from_cell, int argc, char **argv)
+{
+    cJSON *c = from_cell ? from_cell : cJSON_CreateObject();
+    char buf[512];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
+    cJSON_AddStringToObject(c, "date", buf);
+    double load[3];
+    if (getloadavg(load, 3) == 3) {
+        cJSON *la = cJSON_AddArrayToObject(c, "load_avg");
+        for (int i = 0; i < 3; i++)
+            cJSON_AddItemToArray(la, cJSON_CreateNumber(load[i]));
+    }
+    cJSON_AddStringToObject(c, "heaplab_version", HL_VERSION);
+    cJSON_AddStringToObject(c, "heaplab_commit", HL_GIT_COMMIT);
+#ifdef NDEBUG
+    cJSON_AddStringToObject(c, "heaplab_build_type", "release");
+#else
+    cJSON_AddStringToObject(c, "heaplab_build_type", "debug");
+#endif
+    cJSON_AddStringToObject(c, "compiler", __VERSION__);
+    struct utsname u;
+    if (uname(&u) == 0) {
+        snprintf(buf, sizeof buf, "%s %s %s", u.sysname, u.release, u.machine);
+        cJSON_AddStringToObject(c, "kernel", buf);
+    }
+    if (hl_read_line("/etc/debian_version", buf, sizeof buf) != NULL)
+        cJSON_AddStringToObject(c, "debian_version", buf);
+    if (hl_cpu_model(buf, sizeof buf) != NULL)
+        cJSON_AddStringToObject(c, "cpu_model", buf);
+    if (hl_thp_mode(buf, sizeof buf) != NULL)
+        cJSON_AddStringToObject(c, "transparent_hugepages", buf);
+    add_topology(c);
+    cJSON *cmd = cJSON_AddArrayToObject(c, "command_line");
+    for (int i = 0; i < argc; i++)
+        cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
+    return c;
+}
+
+/* ------------------------------------------------------ naming -- */
+
+/* "churn" / "glibc+pool" / "all": part of a results file's name. */
+static void stem_part(char *buf, size_t len, const char *const *names, size_t n, int all)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    if (all) {
+        snprintf(buf, len, "all");
+        return;
+    }
+    if (n > 3) { /* keep file names short: "churn+11more" */
+        snprintf(buf, len, "%s+%zumore", names[0], n - 1);
+        return;
+    }
+    for (size_t i = 0; i < n && used + 1 < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "+" : "", names[i]);
+}
+
+/* hl_results_write adds the date, and a number when the name is taken. */
+void hl_results_label(const hl_options *o, char *label, size_t len)
+{
+    const char *names[HL_MAX_SELECTED];
+    char workloads[128], allocators[128];
+    size_t registered;
+    hl_workload_registry(&registered);
+    for (size_t i = 0; i < o->nworkloads; i++)
+        names[i] = o->workloads[i]->name;
+    stem_part(workloads, sizeof workloads, names, o->nworkloads,
+              o->nworkloads == registered && registered > 1);
+    for (size_t i = 0; i < o->nallocators; i++)
+        names[i] = o->allocators[i]->name;
+    stem_part(allocators, sizeof allocators, names, o->nallocators, o->allocators_all);
+    snprintf(label, len, "%s_%s", workloads, allocators);
+}
+
+int hl_results_check_dir(const char *dir, char *err, size_t err_len)
+{
+    char probe[4096], why[4400];
+    snprintf(probe, sizeof probe, "%s/.heaplab-write-test", dir);
+    if (hl_make_dirs(dir, why, sizeof why) != 0 ||
+        hl_write_file_atomic(probe, "", 0, why, sizeof why) != 0) {
+        snprintf(err, err_len, "--out: cannot write results to %s (%s)", dir, why);
+        return -1;
+    }
+    unlink(probe);
+    return 0;
 }

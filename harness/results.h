@@ -15,6 +15,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "harness/options.h"
+
 /* Write len bytes to path through a temporary file and rename.  Returns 0,
  * or -1 with a one-line reason in err. */
 int hl_write_file_atomic(const char *path, const char *data, size_t len, char *err,
@@ -49,5 +51,19 @@ char *hl_results_csv(const cJSON *doc);
 void hl_table_header(void);
 void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
                   const char *allocator, const char *collector, const char *status);
+
+/* A results document's context: from_cell (or a new object) plus the date,
+ * load, heaplab's version and build, kernel, CPU and its topology, THP
+ * mode and argv. */
+cJSON *hl_results_context(cJSON *from_cell, int argc, char **argv);
+
+/* "<workloads>_<allocators>": the name of o's results files after their
+ * date ("churn_glibc+pool", "all_all", "churn+11more_pool"). */
+void hl_results_label(const hl_options *o, char *label, size_t len);
+
+/* Fail early, before anything runs, when results could not be written to
+ * dir (created when missing).  Returns 0, or -1 with err as "--out: cannot
+ * write results to DIR (why)". */
+int hl_results_check_dir(const char *dir, char *err, size_t err_len);
 
 #endif

@@ -1,6 +1,7 @@
 /*
- * stats.h - the statistics heaplab takes over repetitions: the one median
- * (cells' own aggregates and the regression check use it) and the
+ * stats.h - the statistics the harness takes over repetitions: the one
+ * median (cells' own aggregates, interleaved repetitions' aggregate rows and
+ * the regression check use it), aggregate rows, and the
  * Mann-Whitney U test (Wilcoxon rank-sum), two-sided, by the normal
  * approximation with a tie correction and a continuity correction.  The
  * approximation is good from about 8 samples a side, which is why the check
@@ -11,6 +12,8 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 /* The median of v[0..n) (n > 0): the middle value, or the mean of the two
  * middle ones when n is even.  v is sorted in place.  O(n log n). */
 double hl_median(double *v, size_t n);
@@ -18,5 +21,10 @@ double hl_median(double *v, size_t n);
 /* The two-sided p-value that samples a and b come from the same
  * distribution.  1.0 when either side is empty or every value ties. */
 double hl_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
+
+/* Add Google Benchmark's aggregate rows (mean, median, stddev, cv) over the
+ * error-free repetition rows of one cell, each run in a process of its own
+ * (see stats.c).  Nothing is added for fewer than two.  O(rows x keys). */
+void hl_stats_add_aggregates(cJSON *rows);
 
 #endif

@@ -1,0 +1,46 @@
+/*
+ * plan.h - a matrix's plan: the selection expanded into cells (workload x
+ * variant x collector x allocator x thread count), each with the reason it
+ * is skipped, if it is, and what the driver records as its runs finish.
+ */
+#ifndef HEAPLAB_PLAN_H
+#define HEAPLAB_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/options.h"
+
+typedef struct hl_plan_cell {
+    const hl_workload_ops *w;
+    size_t variant;
+    const hl_allocator_ops *a;
+    const hl_collector_ops *c;
+    int64_t threads;  /* the "threads" parameter, or 0 when the workload has none */
+    const char *skip; /* why the cell is not run, or NULL */
+    char name[256];   /* workload/variant/allocator/collector[/threads:N] */
+    cJSON *rows;      /* rows collected from its runs */
+    cJSON *samples;   /* memory over time of its first run */
+    size_t runs_failed;
+    size_t runs_done;   /* runs that ended by themselves (ok or failed) */
+    int64_t runs;       /* processes it needs: one per repetition when interleaved
+                           or when its collector has its own heap, else one */
+    int cut;            /* a run of it was killed by a stopping signal */
+} hl_plan_cell;
+
+typedef struct hl_plan {
+    hl_plan_cell *cells;
+    size_t n, cap;
+} hl_plan;
+
+/* Expand o's selection into p's cells, in the order the table shows them;
+ * cells that make no sense are kept with their skip reason.  Returns 0, or
+ * -1 when memory is exhausted.  O(cells). */
+int hl_plan_build(const hl_options *o, hl_plan *p);
+
+/* The processes cell needs (see plan.c). */
+int64_t hl_plan_cell_runs(const hl_options *o, const hl_plan_cell *cell, int interleave);
+
+#endif

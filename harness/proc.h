@@ -1,0 +1,21 @@
+/*
+ * proc.h - helpers for starting another process and reading what it left:
+ * its environment with or without an LD_PRELOAD, and the tail of a file it
+ * wrote (its stderr).  Shared by the matrix's cells (child.c) and by
+ * -- PROGRAM (program.c).
+ */
+#ifndef HEAPLAB_PROC_H
+#define HEAPLAB_PROC_H
+
+#include <stddef.h>
+
+/* The environment for a child process: ours without LD_PRELOAD, plus
+ * LD_PRELOAD=preload (written into preload_var) when preload is not NULL.
+ * The array borrows our strings; free it.  NULL when memory is exhausted. */
+char **hl_preload_environment(const char *preload, char *preload_var, size_t var_len);
+
+/* The last max - 1 bytes of the file at path, trailing blanks trimmed; an
+ * empty string when it cannot be read. */
+void hl_read_tail(const char *path, char *buf, size_t max);
+
+#endif
