@@ -18,30 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "collectors/pauses.h"
+#include "common/clock.h"
 #include "harness/child.h"
 #include "harness/interrupt.h"
 #include "harness/plan.h"
 #include "harness/progress.h"
 #include "harness/results.h"
 #include "harness/stats.h"
+#include "workloads/rng.h"
 
 /* ------------------------------------------------------------- driver -- */
-
-/* A Fisher-Yates shuffle of order[0..n) from a seeded splitmix64 stream. */
-static void shuffle(size_t *order, size_t n, uint64_t *state)
-{
-    for (size_t i = n; i > 1; i--) {
-        uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        z ^= z >> 31;
-        size_t j = (size_t)(z % i);
-        size_t t = order[i - 1];
-        order[i - 1] = order[j];
-        order[j] = t;
-    }
-}
 
 /* The variant as the table shows it: with its thread count in a sweep. */
 static void table_variant(const hl_options *o, const hl_plan_cell *cell, char *buf, size_t len)
@@ -264,7 +250,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         for (size_t i = 0; i < p.n; i++)
             order[i] = i;
         if (o->shuffle)
-            shuffle(order, p.n, &shuffle_state);
+            hl_shuffle(order, p.n, &shuffle_state);
         for (size_t k = 0; k < p.n && !hl_stop_signal(); k++) {
             hl_plan_cell *cell = &p.cells[order[k]];
             if (cell->skip != NULL)

@@ -55,9 +55,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "harness/interrupt.h"
 #include "harness/proc.h"
 #include "harness/results.h"
+#include "workloads/rng.h"
 
 extern char **environ;
 
@@ -138,13 +140,6 @@ static void unshared_free(void *p, size_t size)
 {
     if (p != NULL)
         munmap(p, size);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static double timeval_s(struct timeval tv)
@@ -497,7 +492,7 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
     char var[PATH_MAX + 16];
     char **env = hl_preload_environment(pa->library[0] ? pa->library : NULL, var, sizeof var);
     int fds[2] = {-1, -1}, rc = env == NULL ? ENOMEM : pipe2(fds, O_CLOEXEC) != 0 ? errno : 0;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = hl_now_ns();
     struct rlimit as_limit = {(rlim_t)o->rlimit_as, (rlim_t)o->rlimit_as};
     pid_t pid = rc == 0 ? fork() : -1;
     if (pid == 0) /* never returns */
@@ -538,7 +533,7 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
     memset(&ru, 0, sizeof ru);
     for (;;) {
         pid_t w = wait4(pid, &status, WNOHANG, &ru);
-        uint64_t now = now_ns();
+        uint64_t now = hl_now_ns();
         if (w == pid) {
             t_end = now;
             break;
@@ -551,7 +546,7 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
         }
         if (now >= deadline) {
             kill_and_reap(pid, &status, &ru);
-            t_end = now_ns();
+            t_end = hl_now_ns();
             run->timed_out = 1;
             break;
         }
@@ -750,20 +745,6 @@ typedef struct session {
     int interrupted;    /* the signal that stopped the session, or 0 */
 } session;
 
-/* A Fisher-Yates shuffle of order[0..n) from a seeded splitmix64 stream. */
-static void shuffle_order(size_t *order, size_t n, uint64_t *state)
-{
-    for (size_t i = n; i > 1; i--) {
-        uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-        z ^= z >> 31;
-        size_t j = (size_t)(z % i), t = order[i - 1];
-        order[i - 1] = order[j];
-        order[j] = t;
-    }
-}
-
 /* Every run, interleaved: repetition 1 of each allocator, then repetition
  * 2, ...; with --shuffle each repetition takes the allocators in its own
  * seeded random order (Mesh's and Google Benchmark's advice against order
@@ -794,7 +775,7 @@ static void run_all(const hl_options *o, const char *file, session *ss)
         for (size_t i = 0; i < o->nallocators; i++)
             order[i] = i;
         if (o->shuffle)
-            shuffle_order(order, o->nallocators, &shuffle_state);
+            hl_shuffle(order, o->nallocators, &shuffle_state);
         for (size_t k = 0; k < o->nallocators && !ss->interrupted; k++) {
             size_t i = order[k];
             const program_allocator *pa = &ss->pas[i];

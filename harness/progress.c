@@ -1,12 +1,12 @@
 /*
  * progress.c - the matrix's progress bar (see progress.h).  Time comes from
- * the one monotonic clock, hl_now_ns (collectors/pauses.h).
+ * the one monotonic clock, hl_now_ns (common/clock.h).
  */
 #include "harness/progress.h"
 
 #include <stdio.h>
 
-#include "collectors/pauses.h"
+#include "common/clock.h"
 
 void hl_progress_clear(const hl_progress *pr)
 {
