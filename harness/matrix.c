@@ -88,7 +88,7 @@ static const char *plan_skip_reason(const hl_options *o, const plan_cell *cell, 
 {
     const char *missing = cell->a->unavailable ? cell->a->unavailable() : NULL;
     const char *no_gc = cell->c->unavailable ? cell->c->unavailable() : NULL;
-    if (!hl_workload_supports(cell->w, cell->c->name))
+    if (!hl_workload_supports(cell->w, cell->c))
         return "workload does not run under this collector";
     if (no_gc != NULL)
         return no_gc;
@@ -531,8 +531,7 @@ static void results_label(const hl_options *o, char *label, size_t len)
 {
     const char *names[HL_MAX_SELECTED];
     char workloads[128], allocators[128];
-    size_t registered;
-    hl_workload_registry(&registered);
+    size_t registered = hl_workload_count();
     for (size_t i = 0; i < o->nworkloads; i++)
         names[i] = o->workloads[i]->name;
     stem_part(workloads, sizeof workloads, names, o->nworkloads,

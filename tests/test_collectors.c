@@ -1543,10 +1543,8 @@ static void test_untracking(const hl_collector_ops *c)
 
 int main(void)
 {
-    size_t n;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n; i++) {
-        const hl_collector_ops *c = all[i];
+    for (size_t i = 0; i < hl_collector_count(); i++) {
+        const hl_collector_ops *c = hl_collector_at(i);
         const char *why = c->unavailable ? c->unavailable() : NULL;
         if (why != NULL) {
             printf("%s: skipped (%s)\n", c->name, why);

@@ -124,14 +124,14 @@ static void check_cell(const char *what, const hl_collector_ops *c, const char *
 /* The collectors built so far. */
 static size_t available_collectors(const hl_collector_ops **out)
 {
-    size_t n, count = 0;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n; i++) {
-        const char *why = all[i]->unavailable ? all[i]->unavailable() : NULL;
+    size_t count = 0;
+    for (size_t i = 0; i < hl_collector_count(); i++) {
+        const hl_collector_ops *c = hl_collector_at(i);
+        const char *why = c->unavailable ? c->unavailable() : NULL;
         if (why == NULL)
-            out[count++] = all[i];
+            out[count++] = c;
         else
-            printf("test_workloads_lessons: skipping collector %s: %s\n", all[i]->name, why);
+            printf("test_workloads_lessons: skipping collector %s: %s\n", c->name, why);
     }
     return count;
 }

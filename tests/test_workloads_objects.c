@@ -155,17 +155,15 @@ static const char *usual; /* the collector the allocator sweep runs under */
 
 static void find_collectors(void)
 {
-    size_t n;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n && ncollectors < 8; i++) {
-        if (all[i]->unavailable != NULL && all[i]->unavailable() != NULL) {
-            printf("collector %s skipped: %s\n", all[i]->name, all[i]->unavailable());
+    for (size_t i = 0; i < hl_collector_count() && ncollectors < 8; i++) {
+        const hl_collector_ops *c = hl_collector_at(i);
+        if (c->unavailable != NULL && c->unavailable() != NULL) {
+            printf("collector %s skipped: %s\n", c->name, c->unavailable());
             continue;
         }
-        collectors[ncollectors++] = all[i]->name;
-        if (!(all[i]->flags & HL_GC_OWN_HEAP) &&
-            (usual == NULL || strcmp(all[i]->name, "refcount") == 0))
-            usual = all[i]->name;
+        collectors[ncollectors++] = c->name;
+        if (!(c->flags & HL_GC_OWN_HEAP) && (usual == NULL || strcmp(c->name, "refcount") == 0))
+            usual = c->name;
     }
 }
 
