@@ -169,9 +169,12 @@ int hl_corrupt_wrap(hl_allocator *out, const hl_allocator *inner);
 int hl_fail_wrap(hl_allocator *out, const hl_allocator *inner, uint64_t fail_nth,
                  uint64_t mem_limit);
 
-/* The decorator called `name`, or NULL; *all lists every one. */
+/* The command-line decorators (allocators/registry.c), a static const
+ * table in --list order: hl_decorator_at(i) for i < hl_decorator_count().
+ * hl_decorator_find gives the one called `name`, or NULL. */
+size_t hl_decorator_count(void);
+const hl_decorator *hl_decorator_at(size_t i);
 const hl_decorator *hl_decorator_find(const char *name);
-const hl_decorator *hl_decorator_registry(size_t *count);
 
 /* Memory for the harness's, workloads' and collectors' own bookkeeping
  * (slot tables, root sets, logs), mapped straight from the kernel so it
@@ -198,9 +201,13 @@ const hl_allocator_ops *hl_tcmalloc_allocator(void);
 const hl_allocator_ops *hl_pool_allocator(void);
 const hl_allocator_ops *hl_arena_allocator(void);
 
-/* All registered allocators, in --list order; *count receives the number. */
-const hl_allocator_ops *const *hl_allocator_registry(size_t *count);
-/* The allocator called `name`, or NULL. */
+/* The registry (allocators/registry.c): a static const table of the
+ * getters above, in --list order.  hl_allocator_at(i) for i <
+ * hl_allocator_count() is the i-th registered allocator; O(1). */
+typedef const hl_allocator_ops *(*hl_allocator_getter)(void);
+size_t hl_allocator_count(void);
+const hl_allocator_ops *hl_allocator_at(size_t i);
+/* The allocator called `name`, or NULL.  O(registered). */
 const hl_allocator_ops *hl_allocator_find(const char *name);
 
 /* -------------------------------------------------------- decorators -- */

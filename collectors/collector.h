@@ -291,9 +291,13 @@ const hl_collector_ops *hl_cycle_collector(void);
 const hl_collector_ops *hl_tracing_collector(void);
 const hl_collector_ops *hl_marksweep_collector(void);
 
-/* All registered collectors, in --list order. */
-const hl_collector_ops *const *hl_collector_registry(size_t *count);
-/* The collector called `name`, or NULL. */
+/* The registry (collectors/registry.c): a static const table of the
+ * getters above, in --list order.  hl_collector_at(i) for i <
+ * hl_collector_count() is the i-th registered collector; O(1). */
+typedef const hl_collector_ops *(*hl_collector_getter)(void);
+size_t hl_collector_count(void);
+const hl_collector_ops *hl_collector_at(size_t i);
+/* The collector called `name`, or NULL.  O(registered). */
 const hl_collector_ops *hl_collector_find(const char *name);
 
 #endif

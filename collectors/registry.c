@@ -1,32 +1,54 @@
 /*
- * registry.c - every collector heaplab knows, in --list order.  To add one:
- * write collectors/<name>.c with one getter, declare it in collector.h and
- * list it here and in CMakeLists.txt.
+ * registry.c - every collector heaplab knows, in --list order.
+ *
+ * A static const table of the collectors' getters whose size the compiler
+ * counts; nothing is filled at run time.  To add a collector: write
+ * collectors/<name>.c with one getter, declare it in collector.h, add one
+ * line to `collectors` below and the file to HEAPLAB_COLLECTOR_SOURCES.
+ * The matrix, --list and the tests pick it up from here, and every object
+ * workload runs under it (a workload says what it needs of a collector,
+ * hl_workload_ops.gc_needs, never which collectors by name).
+ *
+ * HEAPLAB_TEST_COLLECTORS: defined only where tests/CMakeLists.txt compiles
+ * this file a second time into the heaplab_testreg binary.  It registers
+ * `manual-copy` (tests/manual_copy.c), a collector that exists to prove the
+ * line above is all a new collector takes; release builds never see it.
  */
 #include "collectors/collector.h"
 
 #include <string.h>
 
-const hl_collector_ops *const *hl_collector_registry(size_t *count)
+#ifdef HEAPLAB_TEST_COLLECTORS
+const hl_collector_ops *hl_manual_copy_collector(void);
+#endif
+
+static const hl_collector_getter collectors[] = {
+    hl_manual_collector,
+    hl_refcount_collector,
+    hl_cycle_collector,
+    hl_tracing_collector,
+    hl_marksweep_collector,
+#ifdef HEAPLAB_TEST_COLLECTORS
+    hl_manual_copy_collector,
+#endif
+};
+
+#define NCOLLECTORS (sizeof collectors / sizeof collectors[0])
+
+size_t hl_collector_count(void)
 {
-    static const hl_collector_ops *table[5];
-    if (table[0] == NULL) {
-        table[0] = hl_manual_collector();
-        table[1] = hl_refcount_collector();
-        table[2] = hl_cycle_collector();
-        table[3] = hl_tracing_collector();
-        table[4] = hl_marksweep_collector();
-    }
-    *count = sizeof table / sizeof table[0];
-    return table;
+    return NCOLLECTORS;
+}
+
+const hl_collector_ops *hl_collector_at(size_t i)
+{
+    return i < NCOLLECTORS ? collectors[i]() : NULL;
 }
 
 const hl_collector_ops *hl_collector_find(const char *name)
 {
-    size_t n;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(all[i]->name, name) == 0)
-            return all[i];
+    for (size_t i = 0; i < NCOLLECTORS; i++)
+        if (strcmp(collectors[i]()->name, name) == 0)
+            return collectors[i]();
     return NULL;
 }

@@ -86,20 +86,20 @@ typedef const char *(*name_at_fn)(size_t i, size_t *count);
 
 static const char *allocator_name_at(size_t i, size_t *count)
 {
-    const hl_allocator_ops *const *all = hl_allocator_registry(count);
-    return i < *count ? all[i]->name : NULL;
+    *count = hl_allocator_count();
+    return i < *count ? hl_allocator_at(i)->name : NULL;
 }
 
 static const char *collector_name_at(size_t i, size_t *count)
 {
-    const hl_collector_ops *const *all = hl_collector_registry(count);
-    return i < *count ? all[i]->name : NULL;
+    *count = hl_collector_count();
+    return i < *count ? hl_collector_at(i)->name : NULL;
 }
 
 static const char *workload_name_at(size_t i, size_t *count)
 {
-    const hl_workload_ops *const *all = hl_workload_registry(count);
-    return i < *count ? all[i]->name : NULL;
+    *count = hl_workload_count();
+    return i < *count ? hl_workload_at(i)->name : NULL;
 }
 
 /* Append to buf[0..len) at *used, cutting what does not fit (the list of
@@ -189,11 +189,10 @@ static int validate_threads(const hl_options *o, char *err, size_t err_len)
         return 0;
     char without[512] = "", with[512] = "";
     size_t used_without = 0, used_with = 0;
-    size_t count;
-    const hl_workload_ops *const *all = hl_workload_registry(&count);
-    for (size_t i = 0; i < count; i++)
-        if (hl_workload_param_index(all[i], HL_THREADS_PARAM) >= 0)
-            append(with, sizeof with, &used_with, "%s%s", used_with ? ", " : "", all[i]->name);
+    for (size_t i = 0; i < hl_workload_count(); i++)
+        if (hl_workload_param_index(hl_workload_at(i), HL_THREADS_PARAM) >= 0)
+            append(with, sizeof with, &used_with, "%s%s", used_with ? ", " : "",
+                   hl_workload_at(i)->name);
     for (size_t w = 0; w < o->nworkloads; w++) {
         const hl_workload_ops *wl = o->workloads[w];
         int idx = hl_workload_param_index(wl, HL_THREADS_PARAM);
@@ -416,30 +415,24 @@ static int apply_selection(hl_options *o, const char *kind, const char *text, ch
     size_t picked[HL_MAX_SELECTED];
     int is_all = 0, n;
     if (strcmp(kind, "allocator") == 0) {
-        size_t count;
-        const hl_allocator_ops *const *all = hl_allocator_registry(&count);
         n = parse_selection("allocator", text, allocator_name_at, picked, HL_MAX_SELECTED, &is_all,
                             err, err_len);
         for (int i = 0; i < n; i++)
-            o->allocators[i] = all[picked[i]];
+            o->allocators[i] = hl_allocator_at(picked[i]);
         o->nallocators = n < 0 ? 0 : (size_t)n;
         o->allocators_all = is_all;
     } else if (strcmp(kind, "collector") == 0) {
-        size_t count;
-        const hl_collector_ops *const *all = hl_collector_registry(&count);
         n = parse_selection("collector", text, collector_name_at, picked, HL_MAX_SELECTED, &is_all,
                             err, err_len);
         for (int i = 0; i < n; i++)
-            o->collectors[i] = all[picked[i]];
+            o->collectors[i] = hl_collector_at(picked[i]);
         o->ncollectors = n < 0 ? 0 : (size_t)n;
         o->collectors_all = is_all;
     } else {
-        size_t count;
-        const hl_workload_ops *const *all = hl_workload_registry(&count);
         n = parse_selection("workload", text, workload_name_at, picked, HL_MAX_SELECTED, &is_all,
                             err, err_len);
         for (int i = 0; i < n; i++)
-            o->workloads[i] = all[picked[i]];
+            o->workloads[i] = hl_workload_at(picked[i]);
         o->nworkloads = n < 0 ? 0 : (size_t)n;
     }
     return n < 0 ? -1 : 0;
@@ -1088,25 +1081,22 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         given_workload = 1;
     }
     if (stress && !given_allocator) {
-        size_t count;
-        const hl_allocator_ops *const *all = hl_allocator_registry(&count);
+        size_t count = hl_allocator_count();
         for (size_t i = 0; i < count && i < HL_MAX_SELECTED; i++)
-            o->allocators[i] = all[i];
+            o->allocators[i] = hl_allocator_at(i);
         o->nallocators = count;
         o->allocators_all = 1;
         given_allocator = 1;
     }
     if (stress && o->ncollectors == 0) {
-        size_t count;
-        const hl_collector_ops *const *all = hl_collector_registry(&count);
+        size_t count = hl_collector_count();
         for (size_t i = 0; i < count && i < HL_MAX_SELECTED; i++)
-            o->collectors[i] = all[i];
+            o->collectors[i] = hl_collector_at(i);
         o->ncollectors = count;
         o->collectors_all = 1;
     }
     if (!given_workload) {
-        size_t count;
-        o->workloads[0] = hl_workload_registry(&count)[0];
+        o->workloads[0] = hl_workload_at(0);
         o->nworkloads = 1;
     }
     if (!given_allocator) {
@@ -1206,31 +1196,31 @@ void hl_print_help(const char *prog)
 
 void hl_print_list(void)
 {
-    size_t n;
-    const hl_allocator_ops *const *allocators = hl_allocator_registry(&n);
     printf("allocators (--allocator=):\n");
-    for (size_t i = 0; i < n; i++) {
-        const char *why = allocators[i]->unavailable ? allocators[i]->unavailable() : NULL;
-        printf("  %-10s %-11s %s%s%s%s\n", allocators[i]->name, why ? "unavailable" : "available",
-               allocators[i]->description,
-               allocators[i]->flags & HL_ALLOC_THREAD_SAFE ? "" : " [single-threaded]",
+    for (size_t i = 0; i < hl_allocator_count(); i++) {
+        const hl_allocator_ops *a = hl_allocator_at(i);
+        const char *why = a->unavailable ? a->unavailable() : NULL;
+        printf("  %-10s %-11s %s%s%s%s\n", a->name, why ? "unavailable" : "available",
+               a->description, a->flags & HL_ALLOC_THREAD_SAFE ? "" : " [single-threaded]",
                why ? "; " : "", why ? why : "");
     }
-    const hl_collector_ops *const *collectors = hl_collector_registry(&n);
     printf("\ncollectors (--collector=):\n");
-    for (size_t i = 0; i < n; i++) {
-        const char *why = collectors[i]->unavailable ? collectors[i]->unavailable() : NULL;
-        printf("  %-10s %-11s %s%s%s\n", collectors[i]->name, why ? "unavailable" : "available",
-               collectors[i]->description, why ? "; " : "", why ? why : "");
+    for (size_t i = 0; i < hl_collector_count(); i++) {
+        const hl_collector_ops *c = hl_collector_at(i);
+        const char *why = c->unavailable ? c->unavailable() : NULL;
+        printf("  %-10s %-11s %s%s%s\n", c->name, why ? "unavailable" : "available",
+               c->description, why ? "; " : "", why ? why : "");
     }
-    const hl_workload_ops *const *workloads = hl_workload_registry(&n);
     printf("\nworkloads (--workload=):\n");
-    for (size_t i = 0; i < n; i++) {
-        const hl_workload_ops *w = workloads[i];
+    for (size_t i = 0; i < hl_workload_count(); i++) {
+        const hl_workload_ops *w = hl_workload_at(i);
         printf("  %-10s %-11s %s\n", w->name, "available", w->description);
         printf("             collectors:");
-        for (const char *const *c = w->collectors; *c != NULL; c++)
-            printf(" %s%s", *c, strcmp(*c, w->default_collector) == 0 ? " (default)" : "");
+        for (size_t k = 0; k < hl_collector_count(); k++) {
+            const hl_collector_ops *c = hl_collector_at(k);
+            if (hl_workload_supports(w, c))
+                printf(" %s%s", c->name, strcmp(c->name, w->default_collector) == 0 ? " (default)" : "");
+        }
         printf("\n             variants:");
         for (size_t k = 0; k < w->nvariants; k++)
             printf(" %s%s", w->variants[k].name, k + 1 < w->nvariants ? "," : "");

@@ -29,7 +29,7 @@ static const char *plan_skip_reason(const hl_options *o, const hl_plan_cell *cel
 {
     const char *missing = cell->a->unavailable ? cell->a->unavailable() : NULL;
     const char *no_gc = cell->c->unavailable ? cell->c->unavailable() : NULL;
-    if (!hl_workload_supports(cell->w, cell->c->name))
+    if (!hl_workload_supports(cell->w, cell->c))
         return "workload does not run under this collector";
     if (no_gc != NULL)
         return no_gc;

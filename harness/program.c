@@ -353,14 +353,12 @@ static long long read_rss(pid_t pid)
  * registered system allocators that are brought in by preloading. */
 static const char *foreign_allocator(const char *base)
 {
-    size_t count;
-    const hl_allocator_ops *const *all = hl_allocator_registry(&count);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < hl_allocator_count(); i++) {
+        const hl_allocator_ops *a = hl_allocator_at(i);
         char stem[64];
-        snprintf(stem, sizeof stem, "lib%s", all[i]->name);
-        if ((all[i]->flags & HL_ALLOC_SYSTEM) && all[i]->preload != NULL &&
-            strncmp(base, stem, strlen(stem)) == 0)
-            return all[i]->name;
+        snprintf(stem, sizeof stem, "lib%s", a->name);
+        if ((a->flags & HL_ALLOC_SYSTEM) && a->preload != NULL && strncmp(base, stem, strlen(stem)) == 0)
+            return a->name;
     }
     return NULL;
 }

@@ -583,8 +583,7 @@ void hl_results_label(const hl_options *o, char *label, size_t len)
 {
     const char *names[HL_MAX_SELECTED];
     char workloads[128], allocators[128];
-    size_t registered;
-    hl_workload_registry(&registered);
+    size_t registered = hl_workload_count();
     for (size_t i = 0; i < o->nworkloads; i++)
         names[i] = o->workloads[i]->name;
     stem_part(workloads, sizeof workloads, names, o->nworkloads,

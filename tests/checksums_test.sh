@@ -14,7 +14,7 @@
 #  2. each variant's checksum equals its pin under pool and arena and under
 #     every collector the workload supports (the checksum is the same under
 #     every strategy by design: workload.h);
-#  3. with `system`: also under glibc, and each workload with a threads
+#  3. with `system`: also under every other registered allocator, and each workload with a threads
 #     parameter at threads=2 (rows `NAME/VARIANT@threads=2`).
 #
 # Threads: no exemption is needed.  The threaded workloads' checksums are
@@ -86,10 +86,13 @@ if ((update)); then
   exit 0
 fi
 
-# Every strategy: pool and arena (and glibc with `system`) under every
+# Every strategy: with `system`, every registered allocator (--allocator=all;
+# the system ones each in a cell of their own under LD_PRELOAD) under every
 # collector each workload supports (--collector=all skips the others).
+# Without it (sanitizer builds: the sanitizer owns malloc, so no allocator
+# that replaces malloc can run) the in-process allocators, pool and arena.
 allocs=pool,arena
-[[ $mode == system ]] && allocs=$allocs,glibc
+[[ $mode == system ]] && allocs=all
 run strategies --workload=all --allocator=$allocs --collector=all
 
 grep -v '^#' "$table" | awk 'NF == 2' | sort >"$tmp/pinned"

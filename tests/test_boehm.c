@@ -34,6 +34,7 @@
 #include "allocators/allocator.h"
 #include "collectors/collector.h"
 #include "tests/check.h"
+#include "tests/each_allocator.h"
 
 #include <gc/gc.h>
 #include <gc/gc_inline.h>
@@ -804,18 +805,17 @@ static void test_finalizers(void)
     }
     hl_allocator_close(&base);
 
-    static const char *const allocators[] = {"pool", "glibc"};
-    for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++) {
+    for (size_t i = 0; i < each_allocator_count; i++) {
         ms_rig r;
-        if (rig_open(&r, allocators[i]) != 0) {
-            CHECK(0, "marksweep/%s failed to open", allocators[i]);
+        if (rig_open(&r, each_allocators[i]) != 0) {
+            CHECK(0, "marksweep/%s failed to open", each_allocators[i]);
             continue;
         }
         check_finalizers(&r.gc, 0);
         hl_collect(&r.gc, -1);
         CHECK(counts(&r).live_bytes == 0, "marksweep/%s: %llu bytes live after the finalizers",
-              allocators[i], (unsigned long long)counts(&r).live_bytes);
-        rig_close(&r, allocators[i]);
+              each_allocators[i], (unsigned long long)counts(&r).live_bytes);
+        rig_close(&r, each_allocators[i]);
     }
 }
 
@@ -850,13 +850,14 @@ static void test_tracing_atomic(void)
     hl_allocator_close(&base);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (each_allocator_init(argc, argv, "test_boehm", 0) != 0)
+        return 2;
     test_tracing();
-    static const char *const allocators[] = {"pool", "arena", "glibc"};
-    for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++)
-        test_marksweep_on(allocators[i]);
+    for (size_t i = 0; i < each_allocator_count; i++)
+        test_marksweep_on(each_allocators[i]);
     test_finalizers();
     test_tracing_atomic();
-    return check_status("test_boehm");
+    return each_allocator_finish(check_status("test_boehm"));
 }

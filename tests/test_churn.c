@@ -15,6 +15,7 @@
 
 #include "tests/check.h"
 #include "tests/drive.h"
+#include "tests/each_allocator.h"
 #include "workloads/workload.h"
 
 typedef struct outcome {
@@ -52,26 +53,27 @@ static outcome run_churn(const char *alloc_name, const char *variant, uint64_t s
     return out;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    static const char *const allocators[] = {"pool", "arena", "glibc"};
+    if (each_allocator_init(argc, argv, "test_churn", 0) != 0)
+        return 2;
     const int64_t live = 500, ops = 20000;
     outcome first = run_churn("pool", "mixed", 7, live, ops, 0);
     CHECK(first.rc == 0, "churn under pool failed: %s", first.error);
     CHECK(first.res.ops == (uint64_t)ops, "ops %" PRIu64 " != %" PRId64, first.res.ops, ops);
-    for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++) {
-        outcome o = run_churn(allocators[i], "mixed", 7, live, ops, 0);
-        CHECK(o.rc == 0, "churn under %s failed: %s", allocators[i], o.error);
+    for (size_t i = 0; i < each_allocator_count; i++) {
+        outcome o = run_churn(each_allocators[i], "mixed", 7, live, ops, 0);
+        CHECK(o.rc == 0, "churn under %s failed: %s", each_allocators[i], o.error);
         CHECK(o.res.checksum == first.res.checksum, "%s checksum %016" PRIx64 " != pool's %016"
-              PRIx64, allocators[i], o.res.checksum, first.res.checksum);
+              PRIx64, each_allocators[i], o.res.checksum, first.res.checksum);
         CHECK(o.counts.allocs == (uint64_t)(ops + live), "%s: %" PRIu64 " allocations, expected %"
-              PRId64, allocators[i], o.counts.allocs, ops + live);
+              PRId64, each_allocators[i], o.counts.allocs, ops + live);
         CHECK(o.counts.frees == o.counts.allocs, "%s: frees %" PRIu64 " != allocs %" PRIu64,
-              allocators[i], o.counts.frees, o.counts.allocs);
-        CHECK(o.counts.live_bytes == 0, "%s: %" PRIu64 " bytes leaked", allocators[i],
+              each_allocators[i], o.counts.frees, o.counts.allocs);
+        CHECK(o.counts.live_bytes == 0, "%s: %" PRIu64 " bytes leaked", each_allocators[i],
               o.counts.live_bytes);
         CHECK(o.counts.live_peak >= (uint64_t)live * 16 && o.counts.live_peak <= (uint64_t)live * 512,
-              "%s: live peak %" PRIu64 " outside the window's bounds", allocators[i],
+              "%s: live peak %" PRIu64 " outside the window's bounds", each_allocators[i],
               o.counts.live_peak);
     }
     outcome other_seed = run_churn("pool", "mixed", 8, live, ops, 0);
@@ -85,5 +87,5 @@ int main(void)
     outcome corrupt = run_churn("pool", "mixed", 7, live, ops, 5000);
     CHECK(corrupt.rc != 0 && strstr(corrupt.error, "corrupted") != NULL,
           "a corrupted block went unnoticed (rc %d, '%s')", corrupt.rc, corrupt.error);
-    return check_status("test_churn");
+    return each_allocator_finish(check_status("test_churn"));
 }

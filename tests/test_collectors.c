@@ -1,7 +1,7 @@
 /*
  * test_collectors.c - every available collector against an oracle.
  *
- * usage: test_collectors            (ctest: collectors.oracle)
+ * usage: test_collectors [ALLOCATOR]      (ctest: collectors.oracle)
  *
  * Uses only the generic collector API (collector.h), so collectors written
  * elsewhere (tracing, marksweep) are held to the same oracle; a collector
@@ -9,8 +9,9 @@
  *
  * The oracle.  Random object graphs with random roots and random mutations
  * (new, store, retain, release, weak references), driven by a seeded
- * generator, under each collector over the pool, arena and glibc
- * allocators wrapped in the tracker.  The test keeps its own copy of every
+ * generator, under each collector over every registered allocator
+ * (tests/each_allocator.h: the system ones in a child under their preload)
+ * wrapped in the tracker.  The test keeps its own copy of every
  * object's fields and of the references it holds, and computes reachability
  * itself by breadth-first search from those references over the fields.
  * At checkpoints and after a final full collection:
@@ -47,6 +48,7 @@
 #include "collectors/collector.h"
 #include "common/clock.h"
 #include "tests/check.h"
+#include "tests/each_allocator.h"
 #include "workloads/rng.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -65,8 +67,6 @@
 #define MAX_WEAKS 64
 #define ROUND_OPS 2500
 #define CHECK_EVERY 250
-
-static const char *const allocator_names[] = {"pool", "arena", "glibc"};
 
 /* What the oracle rounds of one collector exercised, for the summary line. */
 static struct tally {
@@ -632,10 +632,10 @@ static void test_oracle(const hl_collector_ops *c)
     memset(&tally, 0, sizeof tally);
     hl_gc_config dflt = hl_gc_default_config();
     hl_gc_config eager = {.threshold = {5, 2, 2}, .long_lived_rule = 1};
-    for (size_t a = 0; a < sizeof allocator_names / sizeof allocator_names[0]; a++) {
+    for (size_t a = 0; a < each_allocator_count; a++) {
         for (uint64_t seed = 1; seed <= 3; seed++) {
-            oracle_round(c, allocator_names[a], &dflt, "default", seed, cal);
-            oracle_round(c, allocator_names[a], &eager, "eager", seed * 977, cal);
+            oracle_round(c, each_allocators[a], &dflt, "default", seed, cal);
+            oracle_round(c, each_allocators[a], &eager, "eager", seed * 977, cal);
         }
     }
     printf("  %s: oracle: %ld rounds, %ld objects, %ld garbage at the end (%ld left as cyclic "
@@ -1536,12 +1536,36 @@ static void test_untracking(const hl_collector_ops *c)
 
 /* -------------------------------------------------------------- main -- */
 
-int main(void)
+/* What does not depend on the allocators swept: weak references, the
+ * chain, finalizers and cycle's own rules, over pool. */
+static void test_semantics(const hl_collector_ops *c)
 {
-    size_t n;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n; i++) {
-        const hl_collector_ops *c = all[i];
+    int counting = strcmp(c->name, "refcount") == 0 || strcmp(c->name, "cycle") == 0;
+    int ordered = counting || (c->flags & HL_GC_MANUAL);
+    test_weak_death(c, ordered);
+    test_weak_cycle(c);
+    test_weak_teardown(c, 0);
+    test_weak_teardown(c, 1);
+    if (counting)
+        test_chain(c, CHAIN_LENGTH);
+    if (ordered) /* death at the last reference (or at free_object) */
+        test_finalizer_death(c);
+    if (strcmp(c->name, "cycle") == 0) {
+        test_thresholds(c);
+        test_generation_stats(c);
+        test_finalizer_once(c);
+        test_resurrection(c);
+        test_uncollectable(c);
+        test_untracking(c);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (each_allocator_init(argc, argv, "test_collectors", 0) != 0)
+        return 2;
+    for (size_t i = 0; i < hl_collector_count(); i++) {
+        const hl_collector_ops *c = hl_collector_at(i);
         const char *why = c->unavailable ? c->unavailable() : NULL;
         if (why != NULL) {
             printf("%s: skipped (%s)\n", c->name, why);
@@ -1549,27 +1573,11 @@ int main(void)
         }
         int before = check_failures;
         double t0 = now_s();
-        int counting = strcmp(c->name, "refcount") == 0 || strcmp(c->name, "cycle") == 0;
-        int ordered = counting || strcmp(c->name, "manual") == 0;
         test_oracle(c);
-        test_weak_death(c, ordered);
-        test_weak_cycle(c);
-        test_weak_teardown(c, 0);
-        test_weak_teardown(c, 1);
-        if (counting)
-            test_chain(c, CHAIN_LENGTH);
-        if (ordered) /* death at the last reference (or at free_object) */
-            test_finalizer_death(c);
-        if (strcmp(c->name, "cycle") == 0) {
-            test_thresholds(c);
-            test_generation_stats(c);
-            test_finalizer_once(c);
-            test_resurrection(c);
-            test_uncollectable(c);
-            test_untracking(c);
-        }
+        if (!each_allocator_only) /* a child: its parent ran these */
+            test_semantics(c);
         printf("%s: %s (%.1f s)\n", c->name, check_failures == before ? "ok" : "FAILED",
                now_s() - t0);
     }
-    return check_status("test_collectors");
+    return each_allocator_finish(check_status("test_collectors"));
 }

@@ -1,11 +1,13 @@
 /*
  * test_conformance.c - one conformance suite for every registered allocator.
  *
- * usage: test_conformance ALLOCATOR [tracked]
+ * usage: test_conformance [ALLOCATOR]      (ctest: conformance)
  *
- * ctest runs it once per allocator; system allocators run with their
- * library preloaded, and the suite first proves the process really got it.
- * With `tracked` the allocator is wrapped in the tracking decorator, whose
+ * Without an argument it runs every allocator of the registry
+ * (tests/each_allocator.h): those that need no preload in this process,
+ * each system allocator in a child of its own with its library preloaded.
+ * Every allocator first proves the process really has it.  Each runs the
+ * suite twice: as it is, and wrapped in the tracking decorator, whose
  * counts are checked as well.  Checks: alignment, no overlap, every size
  * from 1 to 4096 and some large ones, contents kept across realloc, size 0,
  * and a long seeded random alloc/free/realloc sequence with every block's
@@ -17,6 +19,7 @@
 
 #include "allocators/allocator.h"
 #include "tests/check.h"
+#include "tests/each_allocator.h"
 #include "workloads/rng.h"
 
 /* Fill or verify p[0..size) with a pattern named by `tag`. */
@@ -186,28 +189,18 @@ static void check_random_sequence(const hl_allocator *a, uint64_t seed, size_t o
     CHECK(bad == 0, "%zu blocks found corrupted in the random sequence", bad);
 }
 
-int main(int argc, char **argv)
+/* The suite over allocator `name`, plain or through the tracker. */
+static void conform(const char *name, int tracked)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: test_conformance ALLOCATOR [tracked]\n");
-        return 2;
-    }
-    const hl_allocator_ops *ops = hl_allocator_find(argv[1]);
-    if (ops == NULL) {
-        fprintf(stderr, "test_conformance: unknown allocator %s\n", argv[1]);
-        return 2;
-    }
+    const hl_allocator_ops *ops = hl_allocator_find(name);
     char version[256] = "", why[256] = "";
     CHECK(ops->identify(version, sizeof version, why, sizeof why) == 0,
           "this process does not have allocator %s: %s", ops->name, why);
-    if (check_failures)
-        return check_status(argv[1]);
-    printf("testing %s (%s)\n", ops->name, version);
+    printf("testing %s%s (%s)\n", ops->name, tracked ? ", tracked" : "", version);
 
     hl_allocator base = {0}, a;
     CHECK(hl_allocator_open(&base, ops) == 0, "init failed");
     a = base;
-    int tracked = argc > 2 && strcmp(argv[2], "tracked") == 0;
     if (tracked)
         CHECK(hl_tracker_wrap(&a, &base) == 0, "tracker wrap failed");
 
@@ -229,5 +222,15 @@ int main(int argc, char **argv)
         hl_allocator_close(&a);
     }
     hl_allocator_close(&base);
-    return check_status(argv[1]);
+}
+
+int main(int argc, char **argv)
+{
+    if (each_allocator_init(argc, argv, "test_conformance", EACH_PROVEN) != 0)
+        return 2;
+    for (size_t i = 0; i < each_allocator_count; i++) {
+        conform(each_allocators[i], 0);
+        conform(each_allocators[i], 1);
+    }
+    return each_allocator_finish(check_status("test_conformance"));
 }

@@ -24,10 +24,9 @@
 
 #include "tests/check.h"
 #include "tests/drive.h"
+#include "tests/each_allocator.h"
 #include "workloads/workload.h"
 
-static const char *const test_allocators[] = {"pool", "arena", "glibc"};
-#define NALLOCATORS (sizeof test_allocators / sizeof test_allocators[0])
 
 typedef struct outcome {
     int rc;
@@ -103,8 +102,8 @@ static outcome check_allocators(const hl_workload_ops *w, const char *variant,
                                 const drive_setting *over, uint64_t expected_allocs)
 {
     outcome first = {0};
-    for (size_t a = 0; a < NALLOCATORS; a++) {
-        const char *name = test_allocators[a];
+    for (size_t a = 0; a < each_allocator_count; a++) {
+        const char *name = each_allocators[a];
         outcome o = run_one(w, variant, over, 42, (run_spec){name, 1, 0, 0});
         CHECK(o.rc == 0, "%s/%s under %s failed: %s", w->name, variant, name, o.error);
         CHECK(o.res.ops == o.ops, "%s/%s under %s: %" PRIu64 " ops done, ops() says %" PRIu64,
@@ -123,7 +122,7 @@ static outcome check_allocators(const hl_workload_ops *w, const char *variant,
         else
             CHECK(o.res.checksum == first.res.checksum, "%s/%s: checksum under %s %016" PRIx64
                   " != under %s %016" PRIx64, w->name, variant, name, o.res.checksum,
-                  test_allocators[0], first.res.checksum);
+                  each_allocators[0], first.res.checksum);
     }
     /* Cutting the run into other steps changes nothing. */
     outcome cut = run_one(w, variant, over, 42, (run_spec){"pool", 0, 0, 777});
@@ -261,10 +260,10 @@ static void test_fragadv(void)
         larges += ((uint64_t)count - groups) * (uint64_t)(small * (p + 1)) / (uint64_t)large;
     outcome base = check_allocators(w, "default", over, (uint64_t)(phases * count) + larges);
     uint64_t want = fragadv_expected_peak(phases, count, small, spacing, large);
-    for (size_t a = 0; a < NALLOCATORS; a++) {
-        outcome o = run_one(w, "default", over, 42, (run_spec){test_allocators[a], 1, 0, 0});
+    for (size_t a = 0; a < each_allocator_count; a++) {
+        outcome o = run_one(w, "default", over, 42, (run_spec){each_allocators[a], 1, 0, 0});
         CHECK(o.counts.live_peak == want, "fragadv under %s: live peak %" PRIu64 ", the design "
-              "says %" PRIu64, test_allocators[a], o.counts.live_peak, want);
+              "says %" PRIu64, each_allocators[a], o.counts.live_peak, want);
     }
     CHECK(hl_stats_get(&base.res.figures, "live_peak_design", -1) == (double)want,
           "fragadv's own live_peak_design %.0f != %" PRIu64,
@@ -294,12 +293,14 @@ static void test_mlarge(void)
     CHECK(o.rc != 0, "mlarge accepted 200 touches in 1 KiB blocks");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (each_allocator_init(argc, argv, "test_workloads_classic", 0) != 0)
+        return 2;
     test_larson();
     test_xmalloc();
     test_falseshare();
     test_fragadv();
     test_mlarge();
-    return check_status("test_workloads_classic");
+    return each_allocator_finish(check_status("test_workloads_classic"));
 }

@@ -29,10 +29,9 @@
 
 #include "tests/check.h"
 #include "tests/drive.h"
+#include "tests/each_allocator.h"
 #include "workloads/workload.h"
 
-static const char *const test_allocators[] = {"pool", "arena", "glibc"};
-#define NALLOCATORS (sizeof test_allocators / sizeof test_allocators[0])
 
 typedef struct outcome {
     int rc;
@@ -124,14 +123,14 @@ static void check_cell(const char *what, const hl_collector_ops *c, const char *
 /* The collectors built so far. */
 static size_t available_collectors(const hl_collector_ops **out)
 {
-    size_t n, count = 0;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n; i++) {
-        const char *why = all[i]->unavailable ? all[i]->unavailable() : NULL;
+    size_t count = 0;
+    for (size_t i = 0; i < hl_collector_count(); i++) {
+        const hl_collector_ops *c = hl_collector_at(i);
+        const char *why = c->unavailable ? c->unavailable() : NULL;
         if (why == NULL)
-            out[count++] = all[i];
+            out[count++] = c;
         else
-            printf("test_workloads_lessons: skipping collector %s: %s\n", all[i]->name, why);
+            printf("test_workloads_lessons: skipping collector %s: %s\n", c->name, why);
     }
     return count;
 }
@@ -147,20 +146,20 @@ static void test_ring(const hl_collector_ops *const *cs, size_t ncs)
     uint64_t reference = 0;
     int have = 0;
     for (size_t ci = 0; ci < ncs; ci++)
-        for (size_t ai = 0; ai < NALLOCATORS; ai++)
+        for (size_t ai = 0; ai < each_allocator_count; ai++)
             for (int v = 0; v < 2; v++) {
                 char what[64];
                 snprintf(what, sizeof what, "ring/%s", variants[v]);
-                outcome o = run_cell(w, variants[v], cs[ci], test_allocators[ai], over, 11, 1000);
-                check_cell(what, cs[ci], test_allocators[ai], &o, &reference, &have);
+                outcome o = run_cell(w, variants[v], cs[ci], each_allocators[ai], over, 11, 1000);
+                check_cell(what, cs[ci], each_allocators[ai], &o, &reference, &have);
                 if (o.rc != 0)
                     continue;
                 double per_message = figure(&o, "allocs_per_message");
                 double expect_objects = v == 0 ? (double)capacity : (double)messages;
                 CHECK(per_message == (v == 0 ? 0.0 : 1.0), "%s under %s/%s: %g allocations per "
-                      "message", what, cs[ci]->name, test_allocators[ai], per_message);
+                      "message", what, cs[ci]->name, each_allocators[ai], per_message);
                 CHECK((double)o.gc.objects_allocated == expect_objects, "%s under %s/%s: %" PRIu64
-                      " objects allocated, expected %g", what, cs[ci]->name, test_allocators[ai],
+                      " objects allocated, expected %g", what, cs[ci]->name, each_allocators[ai],
                       o.gc.objects_allocated, expect_objects);
                 double depth = figure(&o, "max_queue_depth");
                 CHECK(depth > 1 && depth <= (double)capacity, "%s: max queue depth %g outside (1, %"
@@ -179,18 +178,18 @@ static void test_slots(const hl_collector_ops *const *cs, size_t ncs)
     uint64_t reference = 0;
     int have = 0;
     for (size_t ci = 0; ci < ncs; ci++)
-        for (size_t ai = 0; ai < NALLOCATORS; ai++) {
-            outcome d = run_cell(w, "dict", cs[ci], test_allocators[ai], over, 5, 1000);
-            outcome s = run_cell(w, "slots", cs[ci], test_allocators[ai], over, 5, 1000);
-            check_cell("slots/dict", cs[ci], test_allocators[ai], &d, &reference, &have);
-            check_cell("slots/slots", cs[ci], test_allocators[ai], &s, &reference, &have);
+        for (size_t ai = 0; ai < each_allocator_count; ai++) {
+            outcome d = run_cell(w, "dict", cs[ci], each_allocators[ai], over, 5, 1000);
+            outcome s = run_cell(w, "slots", cs[ci], each_allocators[ai], over, 5, 1000);
+            check_cell("slots/dict", cs[ci], each_allocators[ai], &d, &reference, &have);
+            check_cell("slots/slots", cs[ci], each_allocators[ai], &s, &reference, &have);
             if (d.rc != 0 || s.rc != 0)
                 continue;
             double bd = figure(&d, "bytes_per_object"), bs = figure(&s, "bytes_per_object");
             if (own_heap(cs[ci])) {
                 /* The tracker sees nothing: the figure is absent, not computed. */
                 CHECK(isnan(bd) && isnan(bs), "%s/%s: bytes per object %g and %g without a "
-                      "tracker", cs[ci]->name, test_allocators[ai], bd, bs);
+                      "tracker", cs[ci]->name, each_allocators[ai], bd, bs);
                 continue;
             }
             CHECK(bd > bs, "dict bytes per object %g <= slots' %g", bd, bs);
@@ -202,7 +201,7 @@ static void test_slots(const hl_collector_ops *const *cs, size_t ncs)
                                   (double)objects;
                 CHECK(figure(o, "bytes_per_object") == measured, "%s/%s/%s: bytes per object "
                       "%g, the tracker saw %g", k == 0 ? "dict" : "slots", cs[ci]->name,
-                      test_allocators[ai], figure(o, "bytes_per_object"), measured);
+                      each_allocators[ai], figure(o, "bytes_per_object"), measured);
             }
             CHECK(figure(&d, "attributes_per_object") == 5 && figure(&s, "attributes_per_object") == 5,
                   "attributes per object is not 5");
@@ -214,7 +213,7 @@ static void test_slots(const hl_collector_ops *const *cs, size_t ncs)
                 CHECK(d.counts.live_peak > s.counts.live_peak && s.counts.live_peak >=
                       (uint64_t)(bs * (double)objects), "%s/%s: live peak dict %" PRIu64
                       ", slots %" PRIu64 " (slots' own objects alone take %g)", cs[ci]->name,
-                      test_allocators[ai], d.counts.live_peak, s.counts.live_peak,
+                      each_allocators[ai], d.counts.live_peak, s.counts.live_peak,
                       bs * (double)objects);
         }
 }
@@ -270,22 +269,22 @@ static void test_trees(const hl_collector_ops *const *cs, size_t ncs)
         char what[64];
         snprintf(what, sizeof what, "trees/%s", variants[v]);
         for (size_t ci = 0; ci < ncs; ci++)
-            for (size_t ai = 0; ai < NALLOCATORS; ai++) {
-                outcome o = run_cell(w, variants[v], cs[ci], test_allocators[ai], over, 3, 1024);
-                check_cell(what, cs[ci], test_allocators[ai], &o, &reference, &have);
+            for (size_t ai = 0; ai < each_allocator_count; ai++) {
+                outcome o = run_cell(w, variants[v], cs[ci], each_allocators[ai], over, 3, 1024);
+                check_cell(what, cs[ci], each_allocators[ai], &o, &reference, &have);
                 if (o.rc != 0)
                     continue;
                 /* Nodes, plus GCBench's one array. */
                 uint64_t objects = o.ops + (v == 1);
                 CHECK(o.gc.objects_allocated == objects, "%s under %s/%s: %" PRIu64 " objects "
-                      "allocated for %" PRIu64 " nodes", what, cs[ci]->name, test_allocators[ai],
+                      "allocated for %" PRIu64 " nodes", what, cs[ci]->name, each_allocators[ai],
                       o.gc.objects_allocated, o.ops);
                 if (v == 0) {
                     for (size_t i = 0; i < sizeof binarytrees_reference /
                                                sizeof binarytrees_reference[0]; i++)
                         CHECK(figure(&o, binarytrees_reference[i].name) ==
                               binarytrees_reference[i].value, "%s under %s/%s: %s = %g, the "
-                              "reference output says %g", what, cs[ci]->name, test_allocators[ai],
+                              "reference output says %g", what, cs[ci]->name, each_allocators[ai],
                               binarytrees_reference[i].name,
                               figure(&o, binarytrees_reference[i].name),
                               binarytrees_reference[i].value);
@@ -294,7 +293,7 @@ static void test_trees(const hl_collector_ops *const *cs, size_t ncs)
                           figure(&o, "long_lived_check") == (double)tree_size(10) &&
                           figure(&o, "trees_d4") == (double)gcb_trees_d4,
                           "gcbench under %s/%s: stretch %g, long-lived %g, trees of depth 4 %g",
-                          cs[ci]->name, test_allocators[ai], figure(&o, "stretch_check"),
+                          cs[ci]->name, each_allocators[ai], figure(&o, "stretch_check"),
                           figure(&o, "long_lived_check"), figure(&o, "trees_d4"));
                 }
             }
@@ -306,8 +305,10 @@ static void test_trees(const hl_collector_ops *const *cs, size_t ncs)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (each_allocator_init(argc, argv, "test_workloads_lessons", 0) != 0)
+        return 2;
     const hl_collector_ops *cs[8];
     size_t ncs = available_collectors(cs);
     if (ncs == 0)
@@ -315,5 +316,5 @@ int main(void)
     test_ring(cs, ncs);
     test_slots(cs, ncs);
     test_trees(cs, ncs);
-    return check_status("test_workloads_lessons");
+    return each_allocator_finish(check_status("test_workloads_lessons"));
 }

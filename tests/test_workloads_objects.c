@@ -37,6 +37,7 @@
 
 #include "tests/check.h"
 #include "tests/drive.h"
+#include "tests/each_allocator.h"
 #include "workloads/workload.h"
 
 #define MAX_OVERRIDES 8
@@ -155,17 +156,15 @@ static const char *usual; /* the collector the allocator sweep runs under */
 
 static void find_collectors(void)
 {
-    size_t n;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n && ncollectors < 8; i++) {
-        if (all[i]->unavailable != NULL && all[i]->unavailable() != NULL) {
-            printf("collector %s skipped: %s\n", all[i]->name, all[i]->unavailable());
+    for (size_t i = 0; i < hl_collector_count() && ncollectors < 8; i++) {
+        const hl_collector_ops *c = hl_collector_at(i);
+        if (c->unavailable != NULL && c->unavailable() != NULL) {
+            printf("collector %s skipped: %s\n", c->name, c->unavailable());
             continue;
         }
-        collectors[ncollectors++] = all[i]->name;
-        if (!(all[i]->flags & HL_GC_OWN_HEAP) &&
-            (usual == NULL || strcmp(all[i]->name, "refcount") == 0))
-            usual = all[i]->name;
+        collectors[ncollectors++] = c->name;
+        if (!(c->flags & HL_GC_OWN_HEAP) && (usual == NULL || strcmp(c->name, "refcount") == 0))
+            usual = c->name;
     }
 }
 
@@ -221,8 +220,6 @@ static void same_checksum(reference *ref, const outcome *o, const char *what)
           what, o->res.checksum, ref->who, ref->checksum);
 }
 
-static const char *const allocators[] = {"pool", "arena", "glibc"};
-#define NALLOCATORS (sizeof allocators / sizeof allocators[0])
 
 /* ---------------------------------------------------------------- cycles -- */
 
@@ -297,10 +294,10 @@ static void test_cycles(void)
                       "%s, collect=0: %" PRIu64 " automatic collections, %lld bytes leaked",
                       what, a.gc.collections[0], a.leaked);
         }
-        for (size_t a = 0; usual != NULL && a < NALLOCATORS; a++) {
-            outcome o = run(w, variants[v], usual, allocators[a], small, 7, NULL);
+        for (size_t a = 0; usual != NULL && a < each_allocator_count; a++) {
+            outcome o = run(w, variants[v], usual, each_allocators[a], small, 7, NULL);
             snprintf(what, sizeof what, "cycles/%s under %s on %s", variants[v], usual,
-                     allocators[a]);
+                     each_allocators[a]);
             CHECK(o.rc == 0, "%s failed: %s", what, o.error);
             same_checksum(ref, &o, what);
         }
@@ -403,10 +400,10 @@ static void test_cache(void)
                       "%s: %g entries, %g misses, %g vanished", what, figure(&o, "entries"),
                       figure(&o, "misses"), figure(&o, "vanished"));
         }
-        for (size_t a = 0; usual != NULL && a < NALLOCATORS; a++) {
-            outcome o = run(w, variants[v], usual, allocators[a], p, 7, NULL);
+        for (size_t a = 0; usual != NULL && a < each_allocator_count; a++) {
+            outcome o = run(w, variants[v], usual, each_allocators[a], p, 7, NULL);
             snprintf(what, sizeof what, "cache/%s under %s on %s", variants[v], usual,
-                     allocators[a]);
+                     each_allocators[a]);
             CHECK(o.rc == 0, "%s failed: %s", what, o.error);
             same_checksum(&ref, &o, what);
         }
@@ -495,10 +492,10 @@ static void test_genlist(void)
                        PRIu64 " for %" PRId64 "\n", variants[v], c, o.live_peak, n,
                        big.live_peak, 10 * n);
         }
-        for (size_t a = 0; usual != NULL && a < NALLOCATORS; a++) {
-            outcome o = run(w, variants[v], usual, allocators[a], small, 7, NULL);
+        for (size_t a = 0; usual != NULL && a < each_allocator_count; a++) {
+            outcome o = run(w, variants[v], usual, each_allocators[a], small, 7, NULL);
             snprintf(what, sizeof what, "genlist/%s under %s on %s", variants[v], usual,
-                     allocators[a]);
+                     each_allocators[a]);
             CHECK(o.rc == 0, "%s failed: %s", what, o.error);
             same_checksum(&ref, &o, what);
         }
@@ -510,8 +507,10 @@ static void test_genlist(void)
               PRIu64, collectors[i], big_peak[0][i], big_peak[1][i]);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (each_allocator_init(argc, argv, "test_workloads_objects", 0) != 0)
+        return 2;
     find_collectors();
     if (ncollectors == 0) {
         printf("test_workloads_objects: no collector is built yet; nothing to run\n");
@@ -520,5 +519,5 @@ int main(void)
     test_cycles();
     test_cache();
     test_genlist();
-    return check_status("test_workloads_objects");
+    return each_allocator_finish(check_status("test_workloads_objects"));
 }

@@ -107,9 +107,6 @@ static const hl_variant_spec cache_variants[] = {
     [CACHE_WEAK] = {"weak", "weak-valued: entries vanish when the program drops the value"},
 };
 
-static const char *const cache_collectors[] = {"manual", "refcount", "cycle", "tracing",
-                                               "marksweep", NULL};
-
 #define CACHE_QUANTILE_BITS 16
 #define CACHE_QUANTILES (1u << CACHE_QUANTILE_BITS)
 #define CACHE_NONE (-1)
@@ -654,7 +651,6 @@ static const hl_workload_ops cache_ops_table = {
     .description = "a dict as a cache under Zipf-like requests: unbounded leaks, lru and weak "
                    "stay bounded",
     .default_collector = "refcount",
-    .collectors = cache_collectors,
     .params = cache_params,
     .nparams = sizeof cache_params / sizeof cache_params[0],
     .variants = cache_variants,

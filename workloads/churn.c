@@ -53,8 +53,6 @@ static const hl_variant_spec churn_variants[] = {
     [CHURN_FIXED64] = {"fixed64", "every object 64 B"},
 };
 
-static const char *const churn_collectors[] = {"manual", NULL};
-
 /* The size bands of the `mixed` distribution (see the table above). */
 static const struct {
     uint16_t lo, hi;
@@ -199,7 +197,7 @@ static const hl_workload_ops churn_ops_table = {
     .description = "object churn: a window of live small objects, each op frees one and "
                    "allocates another",
     .default_collector = "manual",
-    .collectors = churn_collectors,
+    .gc_needs = HL_GC_MANUAL, /* raw bytes: manual only */
     .params = churn_params,
     .nparams = sizeof churn_params / sizeof churn_params[0],
     .variants = churn_variants,

@@ -112,9 +112,6 @@ static const hl_variant_spec cycles_variants[] = {
     {"tree-fin", "trees of 15 objects with parent pointers and a finalizer"},
 };
 
-static const char *const cycles_collectors[] = {"manual", "refcount", "cycle", "tracing",
-                                                "marksweep", NULL};
-
 #define CYCLES_MAX_NODES 16
 #define CYCLES_MAX_REFS 3
 #define CYCLES_NONE (-1)
@@ -441,7 +438,6 @@ static const hl_workload_ops cycles_ops_table = {
     .description = "reference cycles built and dropped: refcount leaks them, a cycle "
                    "collector or tracing frees them",
     .default_collector = "cycle",
-    .collectors = cycles_collectors,
     .params = cycles_params,
     .nparams = sizeof cycles_params / sizeof cycles_params[0],
     .variants = cycles_variants,

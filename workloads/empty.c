@@ -23,8 +23,6 @@ static const hl_param_spec empty_params[] = {
 
 static const hl_variant_spec empty_variants[] = {{"default", "no work: the harness alone"}};
 
-static const char *const empty_collectors[] = {"manual", NULL};
-
 typedef struct empty {
     uint64_t next, sum;
 } empty;
@@ -69,7 +67,7 @@ static const hl_workload_ops empty_ops_table = {
     .name = "empty",
     .description = "no work: measures the harness's own cost per operation (target < 1 ns)",
     .default_collector = "manual",
-    .collectors = empty_collectors,
+    .gc_needs = HL_GC_MANUAL, /* raw bytes: manual only */
     .params = empty_params,
     .nparams = sizeof empty_params / sizeof empty_params[0],
     .variants = empty_variants,

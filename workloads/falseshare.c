@@ -73,8 +73,6 @@ static const hl_variant_spec fs_variants[] = {
                                "allocated next to the others'"},
 };
 
-static const char *const fs_collectors[] = {"manual", NULL};
-
 #define FS_LINE 64
 #define FS_HANDED_SALT 0x68616e6465642d6full /* separates handed objects' patterns */
 
@@ -273,7 +271,7 @@ static const hl_workload_ops fs_ops_table = {
     .description = "Hoard's cache-thrash and cache-scratch: threads write small objects; "
                    "an allocator that puts two threads' objects on one line makes them crawl",
     .default_collector = "manual",
-    .collectors = fs_collectors,
+    .gc_needs = HL_GC_MANUAL, /* raw bytes: manual only */
     .params = fs_params,
     .nparams = sizeof fs_params / sizeof fs_params[0],
     .variants = fs_variants,

@@ -81,8 +81,6 @@ static const hl_variant_spec fa_variants[] = {
     {"default", "sizes grow each phase; survivors pin scattered memory"},
 };
 
-static const char *const fa_collectors[] = {"manual", NULL};
-
 #define FA_TAIL_MAGIC 0xc3c3c3c3c3c3c3c3ull
 #define FA_PAGE 4096u
 
@@ -368,7 +366,7 @@ static const hl_workload_ops fa_ops_table = {
     .description = "fragmentation adversary: scattered survivors of small fills pin memory that "
                    "the next, larger objects cannot reuse",
     .default_collector = "manual",
-    .collectors = fa_collectors,
+    .gc_needs = HL_GC_MANUAL, /* raw bytes: manual only */
     .params = fa_params,
     .nparams = sizeof fa_params / sizeof fa_params[0],
     .variants = fa_variants,

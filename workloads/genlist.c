@@ -66,9 +66,6 @@ static const hl_variant_spec genlist_variants[] = {
     [GENLIST_GENERATOR] = {"generator", "produce, consume and drop one item at a time: O(1)"},
 };
 
-static const char *const genlist_collectors[] = {"manual", "refcount", "cycle", "tracing",
-                                                 "marksweep", NULL};
-
 #define GENLIST_ITEM_REFS 2
 #define GENLIST_SERIAL_SALT 0xc3a5c85c97cb3127ull
 
@@ -282,7 +279,6 @@ static const hl_workload_ops genlist_ops_table = {
     .name = "genlist",
     .description = "a list materialises N items (O(N) peak), a generator streams them (O(1))",
     .default_collector = "refcount",
-    .collectors = genlist_collectors,
     .params = genlist_params,
     .nparams = sizeof genlist_params / sizeof genlist_params[0],
     .variants = genlist_variants,

@@ -85,8 +85,6 @@ static const hl_variant_spec larson_variants[] = {
 /* Checked by the harness before any cell runs. */
 static const hl_param_order larson_orders[] = {{LARSON_MIN, LARSON_MAX}};
 
-static const char *const larson_collectors[] = {"manual", NULL};
-
 #define LARSON_TAIL_MAGIC 0x5a5a5a5a5a5a5a5aull
 #define LARSON_FILL_SALT 0x6c6172736f6e2d66ull /* separates fill cookies from op cookies */
 #define LARSON_FILL_ID (UINT64_C(1) << 63)     /* marks a slot's id as a fill index */
@@ -320,7 +318,7 @@ static const hl_workload_ops larson_ops_table = {
     .description = "Larson's server: threads replace random-size blocks in their own region, "
                    "regions handed to the next thread every round",
     .default_collector = "manual",
-    .collectors = larson_collectors,
+    .gc_needs = HL_GC_MANUAL, /* raw bytes: manual only */
     .params = larson_params,
     .nparams = sizeof larson_params / sizeof larson_params[0],
     .variants = larson_variants,

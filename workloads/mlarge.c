@@ -55,8 +55,6 @@ static const hl_variant_spec ml_variants[] = {
 /* Checked by the harness before any cell runs. */
 static const hl_param_order ml_orders[] = {{ML_MIN_KIB, ML_MAX_KIB}};
 
-static const char *const ml_collectors[] = {"manual", NULL};
-
 typedef struct ml_slot {
     unsigned char *p;
     size_t size;
@@ -198,7 +196,7 @@ static const hl_workload_ops ml_ops_table = {
     .description = "malloc-large: a few live blocks of megabytes, a random one replaced by a "
                    "block of another size each op",
     .default_collector = "manual",
-    .collectors = ml_collectors,
+    .gc_needs = HL_GC_MANUAL, /* raw bytes: manual only */
     .params = ml_params,
     .nparams = sizeof ml_params / sizeof ml_params[0],
     .variants = ml_variants,

@@ -64,9 +64,6 @@ static const hl_variant_spec ring_variants[] = {
     [RING_ALLOC] = {"alloc", "one object allocated per message and dropped once consumed"},
 };
 
-static const char *const ring_collectors[] = {"manual", "refcount", "cycle", "tracing",
-                                              "marksweep", NULL};
-
 static const hl_type ring_message_type = {.name = "message"};
 
 #define RING_MIN_WORDS 8u  /* 64 bytes of payload */
@@ -288,7 +285,6 @@ static const hl_workload_ops ring_ops_table = {
     .description = "producer/consumer queue: a ring of preallocated messages vs one "
                    "allocation per message; one op = one message",
     .default_collector = "refcount",
-    .collectors = ring_collectors,
     .params = ring_params,
     .nparams = sizeof ring_params / sizeof ring_params[0],
     .variants = ring_variants,

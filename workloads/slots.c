@@ -74,9 +74,6 @@ static const hl_variant_spec slots_variants[] = {
     [SLOTS_SLOTS] = {"slots", "__slots__: values in fixed fields of the instance"},
 };
 
-static const char *const slots_collectors[] = {"manual", "refcount", "cycle", "tracing",
-                                               "marksweep", NULL};
-
 static const hl_type slots_instance_type = {.name = "instance"};
 /* A dict of atomic values: no reference slots, so never tracked under cycle,
  * as CPython untracks a dict of atoms (its kind says what it models). */
@@ -345,7 +342,6 @@ static const hl_workload_ops slots_ops_table = {
     .description = "__slots__ vs __dict__: attribute access on a population of instances; "
                    "one op = one get or set",
     .default_collector = "refcount",
-    .collectors = slots_collectors,
     .params = slots_params,
     .nparams = sizeof slots_params / sizeof slots_params[0],
     .variants = slots_variants,

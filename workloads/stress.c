@@ -76,9 +76,6 @@ static const hl_variant_spec stress_variants[] = {
                         "one another to free"},
 };
 
-static const char *const stress_collectors[] = {"manual", "refcount", "cycle", "tracing",
-                                                "marksweep", NULL};
-
 /* ------------------------------------------------------------ counters -- */
 
 #define STRESS_ROW(id, name, unit, variants) {name, unit, variants},
@@ -162,7 +159,6 @@ static const hl_workload_ops stress_ops_table = {
     .description = "NOT a benchmark: seeded random alloc/free/realloc, object graphs and "
                    "cross-thread frees, every byte checked; fails on corruption",
     .default_collector = "manual",
-    .collectors = stress_collectors,
     .params = stress_params,
     .nparams = sizeof stress_params / sizeof stress_params[0],
     .variants = stress_variants,

@@ -93,9 +93,6 @@ static const hl_variant_spec trees_variants[] = {
                        "top-down and bottom-up beside a long-lived tree and array"},
 };
 
-static const char *const trees_collectors[] = {"manual", "refcount", "cycle", "tracing",
-                                               "marksweep", NULL};
-
 /* Figure names (literals: they outlive the stats), by (d - 4) / 2. */
 #define TREES_DEPTH_SLOTS ((TREES_DEPTH_MAX - TREES_MIN_DEPTH) / 2 + 1)
 static const char *const trees_check_names[TREES_DEPTH_SLOTS] = {
@@ -625,7 +622,6 @@ static const hl_workload_ops trees_ops_table = {
     .description = "the classic GC benchmarks: binary-trees and GCBench, many short-lived "
                    "trees beside long-lived ones; one op = one node",
     .default_collector = "refcount",
-    .collectors = trees_collectors,
     .params = trees_params,
     .nparams = sizeof trees_params / sizeof trees_params[0],
     .variants = trees_variants,

@@ -104,7 +104,14 @@ typedef struct hl_workload_ops {
     const char *name;
     const char *description;
     const char *default_collector;
-    const char *const *collectors; /* NULL-terminated: the collectors it supports */
+    /* What the workload needs of a collector, as hl_gc_flags: it runs under
+     * every registered collector whose flags include all of these, never
+     * under a list of names, so a new collector needs no workload edit.
+     * Object workloads (cfg->gc) leave it 0 and run under every collector.
+     * Raw-byte workloads (cfg->alloc only) set HL_GC_MANUAL: every death is
+     * theirs to decide, so the collectors that collect are no strategy for
+     * them and only the explicit-free ones (manual) run them. */
+    unsigned gc_needs;
     const hl_param_spec *params;
     size_t nparams;
     const hl_variant_spec *variants;
@@ -144,7 +151,13 @@ const hl_workload_ops *hl_falseshare_workload(void);
 const hl_workload_ops *hl_fragadv_workload(void);
 const hl_workload_ops *hl_mlarge_workload(void);
 
-const hl_workload_ops *const *hl_workload_registry(size_t *count);
+/* The registry (workloads/registry.c): a static const table of the getters
+ * above, in --list order.  hl_workload_at(i) for i < hl_workload_count() is
+ * the i-th registered workload; O(1).  hl_workload_find gives the one called
+ * `name`, or NULL; O(registered). */
+typedef const hl_workload_ops *(*hl_workload_getter)(void);
+size_t hl_workload_count(void);
+const hl_workload_ops *hl_workload_at(size_t i);
 const hl_workload_ops *hl_workload_find(const char *name);
 
 /* Index of parameter `name` in w's table, or -1. */
@@ -153,7 +166,7 @@ int hl_workload_param_index(const hl_workload_ops *w, const char *name);
 const hl_param_order *hl_workload_broken_order(const hl_workload_ops *w, const int64_t *values);
 /* Index of variant `name`, or -1. */
 int hl_workload_variant_index(const hl_workload_ops *w, const char *name);
-/* Whether w runs under the collector called `name`. */
-int hl_workload_supports(const hl_workload_ops *w, const char *collector);
+/* Whether w runs under collector c: c has every flag of w->gc_needs. */
+int hl_workload_supports(const hl_workload_ops *w, const hl_collector_ops *c);
 
 #endif

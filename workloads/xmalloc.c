@@ -70,8 +70,6 @@ static const hl_variant_spec xm_variants[] = {
 /* Checked by the harness before any cell runs. */
 static const hl_param_order xm_orders[] = {{XM_MIN, XM_MAX}};
 
-static const char *const xm_collectors[] = {"manual", NULL};
-
 #define XM_TAIL_MAGIC 0x3c3c3c3c3c3c3c3cull
 
 typedef struct xm_entry {
@@ -423,7 +421,7 @@ static const hl_workload_ops xm_ops_table = {
     .description = "xmalloc-test: producer threads allocate blocks and pass them in batches to "
                    "consumer threads that free them",
     .default_collector = "manual",
-    .collectors = xm_collectors,
+    .gc_needs = HL_GC_MANUAL, /* raw bytes: manual only */
     .params = xm_params,
     .nparams = sizeof xm_params / sizeof xm_params[0],
     .variants = xm_variants,

@@ -110,30 +110,24 @@ static void check_error(const char *err, size_t err_len)
 
 static int in_allocators(const hl_allocator_ops *p)
 {
-    size_t n;
-    const hl_allocator_ops *const *all = hl_allocator_registry(&n);
-    for (size_t i = 0; i < n; i++)
-        if (all[i] == p)
+    for (size_t i = 0; i < hl_allocator_count(); i++)
+        if (hl_allocator_at(i) == p)
             return 1;
     return 0;
 }
 
 static int in_collectors(const hl_collector_ops *p)
 {
-    size_t n;
-    const hl_collector_ops *const *all = hl_collector_registry(&n);
-    for (size_t i = 0; i < n; i++)
-        if (all[i] == p)
+    for (size_t i = 0; i < hl_collector_count(); i++)
+        if (hl_collector_at(i) == p)
             return 1;
     return 0;
 }
 
 static int in_workloads(const hl_workload_ops *p)
 {
-    size_t n;
-    const hl_workload_ops *const *all = hl_workload_registry(&n);
-    for (size_t i = 0; i < n; i++)
-        if (all[i] == p)
+    for (size_t i = 0; i < hl_workload_count(); i++)
+        if (hl_workload_at(i) == p)
             return 1;
     return 0;
 }
