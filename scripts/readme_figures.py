@@ -117,26 +117,31 @@ def lessons_table(doc):
             cells.append("-" if leaked is None else ("0" if leaked == 0 else mib(leaked)))
         lines.append("| %s | %s |" % (v, " | ".join(cells)))
     lines.append("")
-    rc = lambda w, v: by.get((w, v, "refcount"), [])
+    def one(w, v, key, spec, collector="refcount"):
+        return fmt(median(by.get((w, v, collector), []), key), spec)
+
+    def pair(w, v1, v2, key, spec, collector="refcount"):
+        return "%s / %s" % (one(w, v1, key, spec, collector), one(w, v2, key, spec, collector))
+
+    def mib_of(w, v):
+        return mib(median(by.get((w, v, "refcount"), []), "live_peak"))
+
     facts = [
-        ("cache unbounded live_peak", mib(median(rc("cache", "unbounded"), "live_peak"))),
-        ("cache lru live_peak", mib(median(rc("cache", "lru"), "live_peak"))),
-        ("cache weak live_peak", mib(median(rc("cache", "weak"), "live_peak"))),
-        ("cache weak entries found vanished", fmt(median(rc("cache", "weak"), "wl_vanished"), "%.0f")),
-        ("genlist list live_peak", mib(median(rc("genlist", "list"), "live_peak"))),
-        ("genlist generator live_peak (bytes)", fmt(median(rc("genlist", "generator"), "live_peak"), "%.0f")),
-        ("ring allocs per message (ring / alloc)", "%s / %s" % (
-            fmt(median(rc("ring", "ring"), "wl_allocs_per_message"), "%.0f"),
-            fmt(median(rc("ring", "alloc"), "wl_allocs_per_message"), "%.0f"))),
-        ("ring ns per message (ring / alloc)", "%s / %s" % (
-            fmt(median(rc("ring", "ring"), "ns_per_op"), "%.1f"),
-            fmt(median(rc("ring", "alloc"), "ns_per_op"), "%.1f"))),
-        ("slots bytes per object (slots / dict)", "%s / %s" % (
-            fmt(median(rc("slots", "slots"), "memory_pass_wl_bytes_per_object"), "%.0f"),
-            fmt(median(rc("slots", "dict"), "memory_pass_wl_bytes_per_object"), "%.0f"))),
-        ("slots ns per attribute access (slots / dict)", "%s / %s" % (
-            fmt(median(rc("slots", "slots"), "ns_per_op"), "%.1f"),
-            fmt(median(rc("slots", "dict"), "ns_per_op"), "%.1f"))),
+        ("cache unbounded live_peak", mib_of("cache", "unbounded")),
+        ("cache lru live_peak", mib_of("cache", "lru")),
+        ("cache weak live_peak", mib_of("cache", "weak")),
+        ("cache weak entries removed by callbacks", one("cache", "weak", "wl_vanished", "%.0f")),
+        ("genlist list live_peak", mib_of("genlist", "list")),
+        ("genlist generator live_peak (bytes)", one("genlist", "generator", "live_peak", "%.0f")),
+        ("ring allocs per message (ring / alloc)",
+         pair("ring", "ring", "alloc", "wl_allocs_per_message", "%.0f")),
+        ("ring ns per message (ring / alloc)", pair("ring", "ring", "alloc", "ns_per_op", "%.1f")),
+        ("slots bytes per object (slots / dict)",
+         pair("slots", "slots", "dict", "memory_pass_wl_bytes_per_object", "%.0f")),
+        ("slots bytes per object under cycle (slots / dict)",
+         pair("slots", "slots", "dict", "memory_pass_wl_bytes_per_object", "%.0f", "cycle")),
+        ("slots ns per attribute access (slots / dict)",
+         pair("slots", "slots", "dict", "ns_per_op", "%.1f")),
     ]
     lines += ["| figure (refcount on pool) | value |", "| --- | ---: |"]
     lines += ["| %s | %s |" % f for f in facts]
