@@ -977,9 +977,6 @@ static int check_scopes(const hl_options *o, char *err, size_t err_len)
             return bad(err, err_len, "--%s does not apply to %s; it goes with %s",
                        option_table[i].name, mode_flag(o->mode), valid);
         }
-    if (o->nparams > 0 && !(IN_RUNS & (1u << o->mode)))
-        return bad(err, err_len, "--param does not apply to %s; it goes with a run",
-                   mode_flag(o->mode));
     return 0;
 }
 
@@ -1029,8 +1026,9 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         }
         if (parse_row(&option_table[row], o, optarg, err, err_len) != 0)
             return -1;
-        if (!option_table[row].repeats &&
-            check_repeat(o, (size_t)row, optarg, given, err, err_len) != 0)
+        if (option_table[row].repeats) /* --param keeps its repeat rule per name */
+            o->given |= (uint64_t)1 << row;
+        else if (check_repeat(o, (size_t)row, optarg, given, err, err_len) != 0)
             return -1;
     }
     if (was_given(o, row_named("help"))) { /* --help wins over every other option */

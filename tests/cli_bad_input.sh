@@ -141,6 +141,8 @@ stray                           | unexpected argument 'stray'
 --compare a b --quick           | --quick does not apply to --compare
 --compare a b --allocator=pool  | --allocator does not apply to --compare
 --compare a b --param ops=5     | --param does not apply to --compare
+--compare a b --param variant=pairs | --param does not apply to --compare
+--list --param variant=nope     | --param does not apply to --list
 --export-action=o r --repetitions=2 | --repetitions does not apply to --export-action
 --list --allocator=pool         | --allocator does not apply to --list
 --seed=2 --list                 | --seed does not apply to --list
