@@ -87,3 +87,9 @@ long long hl_resident_bytes(const void *addr, size_t len)
     }
     return resident * page;
 }
+
+long long hl_resident_add(long long total, const void *addr, size_t len)
+{
+    long long r = total < 0 ? -1 : hl_resident_bytes(addr, len);
+    return r < 0 ? -1 : total + r;
+}

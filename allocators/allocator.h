@@ -191,6 +191,10 @@ void hl_untracked_free(void *p, size_t size);
  * for statistics, never a fast path. */
 long long hl_resident_bytes(const void *addr, size_t len);
 
+/* total plus the resident bytes of [addr, addr + len), for summing over
+ * several mappings: -1 once any part (or total) is unknown. */
+long long hl_resident_add(long long total, const void *addr, size_t len);
+
 /* ------------------------------------------------------------ registry -- */
 
 /* Getters, one per allocator file. */

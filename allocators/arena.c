@@ -156,10 +156,8 @@ static void arena_fini(void *ctx)
 static long long arena_resident(const arena *a)
 {
     long long total = 0;
-    for (const arena_chunk *c = a->chunks; c != NULL && total >= 0; c = c->next) {
-        long long r = hl_resident_bytes(c, c->size);
-        total = r < 0 ? -1 : total + r;
-    }
+    for (const arena_chunk *c = a->chunks; c != NULL && total >= 0; c = c->next)
+        total = hl_resident_add(total, c, c->size);
     return total;
 }
 

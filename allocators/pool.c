@@ -902,10 +902,8 @@ static int pool_identify(char *version, size_t version_len, char *why, size_t wh
 static long long pool_meta_resident(const pool_ctx *c)
 {
     long long total = hl_resident_bytes(c, page_round(sizeof(pool_ctx)));
-    for (size_t k = 0; k < desc_chunks_mapped(c) && total >= 0; k++) {
-        long long r = hl_resident_bytes(c->desc_chunks[k], POOL_DESC_CHUNK_BYTES);
-        total = r < 0 ? -1 : total + r;
-    }
+    for (size_t k = 0; k < desc_chunks_mapped(c) && total >= 0; k++)
+        total = hl_resident_add(total, c->desc_chunks[k], POOL_DESC_CHUNK_BYTES);
     return total;
 }
 
@@ -927,8 +925,8 @@ static void pool_snapshot(const pool_ctx *c, hl_pool_snapshot *s)
         const arena_desc *ao = desc_at(c, i);
         if (ao->address == 0)
             continue;
-        long long r = hl_resident_bytes((const void *)ao->address, HL_POOL_ARENA_SIZE);
-        s->resident_bytes = r < 0 || s->resident_bytes < 0 ? -1 : s->resident_bytes + r;
+        s->resident_bytes =
+            hl_resident_add(s->resident_bytes, (const void *)ao->address, HL_POOL_ARENA_SIZE);
         s->pools_empty_in_arenas += ao->nfreepools;
         for (char *q = (char *)arena_first_pool(ao); q < ao->pool_address; q += HL_POOL_SIZE) {
             const pool_header *pool = pool_header_of((uintptr_t)q);

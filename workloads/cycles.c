@@ -236,6 +236,7 @@ static inline uint64_t cycles_cookie(const cycles *c, uint64_t serial, uint32_t 
 static int cycles_build(cycles *c, uint64_t serial, hl_error *err)
 {
     const cycles_shape *s = &c->shape;
+    const uint64_t epoch = cycles_fin_sink.epoch;
     hl_object *n[CYCLES_MAX_NODES];
     for (uint32_t k = 0; k < s->nodes; k++) {
         n[k] = hl_new(c->gc, c->type, s->nrefs, c->data_size);
@@ -247,8 +248,13 @@ static int cycles_build(cycles *c, uint64_t serial, hl_error *err)
             }
             return hl_fail(err, "out of memory: node %u of structure %" PRIu64, k, serial);
         }
-        cycles_fin_data d = {cycles_cookie(c, serial, k), cycles_fin_sink.epoch};
-        __builtin_memcpy(hl_object_data(n[k]), &d, c->data_size);
+        /* Fixed-size stores, never a call: this is the build's hot loop. */
+        void *data = hl_object_data(n[k]);
+        uint64_t cookie = cycles_cookie(c, serial, k);
+        if (c->finalizable)
+            *(cycles_fin_data *)data = (cycles_fin_data){cookie, epoch};
+        else
+            *(uint64_t *)data = cookie;
     }
     for (uint32_t k = 0; k < s->nodes; k++)
         for (uint32_t f = 0; f < s->nrefs; f++)
