@@ -106,8 +106,9 @@ typedef struct cmp_cell {
     const cJSON *first;   /* its first iteration row */
     double *times;        /* real_time of each repetition, ns */
     size_t ntimes;
-    const char *error;    /* error_message when the cell failed */
+    const char *error;    /* error_message when the cell (or one of its runs) failed */
     int interrupted;      /* the run was stopped before the cell finished */
+    int folded;           /* an error row now carried by its named cell: skip it */
 } cmp_cell;
 
 typedef struct cmp_set {
@@ -213,6 +214,38 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Whether a cell that produced only an error row (failed or interrupted)
+ * stands for the cell whose finished rows are keyed `key`: an error row
+ * carries the cell's name (workload/variant/allocator/collector), which
+ * Google Benchmark's run_name extends ("/iterations:N/real_time"). */
+static int error_row_names(const cmp_cell *c, const char *key)
+{
+    size_t n = strlen(c->key);
+    return c->first == NULL && c->error != NULL && strncmp(key, c->key, n) == 0 &&
+           (key[n] == '/' || key[n] == '\0');
+}
+
+/* A failed run of a cell that also has finished runs (a repetition in a
+ * process of its own: --shuffle, or a collector with its own heap) leaves a
+ * short-named error row beside them: carry its error on the cell it names,
+ * so that the cell is judged failed, and skip the error row from then on.
+ * An interrupted run's row only marks the repetitions that never ran; the
+ * finished ones are judged as they are.  O(cells^2), once per set. */
+static void set_fold_error_rows(cmp_set *set)
+{
+    for (size_t e = 0; e < set->ncells; e++) {
+        cmp_cell *err_row = &set->cells[e];
+        for (size_t k = 0; k < set->ncells && !err_row->folded; k++) {
+            cmp_cell *cell = &set->cells[k];
+            if (cell->first == NULL || !error_row_names(err_row, cell->key))
+                continue;
+            err_row->folded = 1;
+            if (!err_row->interrupted && cell->error == NULL)
+                cell->error = err_row->error;
+        }
+    }
+}
+
 /* A results file, or every results file in a directory; keep each
  * repetition's `time_key`. */
 static int set_load(cmp_set *set, const char *path, const char *time_key, char *err,
@@ -226,8 +259,11 @@ static int set_load(cmp_set *set, const char *path, const char *time_key, char *
         snprintf(err, err_len, "cannot read %s: no such file or directory", path);
         return -1;
     }
-    if (!S_ISDIR(st.st_mode))
-        return set_add_file(set, path, err, err_len);
+    if (!S_ISDIR(st.st_mode)) {
+        int rc = set_add_file(set, path, err, err_len);
+        set_fold_error_rows(set);
+        return rc;
+    }
     DIR *dir = opendir(path);
     if (dir == NULL) {
         snprintf(err, err_len, "cannot read directory %s", path);
@@ -252,6 +288,7 @@ static int set_load(cmp_set *set, const char *path, const char *time_key, char *
             rc = set_add_file(set, file, err, err_len);
         free(names[i]);
     }
+    set_fold_error_rows(set);
     return rc;
 }
 
@@ -727,25 +764,14 @@ static void warn_environment(const cmp_set *a, const cmp_set *b, report *r)
     }
 }
 
-/* Whether a cell that produced only an error row (failed or interrupted)
- * stands for the cell whose finished rows are keyed `key`: an error row
- * carries the cell's name (workload/variant/allocator/collector), which
- * Google Benchmark's run_name extends ("/iterations:N/real_time"). */
-static int error_row_names(const cmp_cell *c, const char *key)
-{
-    size_t n = strlen(c->key);
-    return c->first == NULL && c->error != NULL && strncmp(key, c->key, n) == 0 &&
-           (key[n] == '/' || key[n] == '\0');
-}
-
 /* The cell of `s` keyed `key`, or the error row standing for it, or NULL. */
 static const cmp_cell *find_cell(const cmp_set *s, const char *key)
 {
     for (size_t k = 0; k < s->ncells; k++)
-        if (strcmp(s->cells[k].key, key) == 0)
+        if (!s->cells[k].folded && strcmp(s->cells[k].key, key) == 0)
             return &s->cells[k];
     for (size_t k = 0; k < s->ncells; k++)
-        if (error_row_names(&s->cells[k], key))
+        if (!s->cells[k].folded && error_row_names(&s->cells[k], key))
             return &s->cells[k];
     return NULL;
 }
@@ -756,7 +782,7 @@ static const cmp_cell *find_match(const cmp_set *s, const cmp_cell *c)
 {
     const cmp_cell *m = find_cell(s, c->key);
     for (size_t i = 0; i < s->ncells && m == NULL; i++)
-        if (error_row_names(c, s->cells[i].key))
+        if (!s->cells[i].folded && error_row_names(c, s->cells[i].key))
             m = &s->cells[i];
     return m;
 }
@@ -800,6 +826,8 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
 {
     for (size_t i = 0; i < a->ncells; i++) {
         const cmp_cell *old = &a->cells[i], *new_ = find_match(b, old);
+        if (old->folded)
+            continue;
         if (new_ == NULL) {
             report_lone_cell(r, old->key, 1);
             continue;
@@ -816,7 +844,7 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
                         "cell(s): the current run was interrupted before they finished");
             continue;
         }
-        if (new_->first == NULL) {
+        if (new_->first == NULL || new_->error != NULL) { /* it, or one of its runs, failed */
             r->cells_compared++;
             report_line(r, old->key, "cell", "ran", "failed", "", V_REGRESSION,
                         new_->error ? new_->error : "failed", NULL);
@@ -834,7 +862,7 @@ static void compare_sets(const cmp_set *a, const cmp_set *b, const cmp_config *c
         judge_timing(r, old->key, cfg, old, new_);
     }
     for (size_t k = 0; k < b->ncells; k++)
-        if (find_match(a, &b->cells[k]) == NULL)
+        if (!b->cells[k].folded && find_match(a, &b->cells[k]) == NULL)
             report_lone_cell(r, b->cells[k].key, 0);
 }
 
@@ -868,7 +896,7 @@ static size_t cells_in_common(const cmp_set *a, const cmp_set *b)
 {
     size_t n = 0;
     for (size_t i = 0; i < a->ncells; i++)
-        n += find_match(b, &a->cells[i]) != NULL;
+        n += !a->cells[i].folded && find_match(b, &a->cells[i]) != NULL;
     return n;
 }
 

@@ -235,6 +235,28 @@ if [[ $rc -ne 3 ]] || ! grep -q "not compared: the runs did different work: para
   cat "$tmp/params.out"; die "different parameters: exit $rc, expected 3 (not compared)"
 fi
 
+# A repetition that failed in a process of its own (--shuffle, or Boehm's
+# one process per repetition) leaves a short-named error row beside the
+# finished repetitions: the cell failed, whatever the others measured.
+python3 - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+full = "syn/v/pool/manual/iterations:1000/real_time"
+def row(i):
+    return {"name": full, "run_name": full, "run_type": "iteration", "repetitions": 3,
+            "repetition_index": i, "iterations": 1000, "real_time": 10.0, "cpu_time": 10.0,
+            "time_unit": "ns", "checksum": "00", "params": "ops=1000", "seed": 1}
+json.dump({"context": {}, "benchmarks": [row(i) for i in range(3)]}, open(d + "/r_base.json", "w"))
+bad = {"name": "syn/v/pool/manual", "run_name": "syn/v/pool/manual", "run_type": "iteration",
+       "repetition_index": 2, "error_occurred": True, "error_message": "crashed: signal 11"}
+json.dump({"context": {}, "benchmarks": [row(0), row(1), bad]}, open(d + "/r_fail.json", "w"))
+PY
+"$bench" --compare "$tmp/r_base.json" "$tmp/r_fail.json" >"$tmp/rfail.out" 2>&1
+rc=$?
+if [[ $rc -ne 1 ]] || ! grep -q "REGRESSION: crashed: signal 11" "$tmp/rfail.out"; then
+  cat "$tmp/rfail.out"; die "a failed repetition beside finished ones: exit $rc, expected 1"
+fi
+
 # The github-action-benchmark export.
 "$bench" --export-action="$tmp/gab.json" "$tmp/g1" >/dev/null || die "export failed"
 python3 - "$tmp/gab.json" <<'PY' || fail=1
