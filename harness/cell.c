@@ -631,6 +631,14 @@ static double cell_repetition_stat(const cell *cl, const char *key, const char *
     return hl_median(v, n);
 }
 
+/* The cell's thread count: its threads parameter, or 0 when the workload
+ * has none. */
+static int64_t cell_threads(const cell *cl)
+{
+    int i = hl_workload_param_index(cl->w, HL_THREADS_PARAM);
+    return i >= 0 ? cl->params[i] : 0;
+}
+
 /* One row per Google Benchmark run, in Google Benchmark's JSON shape with
  * heaplab's figures added as top-level keys. */
 static void cell_on_report(const hl_bench_report *r, void *user)
@@ -645,7 +653,10 @@ static void cell_on_report(const hl_bench_report *r, void *user)
     cJSON_AddNumberToObject(row, "repetitions", (double)r->repetitions);
     if (!r->is_aggregate)
         cJSON_AddNumberToObject(row, "repetition_index", (double)r->repetition_index);
-    cJSON_AddNumberToObject(row, "threads", (double)r->threads);
+    /* The workload's own threads (Google Benchmark runs one thread that the
+     * workload's crew works beside): what the row's name says. */
+    int64_t threads = cell_threads(cl);
+    cJSON_AddNumberToObject(row, "threads", threads > 0 ? (double)threads : (double)r->threads);
     if (r->is_aggregate) {
         cJSON_AddStringToObject(row, "aggregate_name", r->aggregate_name);
         cJSON_AddStringToObject(row, "aggregate_unit",
@@ -877,13 +888,6 @@ void hl_cell_name(const hl_workload_ops *w, size_t variant, const hl_allocator_o
         snprintf(buf + n, len - (size_t)n, "/threads:%" PRId64, threads);
 }
 
-/* The cell's thread count: its threads parameter, or 0 when the workload
- * has none. */
-static int64_t cell_threads(const cell *cl)
-{
-    int i = hl_workload_param_index(cl->w, HL_THREADS_PARAM);
-    return i >= 0 ? cl->params[i] : 0;
-}
 
 int hl_cell_main(const hl_options *o)
 {

@@ -81,9 +81,6 @@ static void run_one(const hl_options *o, hl_plan_cell *cell, size_t index, int64
             cJSON_ReplaceItemInObjectCaseSensitive(row, "repetition_index",
                                                    cJSON_CreateNumber((double)rep));
         }
-        if (cell->threads > 0)
-            cJSON_ReplaceItemInObjectCaseSensitive(row, "threads",
-                                                   cJSON_CreateNumber((double)cell->threads));
     }
     if (*context == NULL)
         *context = out.context;
