@@ -88,6 +88,13 @@ typedef struct hl_type {
     void (*legacy_del)(const struct hl_gc *gc, hl_object *o);
 } hl_type;
 
+/* Whether objects of type t (NULL: none) have a finalizer of either kind,
+ * so that a collector must run its finalizer steps for them. */
+static inline int hl_type_finalizes(const hl_type *t)
+{
+    return t != NULL && (t->finalize != NULL || t->legacy_del != NULL);
+}
+
 struct hl_object {
     const hl_type *type;
     uint32_t nrefs;     /* reference slots in refs[] */
@@ -166,7 +173,9 @@ enum hl_gc_flags {
     HL_GC_MANUAL = 1u << 0,       /* the workload must free_object what is dead */
     HL_GC_FREES_CYCLES = 1u << 1, /* unreachable cycles are reclaimed */
     HL_GC_OWN_HEAP = 1u << 2,     /* allocates from its own heap, not the allocator given */
-    HL_GC_FINALIZES = 1u << 3,    /* calls the types' finalize and legacy_del */
+    HL_GC_FINALIZES = 1u << 3,    /* calls the types' finalizers and counts them: its rows
+                                     report finalizers_run and resurrected (tracing calls
+                                     them through Boehm, which cannot count resurrection) */
 };
 
 /* Tunables of the generational collector; other collectors ignore them. */

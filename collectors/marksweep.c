@@ -125,6 +125,7 @@ typedef struct marksweep {
     uint64_t since_bytes;   /* allocated since the last collection */
     uint64_t trigger_bytes; /* collect when since_bytes exceeds this */
     int collecting;
+    int finalizers_seen; /* an object of a finalizing type was made: collections run step 3 */
     ms_counters count;
     hl_pause_log pauses;
 } marksweep;
@@ -288,7 +289,7 @@ static size_t ms_finalize(marksweep *m, const hl_gc *gc)
     size_t n = 0;
     for (ms_header *h = m->all; h != NULL; h = h->next) {
         const hl_type *t = object_of(h)->type;
-        if (h->mark || h->finalized || (t->finalize == NULL && t->legacy_del == NULL))
+        if (h->mark || h->finalized || !hl_type_finalizes(t))
             continue;
         h->finalized = MS_FINALIZED_NOW;
         n++;
@@ -401,7 +402,7 @@ static void ms_collect(marksweep *m)
      * now are finalized in turn.  Each object finalizes once, so this
      * ends. */
     int finalized = 0;
-    while (ms_finalize(m, &gc) > 0) {
+    while (m->finalizers_seen && ms_finalize(m, &gc) > 0) {
         finalized = 1;
         ms_unmark(m);
         ms_mark(m);
@@ -447,6 +448,7 @@ static hl_object *ms_new_object(void *ctx, const hl_type *type, uint32_t nrefs,
     o->type = type;
     o->nrefs = nrefs;
     o->data_size = data_size;
+    m->finalizers_seen |= hl_type_finalizes(type);
     m->live_objects++;
     m->live_bytes += size;
     m->since_bytes += size;

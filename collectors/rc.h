@@ -227,8 +227,7 @@ static inline int rc_last_rites(rc_heap *h, hl_object *o)
 static inline int rc_needs_last_rites(const rc_heap *h, const hl_object *o)
 {
     const hl_type *t = o->type;
-    return (t != NULL && (t->finalize != NULL || t->legacy_del != NULL)) ||
-           hl_weak_has(h->weak, o);
+    return hl_type_finalizes(t) || hl_weak_has(h->weak, o);
 }
 
 /* o's count just reached zero: its last rites at once (finalizers, weak

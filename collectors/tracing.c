@@ -406,7 +406,7 @@ static hl_object *tracing_new_object(void *ctx, const hl_type *type, uint32_t nr
     /* An object without reference slots holds nothing Boehm must follow:
      * an atomic block is never scanned (GCBench's array of doubles). */
     hl_object *o = tracing_alloc(ctx, type, nrefs, data_size, nrefs == 0);
-    if (o != NULL && (type->finalize != NULL || type->legacy_del != NULL) &&
+    if (o != NULL && hl_type_finalizes(type) &&
         register_type_finalizer(o) != 0) {
         tracing_release(ctx, o); /* garbage for the next collection */
         o = NULL;
@@ -500,7 +500,7 @@ static void run_weak_callbacks(tracing *t, tracing_weak_node *chain)
 static void run_type_finalizers(tracing *t, tracing_header *h)
 {
     hl_object *o = object_of(h);
-    if (h->finalized || (o->type->finalize == NULL && o->type->legacy_del == NULL))
+    if (h->finalized || !hl_type_finalizes(o->type))
         return;
     h->finalized = 1;
     const hl_gc gc = {&tracing_ops, t};
