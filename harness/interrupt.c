@@ -53,6 +53,15 @@ static void on_stop(int sig)
     errno = saved;
 }
 
+void hl_stop_signals(sigset_t *set)
+{
+    for (size_t i = 0; i < sizeof stoppers / sizeof stoppers[0]; i++) {
+        struct sigaction now;
+        if (sigaction(stoppers[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+            sigaddset(set, stoppers[i]);
+    }
+}
+
 void hl_stop_install(void)
 {
     struct sigaction sa;
@@ -62,11 +71,12 @@ void hl_stop_install(void)
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < sizeof stoppers / sizeof stoppers[0]; i++)
         sigaddset(&sa.sa_mask, stoppers[i]); /* one handler at a time */
-    for (size_t i = 0; i < sizeof stoppers / sizeof stoppers[0]; i++) {
-        struct sigaction now;
-        if (sigaction(stoppers[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
+    sigset_t caught;
+    sigemptyset(&caught);
+    hl_stop_signals(&caught);
+    for (size_t i = 0; i < sizeof stoppers / sizeof stoppers[0]; i++)
+        if (sigismember(&caught, stoppers[i]))
             sigaction(stoppers[i], &sa, NULL);
-    }
 }
 
 const char *hl_stop_name(int sig)

@@ -9,8 +9,13 @@
 #ifndef HEAPLAB_INTERRUPT_H
 #define HEAPLAB_INTERRUPT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* Add to set the stopping signals (SIGINT, SIGTERM, SIGHUP) that this
+ * process does not ignore: those it must watch for. */
+void hl_stop_signals(sigset_t *set);
 
 /* Catch SIGINT, SIGTERM and SIGHUP (those not ignored when bench started:
  * nohup's SIGHUP, a background job's SIGINT stay ignored). */

@@ -214,12 +214,10 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     int64_t rounds = interleave ? o->repetitions : 1;
     size_t *order = calloc(p.n ? p.n : 1, sizeof *order);
     cJSON *skipped = cJSON_CreateArray(), *context = NULL;
-    size_t runnable = 0;
     size_t total_runs = 0;
     for (size_t i = 0; i < p.n; i++) {
         p.cells[i].rows = cJSON_CreateArray();
         p.cells[i].runs = hl_plan_cell_runs(o, &p.cells[i], interleave);
-        runnable += p.cells[i].skip == NULL;
         total_runs += p.cells[i].skip == NULL ? (size_t)p.cells[i].runs : 0;
     }
     hl_progress pr = {.tty = isatty(STDOUT_FILENO), .total = total_runs, .start_ns = hl_now_ns()};
@@ -272,12 +270,9 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
 
     cJSON *rows = cJSON_CreateArray();
     cJSON *series = cJSON_CreateArray(); /* each cell's samples, for <stem>.samples.csv */
-    size_t failed = 0, ran = 0;
     for (size_t i = 0; i < p.n; i++) {
         hl_plan_cell *cell = &p.cells[i];
         if (cell->skip == NULL) {
-            ran++;
-            failed += cell->runs_failed > 0;
             if (cell->runs > 1 && cell->runs_done == (size_t)cell->runs)
                 hl_stats_add_aggregates(cell->rows);
         }
@@ -304,7 +299,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
     cJSON_AddItemToObject(doc, "skipped", skipped);
     char label[512], stem[600];
     hl_results_label(o, label, sizeof label);
-    int status = failed ? 1 : 0;
+    int status = tally.failed ? 1 : 0;
     if (stopped_by) {
         keep_interrupted(o, doc, series, label, stopped_by, &tally);
         cJSON_Delete(series);
@@ -312,7 +307,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         hl_stop_die(stopped_by);
         return 128 + stopped_by; /* when the signal could not end us */
     }
-    if (ran == 0) {
+    if (tally.cells == 0) {
         printf("heaplab: no cell could run here; nothing written\n");
         status = 1;
     } else if (hl_results_write(o->out_dir, label, doc, series, stem, sizeof stem, err,
@@ -323,9 +318,9 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         printf("results: %s/%s.json, .csv and .samples.csv\n", o->out_dir, stem);
     }
     cJSON_Delete(series);
-    if (failed)
-        fprintf(stderr, "bench: %zu of %zu cell(s) failed; their rows carry the error\n", failed,
-                ran);
+    if (tally.failed)
+        fprintf(stderr, "bench: %zu of %zu cell(s) failed; their rows carry the error\n",
+                tally.failed, tally.cells);
     cJSON_Delete(doc);
     return status;
 }

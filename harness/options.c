@@ -1078,21 +1078,14 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         o->nworkloads = 1;
         given_workload = 1;
     }
+    /* --stress tries every allocator and collector unless narrowed. */
     if (stress && !given_allocator) {
-        size_t count = hl_allocator_count();
-        for (size_t i = 0; i < count && i < HL_MAX_SELECTED; i++)
-            o->allocators[i] = hl_allocator_at(i);
-        o->nallocators = count;
-        o->allocators_all = 1;
+        if (apply_selection(o, "allocator", "all", err, err_len) != 0)
+            return -1;
         given_allocator = 1;
     }
-    if (stress && o->ncollectors == 0) {
-        size_t count = hl_collector_count();
-        for (size_t i = 0; i < count && i < HL_MAX_SELECTED; i++)
-            o->collectors[i] = hl_collector_at(i);
-        o->ncollectors = count;
-        o->collectors_all = 1;
-    }
+    if (stress && o->ncollectors == 0 && apply_selection(o, "collector", "all", err, err_len) != 0)
+        return -1;
     if (!given_workload) {
         o->workloads[0] = hl_workload_at(0);
         o->nworkloads = 1;

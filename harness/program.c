@@ -752,17 +752,12 @@ typedef struct session {
  * per run. */
 static void run_all(const hl_options *o, const char *file, session *ss)
 {
-    static const int stoppers[] = {SIGINT, SIGTERM, SIGHUP};
     sigset_t watched, saved;
     sigemptyset(&watched);
     sigaddset(&watched, SIGCHLD);
-    for (size_t i = 0; i < sizeof stoppers / sizeof stoppers[0]; i++) {
-        struct sigaction now;
-        /* A blocked signal is queued even when ignored: leave ignored ones
-         * (nohup's SIGHUP, a background job's SIGINT) alone. */
-        if (sigaction(stoppers[i], NULL, &now) == 0 && now.sa_handler != SIG_IGN)
-            sigaddset(&watched, stoppers[i]);
-    }
+    /* A blocked signal is queued even when ignored: leave ignored ones
+     * (nohup's SIGHUP, a background job's SIGINT) alone. */
+    hl_stop_signals(&watched);
     struct sigaction dfl = {.sa_handler = SIG_DFL}, saved_chld;
     sigaction(SIGCHLD, &dfl, &saved_chld); /* an ignored SIGCHLD would reap for us */
     sigprocmask(SIG_BLOCK, &watched, &saved);
@@ -943,11 +938,8 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
     unshared_free(ss->runs, ss->cap * sizeof *ss->runs);
     unshared_free(ss, sizeof *ss);
     free(command);
-    if (interrupted) {
-        fflush(NULL);
-        signal(interrupted, SIG_DFL);
-        raise(interrupted); /* die of the signal, as the shell expects */
-    }
+    if (interrupted)
+        hl_stop_die(interrupted); /* die of the signal, as the shell expects */
     return status;
 }
 
