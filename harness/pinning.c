@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "harness/proc.h"
+
 #if defined(__x86_64__) && defined(__has_include)
 #if __has_include(<sys/platform/x86.h>)
 #include <sys/platform/x86.h>
@@ -55,37 +57,15 @@ static const char pinning_tunables[] =
     ":glibc.cpu.x86_rep_movsb_threshold=8192"
     ":glibc.cpu.x86_rep_stosb_threshold=2048";
 
-const char *hl_pinning_tunables(void)
-{
-    return pinning_tunables;
-}
-
 char **hl_pinning_environment(char *const *env, char *var, size_t var_len)
 {
-    static const char key[] = "GLIBC_TUNABLES=";
-    size_t n = 0;
-    while (env[n] != NULL)
-        n++;
-    char **out = calloc(n + 2, sizeof *out);
-    if (out == NULL)
-        return NULL;
-    const char *inherited = NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(env[i], key, sizeof key - 1) == 0)
-            inherited = env[i] + sizeof key - 1;
-        else
-            out[k++] = env[i];
-    }
-    int len = snprintf(var, var_len, "%s%s%s%s", key, pinning_tunables,
+    const char *inherited = hl_environment_get(env, "GLIBC_TUNABLES");
+    char value[8192];
+    int len = snprintf(value, sizeof value, "%s%s%s", pinning_tunables,
                        inherited && *inherited ? ":" : "", inherited ? inherited : "");
-    if (len < 0 || (size_t)len >= var_len) {
-        free(out);
+    if (len < 0 || (size_t)len >= sizeof value)
         return NULL;
-    }
-    out[k++] = var;
-    out[k] = NULL;
-    return out;
+    return hl_environment_with(env, "GLIBC_TUNABLES", value, var, var_len);
 }
 
 /* Whether glibc took the masks: the features that pick string variants are

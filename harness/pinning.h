@@ -14,9 +14,6 @@
  * tunables change: counts taken under different pinnings do not compare. */
 #define HL_PINNING_SCHEME "glibc-x86-64-sse2-v1"
 
-/* The GLIBC_TUNABLES value that pins glibc's CPU-dependent choices. */
-const char *hl_pinning_tunables(void);
-
 /* A copy of env (NULL-terminated, not itself freed) with GLIBC_TUNABLES set
  * to the pinning, followed by any tunables env already held.  The new
  * variable is written into var[var_len].  Returns a calloc'd array the

@@ -9,24 +9,43 @@
 
 extern char **environ;
 
-char **hl_preload_environment(const char *preload, char *preload_var, size_t var_len)
+const char *hl_environment_get(char *const *env, const char *name)
 {
-    size_t n = 0;
-    while (environ[n] != NULL)
+    size_t len = strlen(name);
+    for (size_t i = 0; env[i] != NULL; i++)
+        if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+            return env[i] + len + 1;
+    return NULL;
+}
+
+char **hl_environment_with(char *const *env, const char *name, const char *value, char *var,
+                           size_t var_len)
+{
+    size_t n = 0, len = strlen(name);
+    while (env[n] != NULL)
         n++;
-    char **env = calloc(n + 2, sizeof *env);
-    if (env == NULL)
+    char **out = calloc(n + 2, sizeof *out);
+    if (out == NULL)
         return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "LD_PRELOAD=", 11) != 0)
-            env[k++] = environ[i];
-    if (preload != NULL) {
-        snprintf(preload_var, var_len, "LD_PRELOAD=%s", preload);
-        env[k++] = preload_var;
+        if (strncmp(env[i], name, len) != 0 || env[i][len] != '=')
+            out[k++] = env[i];
+    if (value != NULL) {
+        int w = snprintf(var, var_len, "%s=%s", name, value);
+        if (w < 0 || (size_t)w >= var_len) {
+            free(out);
+            return NULL;
+        }
+        out[k++] = var;
     }
-    env[k] = NULL;
-    return env;
+    out[k] = NULL;
+    return out;
+}
+
+char **hl_preload_environment(const char *preload, char *preload_var, size_t var_len)
+{
+    return hl_environment_with(environ, "LD_PRELOAD", preload, preload_var, var_len);
 }
 
 void hl_read_tail(const char *path, char *buf, size_t max)

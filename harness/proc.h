@@ -9,6 +9,16 @@
 
 #include <stddef.h>
 
+/* The value of NAME in env (NULL-terminated "NAME=value" strings), or
+ * NULL. */
+const char *hl_environment_get(char *const *env, const char *name);
+
+/* A copy of env without NAME, plus NAME=value (written into var[var_len])
+ * when value is not NULL.  The array borrows env's strings; free it.  NULL
+ * when memory is exhausted or var is too small. */
+char **hl_environment_with(char *const *env, const char *name, const char *value, char *var,
+                           size_t var_len);
+
 /* The environment for a child process: ours without LD_PRELOAD, plus
  * LD_PRELOAD=preload (written into preload_var) when preload is not NULL.
  * The array borrows our strings; free it.  NULL when memory is exhausted. */
