@@ -15,10 +15,9 @@
 # stdout; a cell in progress is known by its scratch file in --out (made when
 # its process is spawned) and by a soak (--duration) that outlasts any
 # machine's delay.  HEAPLAB_TEST_FIXED_TIME makes runs meet in one second.
-set -u
 bench=$1
 src=$2
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 pids=()
 # On the way out, no process of this test may outlive it: not bench, and
 # not a cell that a broken bench left running.
@@ -27,8 +26,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail=0
-die() { echo "FAIL: $*"; fail=1; }
 
 # wait_for PID WHAT CMD...: poll until CMD succeeds; fail if PID ends first.
 wait_for() {

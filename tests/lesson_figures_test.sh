@@ -11,11 +11,8 @@
 #   - the pool's and the arena's alloc_resident_bytes are resident pages,
 #     not address space: below alloc_mapped_bytes when arenas or chunks are
 #     partly touched, and external waste is counted from them.
-set -u
 bench=$1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
+. "$(dirname "$0")/lib.sh"
 
 cells=(
   "genlist generator refcount pool"
