@@ -838,13 +838,10 @@ def load_rows(path, what):
 
 
 def per_object(row):
+    """The row's own ns per collected object (both sides report it whenever
+    a collection ran), or None."""
     v = row.get("wl_collect_ns_per_object")
-    if isinstance(v, (int, float)):
-        return float(v)
-    ns, n = row.get("wl_collect_ns"), row.get("wl_collect_objects")
-    if isinstance(ns, (int, float)) and isinstance(n, (int, float)) and n > 0:
-        return ns / n
-    return None
+    return float(v) if isinstance(v, (int, float)) else None
 
 
 def usable(row):

@@ -12,8 +12,9 @@ machine can re-measure a claim with one line and see how far it moved:
     scripts/readme_figures.py churn fragadv   # some sections
     scripts/readme_figures.py --from-results churn   # re-print from the last run
 
-Figures are taken from result rows only (medians over the repetition rows);
-nothing is computed that the rows do not carry.  Standard library only.
+Figures are taken from result rows only: medians over the repetition rows,
+and the ratios the tables show are ratios of those medians, worked out
+here.  Standard library only.
 """
 
 import argparse
@@ -35,7 +36,9 @@ def run_bench(section, args):
     os.makedirs(out, exist_ok=True)
     cmd = [BENCH] + args + ["--out=" + out]
     print("running: %s" % " ".join(["./bench"] + args), file=sys.stderr)
-    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+    if subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL).returncode != 0:
+        sys.exit("readme_figures: %s failed; its figures would be an older run's" % " ".join(
+            ["./bench"] + args))
     return newest(section)
 
 
@@ -207,13 +210,17 @@ def empty_table(doc):
 
 def cpython_table(doc):
     """heaplab's side is the run; CPython's side runs here, in this python3,
-    with as many repetitions as heaplab's."""
+    with as many repetitions as heaplab's, into results/readme/SECTION.cpython/
+    (with --from-results, the newest CPython results there are re-read)."""
     path = doc["_path"]
     reps = max([r.get("repetitions", 1) for r in doc["benchmarks"]] + [1])
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "cpython_compare.py"),
-                          "--compare", path, "--repetitions=%d" % reps,
-                          "--out=" + os.path.join(ROOT, "results", "readme", "cpython")],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out_dir = os.path.join(ROOT, "results", "readme", doc["_section"] + ".cpython")
+    cmd = [sys.executable, os.path.join(ROOT, "scripts", "cpython_compare.py"),
+           "--compare", path, "--repetitions=%d" % reps, "--out=" + out_dir]
+    earlier = sorted(glob.glob(os.path.join(out_dir, "*.json")), key=os.path.getmtime)
+    if doc["_from_results"] and earlier:
+        cmd.append("--cpython-json=" + earlier[-1])
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return "```\n%s```\n\n(CPython side: `python3 scripts/cpython_compare.py --compare %s --repetitions=%d`)" % (
         out.stdout, os.path.relpath(path, ROOT), reps)
 
@@ -257,6 +264,8 @@ def main():
         path = newest(name) if a.from_results else run_bench(name, args)
         doc = load(path)
         doc["_path"] = path
+        doc["_section"] = name
+        doc["_from_results"] = a.from_results
         print("### %s\n\n%s\n%s\n\n(from %s)\n" % (name, header(doc, " ".join(["./bench"] + args)),
                                                  table(doc), os.path.relpath(path, ROOT)))
     return 0
