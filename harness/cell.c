@@ -610,25 +610,20 @@ static void cell_on_context(const hl_bench_context *ctx, void *user)
  * aggregates); NAN when no row has it. */
 static double cell_repetition_stat(const cell *cl, const char *key, const char *stat)
 {
-    double v[256];
+    double *v = malloc(((size_t)cJSON_GetArraySize(cl->rows) + 1) * sizeof *v);
     size_t n = 0;
     const cJSON *row;
     cJSON_ArrayForEach(row, cl->rows)
     {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(row, "run_type");
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(row, key);
-        if (n < sizeof v / sizeof v[0] && cJSON_IsNumber(x) && cJSON_IsString(type) &&
+        if (v != NULL && cJSON_IsNumber(x) && cJSON_IsString(type) &&
             strcmp(type->valuestring, "iteration") == 0)
             v[n++] = x->valuedouble;
     }
-    if (n == 0)
-        return NAN;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += v[i];
-    if (strcmp(stat, "median") != 0)
-        return sum / (double)n;
-    return hl_median(v, n);
+    double result = n > 0 ? hl_statistic(stat, v, n) : NAN;
+    free(v);
+    return result;
 }
 
 /* The cell's thread count: its threads parameter, or 0 when the workload

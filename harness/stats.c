@@ -92,7 +92,7 @@ static int is_time_key(const char *key)
 }
 
 /* One statistic of v[0..n): mean, median, stddev (sample) or cv. */
-static double statistic(const char *stat, double *v, size_t n)
+double hl_statistic(const char *stat, double *v, size_t n)
 {
     double mean = 0, var = 0;
     for (size_t i = 0; i < n; i++)
@@ -161,7 +161,7 @@ void hl_stats_add_aggregates(cJSON *rows)
                     v[m++] = x->valuedouble;
             }
             if (m == n)
-                cJSON_AddNumberToObject(agg, key, statistic(stats[k], v, m));
+                cJSON_AddNumberToObject(agg, key, hl_statistic(stats[k], v, m));
         }
         char name[320];
         snprintf(name, sizeof name, "%s_%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(good[0], "run_name")),

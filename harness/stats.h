@@ -18,6 +18,11 @@
  * middle ones when n is even.  v is sorted in place.  O(n log n). */
 double hl_median(double *v, size_t n);
 
+/* One statistic of v[0..n) (n > 0) as Google Benchmark's aggregate rows
+ * name them: "mean", "median", "stddev" (sample) or "cv" (stddev / mean);
+ * any other name gives the mean.  v may be reordered. */
+double hl_statistic(const char *stat, double *v, size_t n);
+
 /* The two-sided p-value that samples a and b come from the same
  * distribution.  1.0 when either side is empty or every value ties. */
 double hl_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);
