@@ -135,6 +135,53 @@ static void check_round_trip(const hl_option_spec *table, size_t row)
           "--%s: the child does not get the parent's value (%s)", s->name, flag);
 }
 
+/* The options the parent resolves into each cell's own arguments
+ * (HL_FORWARD_RESOLVED: the selection, --quick, --param, --threads,
+ * --repetitions): the child must run exactly the cell's workload, variant,
+ * allocator, collector and parameter values, with the repetitions it was
+ * given. */
+static void check_resolved(void)
+{
+    char *parent_argv[] = {"bench", "--workload=larson", "--allocator=glibc", "--quick",
+                           "--param", "min=32", "--threads=2", NULL};
+    hl_options parent, child;
+    if (parse(7, parent_argv, &parent) != 0)
+        return;
+    hl_plan plan = {0};
+    if (hl_plan_build(&parent, &plan) != 0 || plan.n == 0) {
+        CHECK(0, "resolved options: no plan");
+        free(plan.cells);
+        return;
+    }
+    const hl_plan_cell cell = plan.cells[0];
+    free(plan.cells);
+    static hl_arglist args;
+    CHECK(hl_child_command(&parent, &cell, 3, "bench", "/nonexistent/cg.out",
+                           "/nonexistent/cell.json", &args) == 0,
+          "resolved options: the child's command line does not fit");
+    if (parse(args.argc, args.argv, &child) != 0)
+        return;
+    CHECK(child.nworkloads == 1 && child.workloads[0] == cell.w && child.nallocators == 1 &&
+              child.allocators[0] == cell.a && child.ncollectors == 1 &&
+              child.collectors[0] == cell.c,
+          "resolved options: the child runs another workload, allocator or collector");
+    CHECK(child.variant != NULL && strcmp(child.variant, cell.w->variants[cell.variant].name) == 0,
+          "resolved options: the child runs variant %s", child.variant ? child.variant : "(all)");
+    CHECK(child.repetitions == 3, "resolved options: the child runs %lld repetitions, not 3",
+          (long long)child.repetitions);
+    int64_t want[HL_MAX_PARAMS], got[HL_MAX_PARAMS];
+    hl_options_resolve_params(&parent, cell.w, want);
+    hl_options_resolve_params(&child, cell.w, got);
+    int threads = hl_workload_param_index(cell.w, HL_THREADS_PARAM);
+    if (threads >= 0)
+        want[threads] = cell.threads;
+    for (size_t i = 0; i < cell.w->nparams; i++)
+        CHECK(want[i] == got[i], "resolved options: the child's %s is %lld, the cell's %lld",
+              cell.w->params[i].name, (long long)got[i], (long long)want[i]);
+    CHECK(cell.threads == 2, "resolved options: the cell's threads are %lld, not 2",
+          (long long)cell.threads);
+}
+
 int main(void)
 {
     size_t n;
@@ -146,5 +193,6 @@ int main(void)
     for (size_t i = 0; i < n; i++)
         if (table[i].forwarding == HL_FORWARD_COPY)
             check_round_trip(table, i);
+    check_resolved();
     return check_status("options");
 }
