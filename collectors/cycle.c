@@ -175,8 +175,6 @@ typedef struct cycle {
     size_t weakrefs_alive;      /* weak reference objects alive */
     int finalizers_seen;        /* an object whose type has finalize was made */
     int legacy_seen;            /* an object whose type has legacy_del was made */
-    int tuples_seen, dicts_seen; /* objects of those kinds were made: the untracking
-                                    passes have something to find */
     garbage_list garbage;
     hl_pause_log pauses;
     uint64_t collections[HL_GC_GENERATIONS];
@@ -553,7 +551,7 @@ static void move_survivors(cycle *c, gc_head *young, gc_head *old, int generatio
             c->long_lived_pending += (int64_t)survivors;
         list_merge(young, old);
     } else {
-        survivors -= c->dicts_seen ? untrack_dicts(c, young) : 0;
+        survivors -= untrack_dicts(c, young);
         c->long_lived_pending = 0;
         c->long_lived_total = (int64_t)survivors;
     }
@@ -817,7 +815,7 @@ static size_t gc_collect_generation(cycle *c, int generation)
     validate_list(young, 0, 0);
     validate_list(&unreachable, PREV_COLLECTING, NEXT_UNREACHABLE);
 
-    size_t survivors = reachable - (c->tuples_seen ? untrack_tuples(c, young) : 0);
+    size_t survivors = reachable - untrack_tuples(c, young);
     move_survivors(c, young, old, generation, survivors);
 
     gc_head finalizers;
@@ -949,10 +947,6 @@ static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, 
     if (hl_type_finalizes(t)) {
         c->finalizers_seen |= t->finalize != NULL;
         c->legacy_seen |= t->legacy_del != NULL;
-    }
-    if (t != NULL) {
-        c->tuples_seen |= t->kind == HL_KIND_TUPLE;
-        c->dicts_seen |= t->kind == HL_KIND_DICT;
     }
     c->heap.allocated++;
     return o;
