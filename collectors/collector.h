@@ -203,9 +203,13 @@ typedef struct hl_collector_ops {
      * bytes, held by one workload reference.  NULL when memory is exhausted.
      * May run a collection first. */
     hl_object *(*new_object)(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size);
-    /* o->refs[field] = value, keeping counts right (value may be NULL). */
+    /* o->refs[field] = value, keeping counts right (value may be NULL).
+     * NULL: the store is a plain write, which the inline hl_store does
+     * itself (a collector with no barrier and no counts: manual), so the
+     * baseline pays no call per store. */
     void (*store)(void *ctx, hl_object *o, uint32_t field, hl_object *value);
-    /* The workload takes / drops one reference to o. */
+    /* The workload takes / drops one reference to o.  NULL: nothing to do
+     * (manual), and hl_retain / hl_release make no call. */
     void (*retain)(void *ctx, hl_object *o);
     void (*release)(void *ctx, hl_object *o);
     /* manual only: o is dead; free it (its referents are not touched). */
@@ -241,17 +245,22 @@ static inline hl_object *hl_new(const hl_gc *gc, const hl_type *t, uint32_t nref
 
 static inline void hl_store(const hl_gc *gc, hl_object *o, uint32_t field, hl_object *value)
 {
-    gc->ops->store(gc->ctx, o, field, value);
+    if (gc->ops->store == NULL)
+        o->refs[field] = value;
+    else
+        gc->ops->store(gc->ctx, o, field, value);
 }
 
 static inline void hl_retain(const hl_gc *gc, hl_object *o)
 {
-    gc->ops->retain(gc->ctx, o);
+    if (gc->ops->retain != NULL)
+        gc->ops->retain(gc->ctx, o);
 }
 
 static inline void hl_release(const hl_gc *gc, hl_object *o)
 {
-    gc->ops->release(gc->ctx, o);
+    if (gc->ops->release != NULL)
+        gc->ops->release(gc->ctx, o);
 }
 
 static inline void hl_free_object(const hl_gc *gc, hl_object *o)

@@ -7,9 +7,6 @@
  * against, so it does as little as it can.
  *
  * What it still must do:
- *   - fini frees every object the workload did not, so a run that leaks
- *     still ends clean and the harness can count the leak first (tracker
- *     live bytes after finish);
  *   - weak references work: freeing an object clears the weak references
  *     to it and runs their callbacks right away (newest first), and freeing
  *     a weak reference unlinks it from its target;
@@ -23,58 +20,54 @@
  *     leaves a dangling pointer, the workload's bug).  A finalizer may free
  *     other objects, as a destructor frees what its object owns.
  *
- * Layout of an allocation (prefix: 8 bytes, the least that keeps objects
- * 8-aligned):
+ * What it does not do: keep a list of live objects.  A C program keeps
+ * none, and this is the baseline every collector is set against, so an
+ * allocation is the allocator's block and the object header, nothing more:
  *
- *     +-----------------+-------------------------------+
- *     | index (62..32)  | hl_object ...                 |
- *     | unused (rest)   |                               |
- *     +-----------------+-------------------------------+
- *     ^ from the allocator, size 8 + hl_object_size(nrefs, data_size)
+ *     +-------------------------------+
+ *     | hl_object ...                 |
+ *     +-------------------------------+
+ *     ^ from the allocator, size hl_object_size(nrefs, data_size)
  *
- * The index places the object in the live-object set (objset.h): a dense
- * array in untracked memory, 8 bytes per object, O(1) add and remove.  So
- * the per-object cost is 8 bytes in the measured heap and 8 (at most 16
- * after a doubling) outside it, against 16 for a doubly linked list.  The
- * size is not stored: hl_object_size() recomputes it from the header.
- * Measured (pool allocator, 2-field objects, batches of 4096 freed in
- * shuffled order): new_object + free_object cost about 12 ns where the
- * allocator's own alloc + free cost about 8-9.
+ * An object the workload never frees is the workload's leak, as in C: the
+ * tracker counts it (leaked bytes after finish), and it stays with the
+ * allocator, which reclaims it when it closes (pool, arena) or with the
+ * process (system allocators).  fini frees only the collector.  (Until
+ * issue 13 an 8-byte prefix indexed every object in a live set so that
+ * fini could free leftovers: 25 instructions and 8 heap bytes per object
+ * that no C program spends; docs/design-notes.md.)
+ *
+ * The fast paths: new_object is one allocation, three header stores and
+ * the zeroing of the slots and data; free_object is one test of the type
+ * and of the weak table (both finalizer-free and weak-free in the common
+ * case) and one free.  store, retain and release are NULL in the table, so
+ * hl_store writes inline and hl_retain / hl_release make no call.
  *
  * Callbacks may free objects, weak references included.  A weak reference
  * freed while callbacks run could still be on the list of callbacks about
  * to run, so it is taken off the books at once but its memory is kept, its
  * callback cancelled, until the outermost callback run ends (the deferred
- * list, threaded through the prefix word).
+ * list, threaded through the cancelled callback's `arg`).
  */
 #include "collectors/collector.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "collectors/objset.h"
 #include "collectors/weakref.h"
-
-#define MANUAL_PREFIX sizeof(uint64_t)
 
 typedef struct manual {
     const hl_allocator *alloc;
     hl_weak_table *weak;
-    objset live;
     unsigned callback_depth; /* nesting of weak-callback runs in progress */
     hl_object *deferred;     /* weak references freed during callbacks */
     hl_gc self;              /* this collector, as finalizers receive it */
     uint64_t allocated, freed, weak_cleared, callbacks_run, finalizers_run;
 } manual;
 
-static size_t manual_block_size(const hl_object *o)
-{
-    return MANUAL_PREFIX + hl_object_size(o->nrefs, o->data_size);
-}
-
 static void manual_release_memory(manual *m, hl_object *o)
 {
-    hl_free(m->alloc, (char *)o - MANUAL_PREFIX, manual_block_size(o));
+    hl_free(m->alloc, o, hl_object_size(o->nrefs, o->data_size));
     m->freed++;
 }
 
@@ -94,59 +87,33 @@ static int manual_init(void **ctx, const hl_allocator *alloc, const hl_gc_config
     return 0;
 }
 
+/* The collector only: objects the workload did not free are its leaks. */
 static void manual_fini(void *ctx)
 {
     manual *m = ctx;
-    for (size_t i = 0; i < m->live.n; i++) {
-        hl_object *o = m->live.items[i];
-        hl_free(m->alloc, (char *)o - MANUAL_PREFIX, manual_block_size(o));
-    }
-    objset_free(&m->live);
     hl_weak_table_fini(m->weak);
     hl_untracked_free(m, sizeof *m);
 }
 
-/* A zeroed object registered in the live set, or NULL. */
-static hl_object *manual_make(manual *m, const hl_type *t, uint32_t nrefs, uint32_t data_size)
-{
-    if (objset_reserve(&m->live) != 0)
-        return NULL;
-    size_t size = hl_object_size(nrefs, data_size);
-    char *block = hl_alloc(m->alloc, MANUAL_PREFIX + size);
-    if (block == NULL)
-        return NULL;
-    hl_object *o = (hl_object *)(void *)(block + MANUAL_PREFIX);
-    memset(block, 0, MANUAL_PREFIX + size);
-    o->type = t;
-    o->nrefs = nrefs;
-    o->data_size = data_size;
-    objset_add(&m->live, o);
-    m->allocated++;
-    return o;
-}
-
+/* A zeroed object, or NULL.  The slots and data are cleared word by word
+ * (hl_object_size is a multiple of 8): objects are a few words long, and
+ * a memset call would cost more than the stores. */
 static hl_object *manual_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
                                     uint32_t data_size)
 {
-    return manual_make(ctx, t, nrefs, data_size);
-}
-
-static void manual_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
-{
-    (void)ctx;
-    o->refs[field] = value;
-}
-
-static void manual_retain(void *ctx, hl_object *o)
-{
-    (void)ctx;
-    (void)o;
-}
-
-static void manual_release(void *ctx, hl_object *o)
-{
-    (void)ctx;
-    (void)o;
+    manual *m = ctx;
+    size_t size = hl_object_size(nrefs, data_size);
+    hl_object *o = hl_alloc(m->alloc, size);
+    if (o == NULL)
+        return NULL;
+    o->type = t;
+    o->nrefs = nrefs;
+    o->data_size = data_size;
+    uint64_t *word = (uint64_t *)(void *)o->refs, *end = (uint64_t *)(void *)((char *)o + size);
+    while (word < end)
+        *word++ = 0;
+    m->allocated++;
+    return o;
 }
 
 /* o is being freed and has weak references: clear them all, then run their
@@ -162,7 +129,7 @@ static void manual_clear_weakrefs(manual *m, hl_object *o)
         return;
     while (m->deferred != NULL) {
         hl_object *w = m->deferred;
-        m->deferred = (hl_object *)(uintptr_t)*objset_word(w);
+        m->deferred = hl_weak_data_of(w)->arg;
         manual_release_memory(m, w);
     }
 }
@@ -175,6 +142,11 @@ static void manual_free_object(void *ctx, hl_object *o)
 {
     manual *m = ctx;
     const hl_type *t = o->type;
+    if (__builtin_expect(!hl_type_finalizes(t) && t != &hl_weakref_type &&
+                             !hl_weak_has(m->weak, o), 1)) {
+        manual_release_memory(m, o);
+        return;
+    }
     if (t != NULL && t->finalize != NULL) {
         m->finalizers_run++;
         t->finalize(&m->self, o);
@@ -184,8 +156,7 @@ static void manual_free_object(void *ctx, hl_object *o)
         if (m->callback_depth > 0) {
             /* It may be on a pending list: cancel its callback, keep the memory. */
             hl_weak_data_of(o)->cb = NULL;
-            objset_remove(&m->live, o);
-            *objset_word(o) = (uint64_t)(uintptr_t)m->deferred;
+            hl_weak_data_of(o)->arg = m->deferred;
             m->deferred = o;
             return;
         }
@@ -194,7 +165,6 @@ static void manual_free_object(void *ctx, hl_object *o)
         manual_clear_weakrefs(m, o);
     if (t != NULL && t->legacy_del != NULL)
         t->legacy_del(&m->self, o);
-    objset_remove(&m->live, o);
     manual_release_memory(m, o);
 }
 
@@ -207,11 +177,10 @@ static void manual_collect(void *ctx, int generation)
 static hl_object *manual_weak_new(void *ctx, hl_object *target, hl_weak_callback cb, void *arg)
 {
     manual *m = ctx;
-    hl_object *w = manual_make(m, &hl_weakref_type, 0, sizeof(hl_weak_data));
+    hl_object *w = manual_new_object(m, &hl_weakref_type, 0, sizeof(hl_weak_data));
     if (w == NULL)
         return NULL;
     if (hl_weak_attach(m->weak, w, target, cb, arg) != 0) {
-        objset_remove(&m->live, w);
         manual_release_memory(m, w);
         m->allocated--;
         m->freed--;
@@ -241,15 +210,15 @@ static void manual_stats(void *ctx, hl_gc_stats *out)
 
 static const hl_collector_ops manual_ops = {
     .name = "manual",
-    .description = "explicit free by the workload, as in C (8-byte prefix)",
+    .description = "explicit free by the workload, as in C (no prefix, no live list)",
     .flags = HL_GC_MANUAL | HL_GC_FINALIZES,
     .unavailable = NULL,
     .init = manual_init,
     .fini = manual_fini,
     .new_object = manual_new_object,
-    .store = manual_store,
-    .retain = manual_retain,
-    .release = manual_release,
+    .store = NULL,   /* a plain write, inlined by hl_store */
+    .retain = NULL,  /* no counts: hl_retain and hl_release make no call */
+    .release = NULL,
     .free_object = manual_free_object,
     .collect = manual_collect,
     .weak_new = manual_weak_new,

@@ -299,37 +299,52 @@ static void trees_drop(trees *t, hl_object *root)
     }
 }
 
+/* The first node found wrong by trees_count, and its depth. */
+typedef struct trees_fault {
+    hl_object *node;
+    int depth;
+} trees_fault;
+
+/* The node count of the complete tree at o, of depth d, whose nodes at
+ * depth k carry cookie[k]; each node's cookie and shape (an inner node has
+ * two children, a leaf none) are checked.  At the first wrong node, *fault
+ * names it and the count stops there (the caller must test fault->node).
+ * Recursion, at most TREES_TREE_DEPTH_MAX deep.  Cost: O(nodes). */
+static uint64_t trees_count(hl_object *o, int d, const uint64_t *cookie, trees_fault *fault)
+{
+    int inner = d > 0;
+    if (__builtin_expect(trees_node_cookie(o) != cookie[d] || (o->refs[0] != NULL) != inner ||
+                             (o->refs[1] != NULL) != inner, 0)) {
+        *fault = (trees_fault){o, d};
+        return 0;
+    }
+    if (!inner)
+        return 1;
+    uint64_t left = trees_count(o->refs[0], d - 1, cookie, fault);
+    if (__builtin_expect(fault->node != NULL, 0))
+        return 0;
+    return 1 + left + trees_count(o->refs[1], d - 1, cookie, fault);
+}
+
 /* Walk the complete tree at root (of `depth`, salted `salt`): check every
  * node's cookie and shape, and set *nodes to the node count (the
  * Benchmarks Game's check).  Returns 0, or -1 with err set. */
 static int trees_walk(const trees *t, hl_object *root, int depth, uint64_t salt,
                       uint64_t *nodes, hl_error *err)
 {
-    struct {
-        hl_object *o;
-        int depth;
-    } stack[TREES_TREE_DEPTH_MAX + 2];
-    int n = 0;
-    uint64_t count = 0;
-    stack[n].o = root;
-    stack[n++].depth = depth;
-    while (n > 0) {
-        hl_object *o = stack[--n].o;
-        int d = stack[n].depth;
-        count++;
-        if (__builtin_expect(trees_node_cookie(o) != trees_cookie(salt, d), 0))
+    uint64_t cookie[TREES_TREE_DEPTH_MAX + 1];
+    for (int d = 0; d <= depth; d++)
+        cookie[d] = trees_cookie(salt, d);
+    trees_fault fault = {NULL, 0};
+    uint64_t count = trees_count(root, depth, cookie, &fault);
+    if (fault.node != NULL) {
+        hl_object *o = fault.node;
+        if (trees_node_cookie(o) != cookie[fault.depth])
             return hl_fail(err, "corrupted node %p at depth %d: cookie %016" PRIx64 ", expected "
-                           "%016" PRIx64 " (after %" PRIu64 " nodes)", (void *)o, d,
-                           trees_node_cookie(o), trees_cookie(salt, d), t->ops_done);
-        if ((o->refs[0] != NULL) != (d > 0) || (o->refs[1] != NULL) != (d > 0))
-            return hl_fail(err, "malformed tree: node %p at depth %d has children %p, %p", (void *)o,
-                           d, (void *)o->refs[0], (void *)o->refs[1]);
-        if (d > 0) {
-            stack[n].o = o->refs[1];
-            stack[n++].depth = d - 1;
-            stack[n].o = o->refs[0];
-            stack[n++].depth = d - 1;
-        }
+                           "%016" PRIx64 " (after %" PRIu64 " nodes)", (void *)o, fault.depth,
+                           trees_node_cookie(o), cookie[fault.depth], t->ops_done);
+        return hl_fail(err, "malformed tree: node %p at depth %d has children %p, %p", (void *)o,
+                       fault.depth, (void *)o->refs[0], (void *)o->refs[1]);
     }
     *nodes = count;
     return 0;
@@ -406,25 +421,68 @@ static void trees_begin(trees *t)
     }
 }
 
-/* Allocate the next node of the tree under construction.  Returns 1 when
- * that completed the tree, 0 when more nodes follow, -1 with err set. */
-static int trees_tick(trees *t, hl_error *err)
+/* A new node of `depth` stored into o's field `field`, the workload's own
+ * reference dropped: the top-down builder's one move.  Returns the node
+ * (borrowed: o holds it), or NULL with err set. */
+static inline hl_object *trees_add_child(trees *t, hl_object *o, uint32_t field, int depth,
+                                         hl_error *err)
+{
+    hl_object *child = trees_new_node(t, depth, err);
+    if (child == NULL)
+        return NULL;
+    hl_store(t->gc, o, field, child);
+    trees_release(t, child);
+    return child;
+}
+
+/* Give node o (of `depth`, with no children yet) its whole subtree at
+ * once, in the order the frame machine would (both children, then the left
+ * subtree, then the right: GCBench's Populate), 2^(depth+1) - 2 nodes.
+ * The fast path for a subtree that fits in the step's budget: recursion
+ * (depth <= TREES_TREE_DEPTH_MAX) instead of a frame per node.  Returns 0,
+ * or -1 with err set (what was built hangs off o, for trees_abandon). */
+static int trees_populate(trees *t, hl_object *o, int depth, hl_error *err)
+{
+    if (depth == 0)
+        return 0;
+    hl_object *left = trees_add_child(t, o, 0, depth - 1, err);
+    hl_object *right = left == NULL ? NULL : trees_add_child(t, o, 1, depth - 1, err);
+    if (right == NULL)
+        return -1;
+    t->ops_done += 2;
+    if (trees_populate(t, left, depth - 1, err) != 0)
+        return -1;
+    return trees_populate(t, right, depth - 1, err);
+}
+
+/* Allocate the next nodes of the tree under construction: one, or a whole
+ * subtree when the top frame is one whose subtree is no larger than
+ * `budget` (>= 1) nodes.  ops_done counts them.  Returns 1 when that
+ * completed the tree, 0 when more nodes follow, -1 with err set. */
+static int trees_tick(trees *t, uint64_t budget, hl_error *err)
 {
     if (t->build == BUILD_TOP_DOWN) {
         if (t->root == NULL) {
             t->root = trees_new_node(t, t->depth, err);
             if (t->root == NULL)
                 return -1;
+            t->ops_done++;
+            if (trees_size(t->depth) <= budget)
+                return trees_populate(t, t->root, t->depth, err) == 0 ? 1 : -1;
             if (t->depth > 0)
                 trees_push(t, t->depth)->node = t->root;
         } else {
             trees_frame *f = &t->frame[t->nframes - 1];
-            hl_object *child = trees_new_node(t, f->depth - 1, err);
-            if (child == NULL)
-                return -1;
-            hl_store(t->gc, f->node, (uint32_t)f->stage, child);
-            trees_release(t, child);
-            f->stage++;
+            if (f->stage == 0 && trees_size(f->depth) - 1 <= budget) {
+                t->nframes--;
+                if (trees_populate(t, f->node, f->depth, err) != 0)
+                    return -1;
+            } else {
+                if (trees_add_child(t, f->node, (uint32_t)f->stage, f->depth - 1, err) == NULL)
+                    return -1;
+                t->ops_done++;
+                f->stage++;
+            }
         }
         return t->nframes == 0 ? 1 : trees_settle(t);
     }
@@ -438,6 +496,7 @@ static int trees_tick(trees *t, hl_error *err)
         trees_release(t, f->left);
         trees_release(t, f->right);
     }
+    t->ops_done++;
     t->nframes--;
     trees_deliver(t, node);
     return trees_settle(t);
@@ -552,17 +611,17 @@ static int trees_setup(const hl_workload_config *cfg, void **state, hl_error *er
 static int trees_step(void *state, uint64_t n, hl_error *err)
 {
     trees *t = state;
-    for (uint64_t i = 0; i < n; i++) {
+    uint64_t end = t->ops_done + n;
+    while (t->ops_done < end) {
         if (!t->building) {
             if (t->job >= t->plan.njobs)
                 return hl_fail(err, "asked for more than the run's %" PRIu64 " nodes",
                                t->ops_done);
             trees_begin(t);
         }
-        int rc = trees_tick(t, err);
+        int rc = trees_tick(t, end - t->ops_done, err);
         if (rc < 0)
             return -1;
-        t->ops_done++;
         if (rc == 1 && trees_complete(t, err) != 0)
             return -1;
     }
@@ -627,6 +686,9 @@ static const hl_workload_ops trees_ops_table = {
     .variants = trees_variants,
     .nvariants = sizeof trees_variants / sizeof trees_variants[0],
     .flags = 0,
+    /* Large steps let whole subtrees take the recursive fast path
+     * (trees_populate); the frame machine only runs at a step's edges. */
+    .batch = 16384,
     .ops = trees_ops,
     .setup = trees_setup,
     .step = trees_step,
