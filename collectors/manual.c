@@ -95,9 +95,7 @@ static void manual_fini(void *ctx)
     hl_untracked_free(m, sizeof *m);
 }
 
-/* A zeroed object, or NULL.  The slots and data are cleared word by word
- * (hl_object_size is a multiple of 8): objects are a few words long, and
- * a memset call would cost more than the stores. */
+/* A zeroed object, or NULL. */
 static hl_object *manual_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
                                     uint32_t data_size)
 {
@@ -106,12 +104,10 @@ static hl_object *manual_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
     hl_object *o = hl_alloc(m->alloc, size);
     if (o == NULL)
         return NULL;
+    memset(o, 0, size);
     o->type = t;
     o->nrefs = nrefs;
     o->data_size = data_size;
-    uint64_t *word = (uint64_t *)(void *)o->refs, *end = (uint64_t *)(void *)((char *)o + size);
-    while (word < end)
-        *word++ = 0;
     m->allocated++;
     return o;
 }

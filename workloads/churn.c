@@ -102,14 +102,18 @@ static inline uint64_t churn_cookie(const churn *c, uint64_t op)
     return hl_mix64(op ^ c->seed);
 }
 
-/* Allocate the object of operation `op` into slot s and write its cookies. */
-static inline int churn_make(churn *c, churn_slot *s, size_t size, uint64_t op, hl_error *err)
+/* Allocate the object of operation `op` into slot s and write its cookies.
+ * On failure the slot is left empty (p NULL) for finish. */
+static inline int churn_make(const hl_allocator *alloc, uint64_t seed, churn_slot *s,
+                             size_t size, uint64_t op, hl_error *err)
 {
-    unsigned char *p = hl_alloc(c->alloc, size);
-    if (__builtin_expect(p == NULL, 0))
+    unsigned char *p = hl_alloc(alloc, size);
+    if (__builtin_expect(p == NULL, 0)) {
+        s->p = NULL;
         return hl_fail(err, "out of memory: allocation of %zu bytes failed after %" PRIu64
                        " operations", size, op);
-    uint64_t cookie = churn_cookie(c, op);
+    }
+    uint64_t cookie = hl_mix64(op ^ seed);
     __builtin_memcpy(p, &cookie, 8);
     cookie ^= CHURN_TAIL_MAGIC;
     __builtin_memcpy(p + size - 8, &cookie, 8);
@@ -118,8 +122,10 @@ static inline int churn_make(churn *c, churn_slot *s, size_t size, uint64_t op, 
     return 0;
 }
 
-/* Check slot s's cookies, fold them into the checksum and free it. */
-static inline int churn_drop(churn *c, churn_slot *s, hl_error *err)
+/* Check slot s's cookies, fold them into *checksum and free the block (the
+ * slot still points at it: the caller refills or clears it). */
+static inline int churn_drop(const hl_allocator *alloc, uint64_t *checksum, churn_slot *s,
+                             hl_error *err)
 {
     uint64_t head, tail;
     __builtin_memcpy(&head, s->p, 8);
@@ -127,9 +133,8 @@ static inline int churn_drop(churn *c, churn_slot *s, hl_error *err)
     if (__builtin_expect((head ^ CHURN_TAIL_MAGIC) != tail, 0))
         return hl_fail(err, "corrupted block %p (%zu bytes): head cookie %016" PRIx64
                        " does not match tail %016" PRIx64, (void *)s->p, s->size, head, tail);
-    c->checksum = (c->checksum ^ head) * 0x100000001b3ull;
-    hl_free(c->alloc, s->p, s->size);
-    s->p = NULL;
+    *checksum = (*checksum ^ head) * 0x100000001b3ull;
+    hl_free(alloc, s->p, s->size);
     return 0;
 }
 
@@ -156,26 +161,45 @@ static int churn_setup(const hl_workload_config *cfg, void **state, hl_error *er
     *state = c;
     for (uint32_t i = 0; i < c->live; i++) {
         size_t size = churn_draw_size(c, hl_rng_next(&c->rng));
-        if (churn_make(c, &c->slots[i], size, c->next_op++, err) != 0)
+        if (churn_make(c->alloc, c->seed, &c->slots[i], size, c->next_op++, err) != 0)
             return -1; /* finish() releases what was made */
     }
     return 0;
 }
 
+/* The loop keeps the generator, the checksum and the operation index in
+ * locals and writes them back once: the allocator calls in between would
+ * otherwise force every one of them through memory on every operation. */
 static int churn_step(void *state, uint64_t n, hl_error *err)
 {
     churn *c = state;
-    for (uint64_t i = 0; i < n; i++) {
+    const hl_allocator *alloc = c->alloc;
+    churn_slot *slots = c->slots;
+    uint32_t live = c->live;
+    uint64_t seed = c->seed, checksum = c->checksum, op = c->next_op;
+    hl_rng rng = c->rng;
+    int rc = 0;
+    uint64_t i;
+    for (i = 0; i < n; i++) {
         /* One draw per operation: the high half picks the slot, the low
          * half the size. */
-        uint64_t r = hl_rng_next(&c->rng);
-        churn_slot *s = &c->slots[hl_rng_below((uint32_t)(r >> 32), c->live)];
+        uint64_t r = hl_rng_next(&rng);
+        churn_slot *s = &slots[hl_rng_below((uint32_t)(r >> 32), live)];
         size_t size = churn_draw_size(c, r);
-        if (churn_drop(c, s, err) != 0 || churn_make(c, s, size, c->next_op++, err) != 0)
-            return -1;
-        c->ops_done++;
+        if (__builtin_expect(churn_drop(alloc, &checksum, s, err) != 0, 0)) {
+            rc = -1;
+            break;
+        }
+        if (__builtin_expect(churn_make(alloc, seed, s, size, op++, err) != 0, 0)) {
+            rc = -1;
+            break;
+        }
     }
-    return 0;
+    c->rng = rng;
+    c->checksum = checksum;
+    c->next_op = op;
+    c->ops_done += i;
+    return rc;
 }
 
 static int churn_finish(void *state, hl_workload_result *res, hl_error *err)
@@ -183,7 +207,7 @@ static int churn_finish(void *state, hl_workload_result *res, hl_error *err)
     churn *c = state;
     int rc = 0;
     for (uint32_t i = 0; i < c->live; i++)
-        if (c->slots[i].p != NULL && churn_drop(c, &c->slots[i], err) != 0)
+        if (c->slots[i].p != NULL && churn_drop(c->alloc, &c->checksum, &c->slots[i], err) != 0)
             rc = -1; /* keep freeing: leave nothing behind */
     res->ops = c->ops_done;
     res->checksum = c->checksum;
