@@ -8,6 +8,8 @@
 #                counts, live and leaked bytes, collections) against results/baseline
 #   make baseline  refresh results/baseline from this machine
 #   make fuzz    build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
+#   make perf    every performance target, measured side by side: ratio, met or not, command
+#                (PERF_ARGS="--rounds=N --depth=N ..."; scripts/perf.py --help)
 #   make clean   remove the build trees
 
 BUILD      ?= build
@@ -17,7 +19,7 @@ FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DHEAPLAB_WERROR=ON
 
-.PHONY: all deps build bench test test-release test-sanitize regress baseline plots fuzz clean
+.PHONY: all deps build bench test test-release test-sanitize regress baseline plots fuzz perf clean
 
 # The deterministic gate's matrix: small, fixed work, counted under Callgrind.
 # Boehm GC (tracing) is left out: conservative scanning makes its figures
@@ -57,6 +59,10 @@ fuzz: deps
 	  -DHEAPLAB_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_pool fuzz_collectors fuzz_cli
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Timing targets live here, never in ctest (docs/perf.md).
+perf: build
+	python3 scripts/perf.py $(PERF_ARGS)
 
 regress: build
 	rm -rf results/regress

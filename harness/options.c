@@ -1194,6 +1194,8 @@ void hl_print_list(void)
         printf("  %-10s %-11s %s%s%s%s\n", a->name, why ? "unavailable" : "available",
                a->description, a->flags & HL_ALLOC_THREAD_SAFE ? "" : " [single-threaded]",
                why ? "; " : "", why ? why : "");
+        if (a->preload != NULL)
+            printf("             preload: %s\n", a->preload);
     }
     printf("\ncollectors (--collector=):\n");
     for (size_t i = 0; i < hl_collector_count(); i++) {

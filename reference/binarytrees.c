@@ -1,0 +1,142 @@
+/*
+ * binarytrees.c - the plain C reference for trees/binarytrees: what the
+ * benchmark costs with no harness, no method tables and no object model.
+ *
+ * It is the Computer Language Benchmarks Game's binary-trees as C programs
+ * write it: a node is two pointers, trees are built by recursion and freed
+ * by recursion.  The work is the one heaplab's trees/binarytrees does at
+ * the same depth N (min depth 4, max depth max(6, N)):
+ *   1. a stretch tree of depth max+1, built, checked, freed;
+ *   2. a long-lived tree of depth max, kept to the end;
+ *   3. for d = 4, 6, ..., max: 2^(max-d+4) trees of depth d, each built,
+ *      checked (check = node count) and freed;
+ *   4. the long-lived tree checked last.
+ * It prints the Benchmarks Game's lines, so its checks can be set against
+ * heaplab's check_d* figures, and then two lines the benchmark command
+ * reads: "malloc_from PATH", the library that really served malloc (the
+ * proof that a preload took), and "nodes N seconds S ns_per_node X".
+ *
+ * Built twice (CMakeLists.txt): with malloc/free, and with -DREF_GC_MALLOC,
+ * where nodes come from Boehm GC's GC_MALLOC and nothing is freed by hand
+ * (the program the tracing collector is set against).  Under the malloc
+ * build, the allocator is whatever serves malloc: the benchmark command
+ * LD_PRELOADs each system allocator, as heaplab's own cells do.
+ *
+ * Usage: ref-binarytrees[-gc] DEPTH
+ */
+#define _GNU_SOURCE /* dladdr, clock_gettime */
+
+#include <stdint.h>
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#ifdef REF_GC_MALLOC
+#include <gc.h>
+#define NODE_ALLOC(size) GC_MALLOC(size)
+#define NODE_FREE(p) ((void)(p))
+#else
+#define NODE_ALLOC(size) malloc(size)
+#define NODE_FREE(p) free(p)
+#endif
+
+typedef struct node {
+    struct node *left, *right;
+} node;
+
+static uint64_t nodes_made;
+
+/* A complete tree of depth d (d = 0: one node).  Exits on out of memory. */
+static node *make(int d)
+{
+    node *n = NODE_ALLOC(sizeof *n);
+    if (n == NULL) {
+        fprintf(stderr, "ref-binarytrees: out of memory after %llu nodes\n",
+                (unsigned long long)nodes_made);
+        exit(1);
+    }
+    nodes_made++;
+    if (d > 0) {
+        n->left = make(d - 1);
+        n->right = make(d - 1);
+    } else {
+        n->left = n->right = NULL;
+    }
+    return n;
+}
+
+/* The node count of the tree at n (the Benchmarks Game's check). */
+static uint64_t check(const node *n)
+{
+    return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
+}
+
+static void drop(node *n)
+{
+#ifndef REF_GC_MALLOC
+    if (n->left != NULL) {
+        drop(n->left);
+        drop(n->right);
+    }
+#endif
+    NODE_FREE(n);
+}
+
+/* The file of the library whose malloc this process calls: the proof that
+ * a preloaded allocator really serves it (printed as "malloc_from PATH"). */
+static const char *malloc_owner(void)
+{
+    Dl_info info;
+    void *sym = dlsym(RTLD_DEFAULT, "malloc");
+    if (sym == NULL || dladdr(sym, &info) == 0 || info.dli_fname == NULL)
+        return "unknown";
+    return info.dli_fname;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+    int n = argc > 1 ? atoi(argv[1]) : 10;
+    if (argc != 2 || n < 1 || n > 24) {
+        fprintf(stderr, "usage: %s DEPTH (1-24)\n", argv[0]);
+        return 2;
+    }
+#ifdef REF_GC_MALLOC
+    GC_INIT();
+#endif
+    int min = 4, max = n > min + 2 ? n : min + 2;
+    double t0 = now_s();
+
+    node *stretch = make(max + 1);
+    printf("stretch tree of depth %d\t check: %llu\n", max + 1,
+           (unsigned long long)check(stretch));
+    drop(stretch);
+
+    node *long_lived = make(max);
+    for (int d = min; d <= max; d += 2) {
+        uint64_t iterations = UINT64_C(1) << (max - d + min), sum = 0;
+        for (uint64_t i = 0; i < iterations; i++) {
+            node *t = make(d);
+            sum += check(t);
+            drop(t);
+        }
+        printf("%llu\t trees of depth %d\t check: %llu\n", (unsigned long long)iterations, d,
+               (unsigned long long)sum);
+    }
+    printf("long lived tree of depth %d\t check: %llu\n", max,
+           (unsigned long long)check(long_lived));
+    drop(long_lived);
+
+    double s = now_s() - t0;
+    printf("malloc_from %s\n", malloc_owner());
+    printf("nodes %llu seconds %.6f ns_per_node %.3f\n", (unsigned long long)nodes_made, s,
+           s * 1e9 / (double)nodes_made);
+    return 0;
+}

@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""perf.py - heaplab's performance targets, measured side by side (`make perf`).
+
+Usage: scripts/perf.py [--rounds=N] [--depth=N] [--churn-ops=N] [--out=DIR]
+                       [--update-readme] [--strict]
+
+Each target is a ratio of two figures measured in this one run, on this
+machine, never a figure carried over from another run:
+
+  harness tax        heaplab's workload against a plain C program doing the
+                     same work with malloc/free (or GC_MALLOC) called directly
+                     (reference/*.c, built beside heaplab), per system
+                     allocator: trees/binarytrees under `manual`, churn/fixed64,
+                     and trees/binarytrees under `tracing` against GC_MALLOC;
+  collector overhead refcount and cycle against manual on trees/binarytrees,
+                     on the same allocator;
+  the pool           fastest of the six allocators on both churn variants, and
+                     at most half of mimalloc's time per operation.
+
+A round runs every measurement once: each reference program under each
+system allocator (LD_PRELOAD of the library `bench --list` names, the
+program printing which library really served its malloc), and three bench
+invocations (the trees cells, the tracing cell, the churn cells), in a
+seeded random order of its own.  The figure of a cell is the median over
+the rounds; the ratios are of medians.  Before any ratio is taken the
+work is proven the same: the reference binary-trees prints the Benchmarks
+Game's checks, which must equal heaplab's check figures, and the reference
+churn loop's checksum must equal heaplab's churn checksum.
+
+Output: one line per target (the ratio, the limit, "met" or "not met", and
+the commands behind it), and DIR/perf.json and DIR/perf.md (default
+results/perf/).  --update-readme rewrites the README's targets table (the
+block between <!-- perf:begin --> and <!-- perf:end -->) from perf.md.
+
+Exit status: 0 when everything was measured (a target not met is a finding,
+reported, not a failure) or, with --strict, 1 when a target is not met;
+1 when a measurement failed or the work differed; 2 on bad usage.
+"""
+import argparse
+import glob
+import json
+import os
+import random
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(TOP, "bench")
+BUILD = os.path.join(TOP, "build")
+SYSTEM = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
+ALL_SIX = SYSTEM + ["pool", "arena"]
+TREES_ALLOCATORS = SYSTEM + ["pool"]  # arena keeps every node: not a trees row
+LIMITS = {"tax": 1.3, "refcount": 1.2, "cycle": 1.6, "fastest": 1.0, "pool_vs_mimalloc": 0.5}
+CHURN_LIVE = 1000
+
+
+class Failure(Exception):
+    """A measurement that failed or did not do the work it claims."""
+
+
+def run(cmd, env=None):
+    """Run cmd; return its stdout, or raise Failure with its stderr's tail."""
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        tail = (p.stderr or p.stdout).strip().splitlines()[-3:]
+        raise Failure("%s exited %d: %s" % (shlex.join(cmd), p.returncode, " / ".join(tail)))
+    return p.stdout
+
+
+def preload_paths():
+    """{allocator: library path or None} for the available system allocators,
+    from `bench --list` (the one place the paths are defined)."""
+    paths, current = {}, None
+    for line in run([BENCH, "--list"]).splitlines():
+        m = re.match(r"  (\S+)\s+(available|unavailable)\s", line)
+        if m:
+            current = m.group(1) if m.group(2) == "available" else None
+            if current in SYSTEM:
+                paths[current] = None
+            continue
+        m = re.match(r"\s+preload: (\S+)$", line)
+        if m and current in paths:
+            paths[current] = m.group(1)
+    return paths
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+class Plan:
+    """The measurements of one round and what each one yields."""
+
+    def __init__(self, args, paths):
+        self.args = args
+        self.paths = paths
+        d, ops = str(args.depth), str(args.churn_ops)
+        self.trees_cmd = [BENCH, "--workload=trees", "--param", "variant=binarytrees",
+                          "--param", "depth=" + d, "--collector=manual,refcount,cycle",
+                          "--allocator=" + ",".join(a for a in TREES_ALLOCATORS
+                                                    if a in paths or a == "pool")]
+        self.tracing_cmd = [BENCH, "--workload=trees", "--param", "variant=binarytrees",
+                            "--param", "depth=" + d, "--collector=tracing", "--allocator=glibc"]
+        self.churn_cmd = [BENCH, "--workload=churn", "--param", "live=%d" % CHURN_LIVE,
+                          "--param", "ops=" + ops,
+                          "--allocator=" + ",".join(a for a in ALL_SIX
+                                                    if a in paths or a in ("pool", "arena"))]
+        self.ref_trees = [os.path.join(BUILD, "ref-binarytrees"), d]
+        self.ref_trees_gc = [os.path.join(BUILD, "ref-binarytrees-gc"), d]
+        self.ref_churn = [os.path.join(BUILD, "ref-churn"), "fixed64", str(CHURN_LIVE), ops]
+
+    def jobs(self):
+        """(label, function) for every measurement of a round."""
+        out = [("bench trees", lambda: self.bench(self.trees_cmd)),
+               ("bench tracing", lambda: self.bench(self.tracing_cmd)),
+               ("bench churn", lambda: self.bench(self.churn_cmd))]
+        for a in SYSTEM:
+            if a in self.paths:
+                out.append(("ref trees " + a, lambda a=a: self.ref(self.ref_trees, a)))
+                out.append(("ref churn " + a, lambda a=a: self.ref(self.ref_churn, a)))
+        out.append(("ref trees-gc", lambda: self.ref(self.ref_trees_gc, None)))
+        return out
+
+    def bench(self, cmd):
+        """{(workload, variant, allocator, collector): row} of one bench run."""
+        with tempfile.TemporaryDirectory(prefix="heaplab-perf-") as d:
+            run(cmd + ["--out=" + d])
+            files = [f for f in glob.glob(os.path.join(d, "*.json"))]
+            if len(files) != 1:
+                raise Failure("%s left %d result files" % (shlex.join(cmd), len(files)))
+            with open(files[0]) as f:
+                rows = json.load(f)["benchmarks"]
+        cells = {}
+        for r in rows:
+            if r.get("run_type") != "iteration":
+                continue
+            if "error_message" in r or r.get("error_occurred"):
+                raise Failure("%s: %s failed: %s" % (shlex.join(cmd), r["name"],
+                                                    r.get("error_message", "?")))
+            cells[(r["workload"], r["variant"], r["allocator"], r["collector"])] = r
+        return cells
+
+    def ref(self, cmd, allocator):
+        """The reference program's figures under `allocator` (None: not preloaded
+        and not checked: the GC_MALLOC program)."""
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        if allocator is not None and self.paths.get(allocator):
+            env["LD_PRELOAD"] = self.paths[allocator]
+        out = run(cmd, env=env)
+        fig = {"lines": out.splitlines()}
+        for line in out.splitlines():
+            words = line.split()
+            if words and words[0] in ("nodes", "ops"):
+                for k, v in zip(words[0::2], words[1::2]):
+                    fig[k] = v
+            elif words and words[0] == "malloc_from":
+                fig["malloc_from"] = words[1]
+        if allocator is not None:
+            want = os.path.basename(self.paths[allocator]) if self.paths.get(allocator) else "libc.so"
+            if want not in fig.get("malloc_from", ""):
+                raise Failure("%s under %s: malloc is served by %s, not %s" % (
+                    shlex.join(cmd), allocator, fig.get("malloc_from", "?"), want))
+        return fig
+
+
+def same_work_trees(ref, row):
+    """The Benchmarks Game check lines of the reference against heaplab's
+    figures on one row: raise Failure when any differs."""
+    for line in ref["lines"]:
+        m = re.match(r"(\d+)\t trees of depth (\d+)\t check: (\d+)", line)
+        if m and row.get("wl_check_d" + m.group(2)) != int(m.group(3)):
+            raise Failure("depth %s: reference check %s, heaplab's %s" % (
+                m.group(2), m.group(3), row.get("wl_check_d" + m.group(2))))
+        m = re.match(r"stretch tree of depth \d+\t check: (\d+)", line)
+        if m and row.get("wl_stretch_check") != int(m.group(1)):
+            raise Failure("stretch check: reference %s, heaplab's %s" % (
+                m.group(1), row.get("wl_stretch_check")))
+        m = re.match(r"long lived tree of depth \d+\t check: (\d+)", line)
+        if m and row.get("wl_long_lived_check") != int(m.group(1)):
+            raise Failure("long-lived check: reference %s, heaplab's %s" % (
+                m.group(1), row.get("wl_long_lived_check")))
+
+
+def measure(args, paths):
+    """Run the rounds; return (plan, medians, refs_seen, rows_seen)."""
+    plan = Plan(args, paths)
+    samples = {}  # key -> [ns per op]
+    last = {}     # key -> the last row or reference output (for the checks)
+    rng = random.Random(args.seed)
+    for rnd in range(args.rounds):
+        jobs = plan.jobs()
+        rng.shuffle(jobs)
+        for label, job in jobs:
+            t0 = time.time()
+            result = job()
+            if label.startswith("bench"):
+                for key, row in result.items():
+                    samples.setdefault(("bench",) + key, []).append(row["ns_per_op"])
+                    last[("bench",) + key] = row
+            else:
+                key = tuple(["ref"] + label.split()[1:])
+                value = result.get("ns_per_node", result.get("ns_per_op"))
+                samples.setdefault(key, []).append(float(value))
+                last[key] = result
+            print("  round %d/%d  %-22s %5.1f s" % (rnd + 1, args.rounds, label,
+                                                    time.time() - t0), flush=True)
+    medians = {k: statistics.median(v) for k, v in samples.items()}
+    return plan, medians, last
+
+
+def targets(plan, med, last):
+    """The targets, each a dict: name, ratio, limit, met, figures, commands."""
+    out = []
+    q = lambda argv: shlex.join([os.path.relpath(a, TOP) if a.startswith(TOP) else a
+                                 for a in argv])
+
+    def add(kind, name, num, den, num_what, den_what, commands):
+        if num is None or den is None:
+            return
+        ratio = num / den
+        out.append({"kind": kind, "name": name, "ratio": round(ratio, 3), "limit": LIMITS[kind],
+                    "met": ratio <= LIMITS[kind],
+                    "figures": "%s %.2f ns / %s %.2f ns" % (num_what, num, den_what, den),
+                    "commands": commands})
+
+    def bench(w, v, a, c):
+        return med.get(("bench", w, v, a, c))
+
+    for a in SYSTEM:
+        if a not in plan.paths:
+            continue
+        pre = ("LD_PRELOAD=%s " % plan.paths[a]) if plan.paths[a] else ""
+        row = last.get(("bench", "trees", "binarytrees", a, "manual"))
+        ref = last.get(("ref", "trees", a))
+        if row and ref:
+            same_work_trees(ref, row)
+        add("tax", "harness tax: trees/binarytrees manual, " + a,
+            bench("trees", "binarytrees", a, "manual"), med.get(("ref", "trees", a)),
+            "heaplab", "plain C", [q(plan.trees_cmd), pre + q(plan.ref_trees)])
+        row = last.get(("bench", "churn", "fixed64", a, "manual"))
+        ref = last.get(("ref", "churn", a))
+        if row and ref and row["checksum"] != ref.get("checksum"):
+            raise Failure("churn/fixed64 under %s: heaplab's checksum %s, the reference's %s" % (
+                a, row["checksum"], ref.get("checksum")))
+        add("tax", "harness tax: churn/fixed64, " + a, bench("churn", "fixed64", a, "manual"),
+            med.get(("ref", "churn", a)), "heaplab", "plain C",
+            [q(plan.churn_cmd), pre + q(plan.ref_churn)])
+    row = last.get(("bench", "trees", "binarytrees", "glibc", "tracing"))
+    ref = last.get(("ref", "trees-gc"))
+    if row and ref:
+        same_work_trees(ref, row)
+    add("tax", "harness tax: trees/binarytrees tracing vs GC_MALLOC",
+        bench("trees", "binarytrees", "glibc", "tracing"), med.get(("ref", "trees-gc")),
+        "heaplab", "plain C", [q(plan.tracing_cmd), q(plan.ref_trees_gc)])
+    for a in TREES_ALLOCATORS:
+        manual = bench("trees", "binarytrees", a, "manual")
+        for c in ("refcount", "cycle"):
+            add(c, "%s / manual: trees/binarytrees, %s" % (c, a),
+                bench("trees", "binarytrees", a, c), manual, c, "manual", [q(plan.trees_cmd)])
+    for v in ("mixed", "fixed64"):
+        pool = bench("churn", v, "pool", "manual")
+        others = {a: bench("churn", v, a, "manual") for a in ALL_SIX if a != "pool"}
+        others = {a: t for a, t in others.items() if t is not None}
+        if others:
+            best = min(others, key=others.get)
+            add("fastest", "pool fastest of six: churn/%s (vs %s, the fastest other)" % (v, best),
+                pool, others[best], "pool", best, [q(plan.churn_cmd)])
+        add("pool_vs_mimalloc", "pool / mimalloc: churn/" + v, pool, others.get("mimalloc"),
+            "pool", "mimalloc", [q(plan.churn_cmd)])
+    return out
+
+
+def markdown(ts, context):
+    lines = ["| target | measured | limit | verdict | figures |",
+             "| --- | ---: | ---: | --- | --- |"]
+    for t in ts:
+        lines.append("| %s | %.2fx | %.2fx | %s | %s |" % (
+            t["name"], t["ratio"], t["limit"], "met" if t["met"] else "**not met**",
+            t["figures"]))
+    lines.append("")
+    lines.append("Measured by `make perf` (scripts/perf.py, %d rounds, medians; %s) on %s, %s." % (
+        context["rounds"], context["sizes"], context["cpu_model"], context["date"]))
+    lines.append("Commands, one round:")
+    lines.append("")
+    seen = []
+    for t in ts:
+        for c in t["commands"]:
+            if c not in seen:
+                seen.append(c)
+    lines.extend("    " + c for c in seen)
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(table):
+    path = os.path.join(TOP, "README.md")
+    with open(path) as f:
+        text = f.read()
+    begin, end = "<!-- perf:begin -->", "<!-- perf:end -->"
+    if begin not in text or end not in text:
+        raise Failure("README.md has no %s ... %s block to update" % (begin, end))
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(head + begin + "\n" + table + end + tail)
+    os.replace(tmp, path)
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description="heaplab's performance targets, side by side")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--depth", type=int, default=18)
+    p.add_argument("--churn-ops", type=int, default=20000000)
+    p.add_argument("--seed", type=int, default=1, help="of each round's order")
+    p.add_argument("--out", default=os.path.join(TOP, "results", "perf"))
+    p.add_argument("--update-readme", action="store_true")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
+    args = p.parse_args(argv)
+    if args.rounds < 1 or not 4 <= args.depth <= 22 or args.churn_ops < 1:
+        p.error("--rounds must be >= 1, --depth 4-22 and --churn-ops >= 1")
+    try:
+        paths = preload_paths()
+        print("heaplab perf: %d round(s) on %s; trees depth %d, churn %d ops" % (
+            args.rounds, cpu_model(), args.depth, args.churn_ops), flush=True)
+        plan, med, last = measure(args, paths)
+        ts = targets(plan, med, last)
+    except Failure as e:
+        print("perf: %s" % e, file=sys.stderr)
+        return 1
+    context = {"cpu_model": cpu_model(), "date": time.strftime("%Y-%m-%d"),
+               "rounds": args.rounds, "load_avg": os.getloadavg(),
+               "sizes": "trees depth %d, churn %d ops with %d live" % (
+                   args.depth, args.churn_ops, CHURN_LIVE)}
+    print()
+    width = max(len(t["name"]) for t in ts)
+    for t in ts:
+        print("%-*s  %5.2fx  (limit %.2fx)  %-7s  %s" % (
+            width, t["name"], t["ratio"], t["limit"], "met" if t["met"] else "NOT MET",
+            t["figures"]))
+        for c in t["commands"]:
+            print("%-*s    $ %s" % (width, "", c))
+    os.makedirs(args.out, exist_ok=True)
+    table = markdown(ts, context)
+    for name, text in (("perf.json", json.dumps({"context": context, "targets": ts,
+                                                  "medians_ns": {"/".join(k): v for k, v in
+                                                                 med.items()}}, indent=1)),
+                       ("perf.md", table)):
+        tmp = os.path.join(args.out, name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(args.out, name))
+    print("\n%d of %d targets met; load average at the end %.2f; results: %s" % (
+        sum(t["met"] for t in ts), len(ts), os.getloadavg()[0], os.path.join(args.out, "perf.md")))
+    if args.update_readme:
+        try:
+            update_readme(table)
+        except Failure as e:
+            print("perf: %s" % e, file=sys.stderr)
+            return 1
+        print("README.md: targets table updated")
+    return 1 if args.strict and not all(t["met"] for t in ts) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
