@@ -164,7 +164,7 @@ typedef struct garbage_list {
 } garbage_list;
 
 typedef struct cycle {
-    rc_heap heap; /* first: unregister casts back */
+    rc_heap heap; /* first: rc_unregister casts back */
     gc_generation gen[HL_GC_GENERATIONS];
     gc_head untracked;          /* atoms and untracked containers */
     int long_lived_rule;
@@ -855,7 +855,7 @@ static void collect_generations(cycle *c)
 /* --------------------------------------------------------- the ops -- */
 
 /* o died (rc.h): off its list and out of every count. */
-static void cycle_unregister(rc_heap *h, hl_object *o)
+static inline void rc_unregister(rc_heap *h, hl_object *o)
 {
     cycle *c = (cycle *)h;
     list_unlink(head_of(o));
@@ -881,7 +881,6 @@ static int cycle_init(void **ctx, const hl_allocator *alloc, const hl_gc_config 
     c->heap.alloc = alloc;
     c->heap.self = (hl_gc){hl_cycle_collector(), c};
     c->heap.prefix = CYCLE_PREFIX;
-    c->heap.unregister = cycle_unregister;
     for (int i = 0; i < HL_GC_GENERATIONS; i++) {
         list_init(&c->gen[i].head);
         c->gen[i].threshold = cfg->threshold[i];

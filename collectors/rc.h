@@ -14,7 +14,7 @@
  * need ten million C frames.  CPython's "trashcan" defers nested
  * deallocations past a depth limit; heaplab defers all of them: an object
  * whose count reaches zero is taken off the collector's books (the
- * collector's `unregister`) and pushed onto a stack of dying objects
+ * collector's rc_unregister) and pushed onto a stack of dying objects
  * threaded through its own rc word (the count is zero, the index is no
  * longer needed), and a single loop pops and tears down one object at a
  * time.  Extra memory: O(1), whatever the shape of the garbage.  Deaths
@@ -30,7 +30,7 @@
  *      on; then their callbacks run, newest first;
  *   3. the legacy finalizer (tp_del), under the same rule as 1 (called again
  *      should a resurrected object die again, as CPython does);
- *   4. off the collector's books (`unregister`), and onto the dying stack.
+ *   4. off the collector's books (rc_unregister), and onto the dying stack.
  * All of this happens at once, when the count reaches zero, even in the
  * middle of another object's teardown: so no object ever waits on the
  * dying stack with weak references that still read it, and a callback or
@@ -72,15 +72,17 @@
 typedef struct rc_heap rc_heap;
 
 /* Take a dead object off the collector's books (lists, sets, counters).
- * Called once, as the count reaches zero, before the rc word is reused. */
-typedef void (*rc_unregister_fn)(rc_heap *h, hl_object *o);
+ * Called once, as the count reaches zero, before the rc word is reused.
+ * Each collector that includes this file defines it (static dispatch: a
+ * call through a pointer here cost an indirect call on every death, and
+ * kept the compiler from inlining a one-line set removal). */
+static inline void rc_unregister(rc_heap *h, hl_object *o);
 
 struct rc_heap {
     const hl_allocator *alloc;
     hl_gc self;                  /* this collector, as finalizers receive it */
     hl_weak_table *weak;
     size_t prefix;               /* bytes before each object; the rc word ends it */
-    rc_unregister_fn unregister;
     hl_object *dying;            /* stack of dead objects awaiting teardown */
     int tearing_down;            /* the teardown loop, or a death's finalizers and
                                     callbacks, are running: deaths only push */
@@ -243,7 +245,7 @@ static inline void rc_object_died(rc_heap *h, hl_object *o)
         return; /* resurrected */
     if (o->type == &hl_weakref_type)
         hl_weak_detach(h->weak, o);
-    h->unregister(h, o);
+    rc_unregister(h, o);
     *rc_word(o) = (uint64_t)(uintptr_t)h->dying;
     h->dying = o;
     if (!h->tearing_down)

@@ -46,11 +46,11 @@
 #define REFCOUNT_PREFIX sizeof(uint64_t)
 
 typedef struct refcount {
-    rc_heap heap; /* first: unregister casts back */
+    rc_heap heap; /* first: rc_unregister casts back */
     objset live;
 } refcount;
 
-static void refcount_unregister(rc_heap *h, hl_object *o)
+static inline void rc_unregister(rc_heap *h, hl_object *o)
 {
     refcount *r = (refcount *)h;
     objset_remove(&r->live, o);
@@ -69,7 +69,6 @@ static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_conf
     r->heap.alloc = alloc;
     r->heap.self = (hl_gc){hl_refcount_collector(), r};
     r->heap.prefix = REFCOUNT_PREFIX;
-    r->heap.unregister = refcount_unregister;
     *ctx = r;
     return 0;
 }

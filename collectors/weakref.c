@@ -15,7 +15,7 @@
  * of (target, newest weak reference) pairs in untracked memory, Fibonacci
  * hashing of the address, deletion by backward shift (Knuth 6.4, algorithm
  * R) so no tombstones accumulate.  Empty, it holds no array at all and
- * hl_weak_has() is the single load of `count`.
+ * hl_weak_has() (inline, weakref.h) is the single load of `count`.
  *
  * Tunables (invariants):
  *   WEAK_MIN_SLOTS  first array size; a power of two.
@@ -33,6 +33,8 @@
  */
 #include "collectors/weakref.h"
 
+#include <stddef.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -44,11 +46,15 @@ typedef struct weak_slot {
 } weak_slot;
 
 struct hl_weak_table {
-    size_t count;     /* targets with at least one weak reference */
+    size_t count;     /* targets with at least one weak reference; first, as
+                         hl_weak_table_head (weakref.h) reads it inline */
     size_t capacity;  /* slots; 0 or a power of two >= WEAK_MIN_SLOTS */
     unsigned shift;   /* 64 - log2(capacity): the hash keeps the top bits */
     weak_slot *slots; /* untracked; NULL while capacity is 0 */
 };
+
+_Static_assert(offsetof(struct hl_weak_table, count) == offsetof(hl_weak_table_head, count),
+               "hl_weak_has reads count through hl_weak_table_head");
 
 /* A weak reference has no strong fields: traversal visits nothing. */
 static void weakref_traverse(hl_object *o, hl_visit_fn visit, void *arg)
@@ -196,10 +202,8 @@ void hl_weak_detach(hl_weak_table *table, hl_object *w)
     d->older = d->newer = NULL;
 }
 
-int hl_weak_has(const hl_weak_table *table, const hl_object *target)
+int hl_weak_lookup(const hl_weak_table *table, const hl_object *target)
 {
-    if (table->count == 0)
-        return 0;
     return weak_find(table, target) != NULL;
 }
 

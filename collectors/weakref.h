@@ -59,8 +59,22 @@ int hl_weak_attach(hl_weak_table *table, hl_object *w, hl_object *target, hl_wea
 /* w itself is dying: unlink it from its target's list; no callback. */
 void hl_weak_detach(hl_weak_table *table, hl_object *w);
 
-/* Whether target has weak references.  One load when the table is empty. */
-int hl_weak_has(const hl_weak_table *table, const hl_object *target);
+/* The table's first member, public so that the common case (no weak
+ * reference anywhere) is one inline load on every death, not a call. */
+typedef struct hl_weak_table_head {
+    size_t count; /* targets with at least one weak reference */
+} hl_weak_table_head;
+
+/* Whether target has weak references, looked up (table not empty). */
+int hl_weak_lookup(const hl_weak_table *table, const hl_object *target);
+
+/* Whether target has weak references.  One inline load when the table is
+ * empty. */
+static inline int hl_weak_has(const hl_weak_table *table, const hl_object *target)
+{
+    return ((const hl_weak_table_head *)(const void *)table)->count != 0 &&
+           hl_weak_lookup(table, target);
+}
 
 /* target is dying: clear every weak reference to it, newest first, and push
  * those with a callback onto *pending (through pending_next).  Returns the
