@@ -41,6 +41,7 @@
 #ifndef HEAPLAB_COLLECTOR_H
 #define HEAPLAB_COLLECTOR_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -205,8 +206,8 @@ typedef struct hl_collector_ops {
     hl_object *(*new_object)(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size);
     /* o->refs[field] = value, keeping counts right (value may be NULL).
      * NULL: the store is a plain write, which the inline hl_store does
-     * itself (a collector with no barrier and no counts: manual), so the
-     * baseline pays no call per store. */
+     * itself (a collector with no barrier and no counts: manual, tracing,
+     * marksweep), so they pay no call per store. */
     void (*store)(void *ctx, hl_object *o, uint32_t field, hl_object *value);
     /* The workload takes / drops one reference to o.  NULL: nothing to do
      * (manual), and hl_retain / hl_release make no call. */
@@ -245,6 +246,7 @@ static inline hl_object *hl_new(const hl_gc *gc, const hl_type *t, uint32_t nref
 
 static inline void hl_store(const hl_gc *gc, hl_object *o, uint32_t field, hl_object *value)
 {
+    assert(field < o->nrefs);
     if (gc->ops->store == NULL)
         o->refs[field] = value;
     else

@@ -456,13 +456,6 @@ static hl_object *ms_new_object(void *ctx, const hl_type *type, uint32_t nrefs,
     return o;
 }
 
-static void ms_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
-{
-    (void)ctx;
-    assert(field < o->nrefs);
-    o->refs[field] = value;
-}
-
 static void ms_retain(void *ctx, hl_object *o)
 {
     (void)ctx;
@@ -583,7 +576,7 @@ static const hl_collector_ops ms_ops = {
     .init = ms_init,
     .fini = ms_fini,
     .new_object = ms_new_object,
-    .store = ms_store,
+    .store = NULL, /* no write barrier: hl_store writes inline */
     .retain = ms_retain,
     .release = ms_release,
     .free_object = ms_free_object,

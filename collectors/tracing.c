@@ -364,13 +364,6 @@ static hl_object *tracing_alloc(tracing *t, const hl_type *type, uint32_t nrefs,
     return o;
 }
 
-/* No barrier: Boehm runs non-incremental here, so a store is a store. */
-static void tracing_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
-{
-    (void)ctx;
-    o->refs[field] = value;
-}
-
 static void tracing_retain(void *ctx, hl_object *o)
 {
     tracing_header *h = header_of(o);
@@ -669,7 +662,8 @@ static const hl_collector_ops tracing_ops = {
     .init = tracing_init,
     .fini = tracing_fini,
     .new_object = tracing_new_object,
-    .store = tracing_store,
+    .store = NULL, /* Boehm runs non-incremental here: no barrier, hl_store
+                      writes inline */
     .retain = tracing_retain,
     .release = tracing_release,
     .free_object = tracing_free_object,
