@@ -16,9 +16,16 @@
  * reads: "malloc_from PATH", the library that really served malloc (the
  * proof that a preload took), and "nodes N seconds S ns_per_node X".
  *
- * Built twice (CMakeLists.txt): with malloc/free, and with -DREF_GC_MALLOC,
+ * Built three times (CMakeLists.txt): with malloc/free; with -DREF_GC_MALLOC,
  * where nodes come from Boehm GC's GC_MALLOC and nothing is freed by hand
- * (the program the tracing collector is set against).  Under the malloc
+ * (the program the tracing collector is set against); and with
+ * -DREF_OBJECT_LAYOUT, where a node is laid out as heaplab's object model
+ * lays out a trees node (a type pointer, nrefs and data_size, the two
+ * references, 8 bytes of data holding a per-depth cookie, 40 bytes) and the
+ * check verifies each cookie and the shape as heaplab's walk does.  The
+ * third is not a target: set against the first it says what the object
+ * model's fields and the cookie cost in plain C, and set against heaplab it
+ * leaves the harness's own share (docs/perf.md).  Under the malloc
  * build, the allocator is whatever serves malloc: the benchmark command
  * LD_PRELOADs each system allocator, as heaplab's own cells do.
  *
@@ -41,9 +48,24 @@
 #define NODE_FREE(p) free(p)
 #endif
 
+#ifdef REF_OBJECT_LAYOUT
+/* heaplab's hl_object with nrefs 2 and data_size 8 (collectors/collector.h). */
+typedef struct node {
+    const void *type;
+    uint32_t nrefs, data_size;
+    struct node *left, *right;
+    uint64_t cookie;
+} node;
+static const char node_type[] = "tree_node";
+static uint64_t cookie_of(int d)
+{
+    return 0x2545f4914f6cdd1dull ^ ((uint64_t)(d + 1) * 0x9e3779b97f4a7c15ull);
+}
+#else
 typedef struct node {
     struct node *left, *right;
 } node;
+#endif
 
 static uint64_t nodes_made;
 
@@ -57,6 +79,12 @@ static node *make(int d)
         exit(1);
     }
     nodes_made++;
+#ifdef REF_OBJECT_LAYOUT
+    n->type = node_type;
+    n->nrefs = 2;
+    n->data_size = 8;
+    n->cookie = cookie_of(d);
+#endif
     if (d > 0) {
         n->left = make(d - 1);
         n->right = make(d - 1);
@@ -67,10 +95,23 @@ static node *make(int d)
 }
 
 /* The node count of the tree at n (the Benchmarks Game's check). */
-static uint64_t check(const node *n)
+#ifdef REF_OBJECT_LAYOUT
+static uint64_t check_at(const node *n, int d)
 {
-    return n->left == NULL ? 1 : 1 + check(n->left) + check(n->right);
+    if (n->cookie != cookie_of(d) || (n->left != NULL) != (d > 0) || (n->right != NULL) != (d > 0)) {
+        fprintf(stderr, "ref-binarytrees: corrupted node %p\n", (const void *)n);
+        exit(1);
+    }
+    return d == 0 ? 1 : 1 + check_at(n->left, d - 1) + check_at(n->right, d - 1);
 }
+#define check(n, d) check_at(n, d)
+#else
+static uint64_t check_at(const node *n)
+{
+    return n->left == NULL ? 1 : 1 + check_at(n->left) + check_at(n->right);
+}
+#define check(n, d) check_at(n)
+#endif
 
 static void drop(node *n)
 {
@@ -116,7 +157,7 @@ int main(int argc, char **argv)
 
     node *stretch = make(max + 1);
     printf("stretch tree of depth %d\t check: %llu\n", max + 1,
-           (unsigned long long)check(stretch));
+           (unsigned long long)check(stretch, max + 1));
     drop(stretch);
 
     node *long_lived = make(max);
@@ -124,14 +165,14 @@ int main(int argc, char **argv)
         uint64_t iterations = UINT64_C(1) << (max - d + min), sum = 0;
         for (uint64_t i = 0; i < iterations; i++) {
             node *t = make(d);
-            sum += check(t);
+            sum += check(t, d);
             drop(t);
         }
         printf("%llu\t trees of depth %d\t check: %llu\n", (unsigned long long)iterations, d,
                (unsigned long long)sum);
     }
     printf("long lived tree of depth %d\t check: %llu\n", max,
-           (unsigned long long)check(long_lived));
+           (unsigned long long)check(long_lived, max));
     drop(long_lived);
 
     double s = now_s() - t0;
