@@ -119,6 +119,7 @@ class Plan:
                                                     if a in paths or a in ("pool", "arena"))]
         self.ref_trees = [os.path.join(BUILD, "ref-binarytrees"), d]
         self.ref_trees_gc = [os.path.join(BUILD, "ref-binarytrees-gc"), d]
+        self.ref_trees_layout = [os.path.join(BUILD, "ref-binarytrees-layout"), d]
         self.ref_churn = [os.path.join(BUILD, "ref-churn"), "fixed64", str(CHURN_LIVE), ops]
 
     def jobs(self):
@@ -130,6 +131,8 @@ class Plan:
             if a in self.paths:
                 out.append(("ref trees " + a, lambda a=a: self.ref(self.ref_trees, a)))
                 out.append(("ref churn " + a, lambda a=a: self.ref(self.ref_churn, a)))
+                out.append(("ref trees-layout " + a,
+                            lambda a=a: self.ref(self.ref_trees_layout, a)))
         out.append(("ref trees-gc", lambda: self.ref(self.ref_trees_gc, None)))
         return out
 
@@ -283,15 +286,46 @@ def targets(plan, med, last):
     return out
 
 
-def markdown(ts, context):
+def breakdown(plan, med):
+    """Where the trees tax goes, per system allocator (not targets): the
+    object model's cost in plain C (the reference with heaplab's node
+    layout and cookie checks against the two-pointer one) and the harness's
+    own (heaplab under manual against the layout reference)."""
+    out = []
+    for a in SYSTEM:
+        plain, layout = med.get(("ref", "trees", a)), med.get(("ref", "trees-layout", a))
+        heaplab = med.get(("bench", "trees", "binarytrees", a, "manual"))
+        if plain and layout and heaplab:
+            pre = ("LD_PRELOAD=%s " % plan.paths[a]) if plan.paths[a] else ""
+            out.append({"allocator": a, "plain_ns": round(plain, 2),
+                        "command": pre + shlex.join(
+                            [os.path.relpath(plan.ref_trees_layout[0], TOP)] +
+                            plan.ref_trees_layout[1:]),
+                        "layout_ns": round(layout, 2), "heaplab_ns": round(heaplab, 2),
+                        "object_model": round(layout / plain, 3),
+                        "harness": round(heaplab / layout, 3)})
+    return out
+
+
+def markdown(ts, context, parts):
     lines = ["| target | measured | limit | verdict | figures |",
              "| --- | ---: | ---: | --- | --- |"]
     for t in ts:
         lines.append("| %s | %.2fx | %.2fx | %s | %s |" % (
             t["name"], t["ratio"], t["limit"], "met" if t["met"] else "**not met**",
             t["figures"]))
+    if parts:
+        lines += ["", "Where the trees/binarytrees tax goes (not targets): plain C with two-pointer "
+                  "nodes, plain C with heaplab's node layout and cookie checks "
+                  "(`build/ref-binarytrees-layout`), and heaplab under `manual`:", "",
+                  "| allocator | two-pointer C | layout C | heaplab | object model | harness |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for p in parts:
+            lines.append("| %s | %.2f ns | %.2f ns | %.2f ns | %.2fx | %.2fx |" % (
+                p["allocator"], p["plain_ns"], p["layout_ns"], p["heaplab_ns"],
+                p["object_model"], p["harness"]))
     lines.append("")
-    lines.append("Measured by `make perf` (scripts/perf.py, %d rounds, medians; %s) on %s, %s." % (
+    lines.append("Measured by `make perf` (scripts/perf.py, %d round(s), medians; %s) on %s, %s." % (
         context["rounds"], context["sizes"], context["cpu_model"], context["date"]))
     lines.append("Commands, one round:")
     lines.append("")
@@ -300,6 +334,7 @@ def markdown(ts, context):
         for c in t["commands"]:
             if c not in seen:
                 seen.append(c)
+    seen += [p["command"] for p in parts]
     lines.extend("    " + c for c in seen)
     return "\n".join(lines) + "\n"
 
@@ -337,6 +372,7 @@ def main(argv):
             args.rounds, cpu_model(), args.depth, args.churn_ops), flush=True)
         plan, med, last = measure(args, paths)
         ts = targets(plan, med, last)
+        parts = breakdown(plan, med)
     except Failure as e:
         print("perf: %s" % e, file=sys.stderr)
         return 1
@@ -352,9 +388,17 @@ def main(argv):
             t["figures"]))
         for c in t["commands"]:
             print("%-*s    $ %s" % (width, "", c))
+    if parts:
+        print("\nwhere the trees tax goes: object model = layout C / two-pointer C, "
+              "harness = heaplab / layout C")
+        for p in parts:
+            print("  %-9s two-pointer C %6.2f ns  layout C %6.2f ns  heaplab %6.2f ns  "
+                  "object model %.2fx  harness %.2fx" % (
+                      p["allocator"], p["plain_ns"], p["layout_ns"], p["heaplab_ns"],
+                      p["object_model"], p["harness"]))
     os.makedirs(args.out, exist_ok=True)
-    table = markdown(ts, context)
-    for name, text in (("perf.json", json.dumps({"context": context, "targets": ts,
+    table = markdown(ts, context, parts)
+    for name, text in (("perf.json", json.dumps({"context": context, "targets": ts, "breakdown": parts,
                                                   "medians_ns": {"/".join(k): v for k, v in
                                                                  med.items()}}, indent=1)),
                        ("perf.md", table)):
