@@ -15,7 +15,12 @@ machine, never a figure carried over from another run:
   collector overhead refcount and cycle against manual on trees/binarytrees,
                      on the same allocator;
   the pool           fastest of the six allocators on both churn variants, and
-                     at most half of mimalloc's time per operation.
+                     at most half of mimalloc's time per operation; its peak RSS
+                     on the fragmentation adversary no worse than mimalloc's;
+  the harness        the empty workload under 1 ns per operation;
+  cycle vs CPython   heaplab's whole collection per collected object at most
+                     0.5x CPython 3.11's with a __slots__ class (pairs of
+                     1,000,000 objects; scripts/cpython_compare.py, run once).
 
 A round runs every measurement once: each reference program under each
 system allocator (LD_PRELOAD of the library `bench --list` names, the
@@ -55,7 +60,8 @@ BUILD = os.path.join(TOP, "build")
 SYSTEM = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
 ALL_SIX = SYSTEM + ["pool", "arena"]
 TREES_ALLOCATORS = SYSTEM + ["pool"]  # arena keeps every node: not a trees row
-LIMITS = {"tax": 1.3, "refcount": 1.2, "cycle": 1.6, "fastest": 1.0, "pool_vs_mimalloc": 0.5}
+LIMITS = {"tax": 1.3, "refcount": 1.2, "cycle": 1.6, "fastest": 1.0, "pool_vs_mimalloc": 0.5,
+          "fragadv_rss": 1.0, "empty_ns": 1.0, "cpython": 0.5}
 CHURN_LIVE = 1000
 
 
@@ -117,6 +123,12 @@ class Plan:
                           "--param", "ops=" + ops,
                           "--allocator=" + ",".join(a for a in ALL_SIX
                                                     if a in paths or a in ("pool", "arena"))]
+        self.fragadv_cmd = [BENCH, "--workload=fragadv", "--allocator=pool,mimalloc"]
+        self.empty_cmd = [BENCH, "--workload=empty"]
+        self.cpython_cmd = [BENCH, "--workload=cycles", "--collector=cycle", "--allocator=pool",
+                            "--param", "variant=pairs", "--param", "batch=500000",
+                            "--param", "ops=500000", "--param", "collect=1",
+                            "--gc-threshold=0,0,0", "--repetitions=3"]
         self.ref_trees = [os.path.join(BUILD, "ref-binarytrees"), d]
         self.ref_trees_gc = [os.path.join(BUILD, "ref-binarytrees-gc"), d]
         self.ref_trees_layout = [os.path.join(BUILD, "ref-binarytrees-layout"), d]
@@ -126,7 +138,9 @@ class Plan:
         """(label, function) for every measurement of a round."""
         out = [("bench trees", lambda: self.bench(self.trees_cmd)),
                ("bench tracing", lambda: self.bench(self.tracing_cmd)),
-               ("bench churn", lambda: self.bench(self.churn_cmd))]
+               ("bench churn", lambda: self.bench(self.churn_cmd)),
+               ("bench fragadv", lambda: self.bench(self.fragadv_cmd)),
+               ("bench empty", lambda: self.bench(self.empty_cmd))]
         for a in SYSTEM:
             if a in self.paths:
                 out.append(("ref trees " + a, lambda a=a: self.ref(self.ref_trees, a)))
@@ -135,6 +149,20 @@ class Plan:
                             lambda a=a: self.ref(self.ref_trees_layout, a)))
         out.append(("ref trees-gc", lambda: self.ref(self.ref_trees_gc, None)))
         return out
+
+    def cpython(self):
+        """heaplab's cycle collector against CPython's per collected object,
+        from scripts/cpython_compare.py's target line: the ratio."""
+        with tempfile.TemporaryDirectory(prefix="heaplab-perf-") as d:
+            run(self.cpython_cmd + ["--out=" + d])
+            path = glob.glob(os.path.join(d, "*.json"))[0]
+            out = run([sys.executable, os.path.join(TOP, "scripts", "cpython_compare.py"),
+                       "--compare", path, "--repetitions=3", "--out=" + d, "--target",
+                       str(LIMITS["cpython"])])
+        m = re.search(r"takes ([0-9.]+)x CPython's __slots__-class time", out)
+        if m is None:
+            raise Failure("scripts/cpython_compare.py printed no target line")
+        return float(m.group(1))
 
     def bench(self, cmd):
         """{(workload, variant, allocator, collector): row} of one bench run."""
@@ -221,6 +249,13 @@ def measure(args, paths):
             print("  round %d/%d  %-22s %5.1f s" % (rnd + 1, args.rounds, label,
                                                     time.time() - t0), flush=True)
     medians = {k: statistics.median(v) for k, v in samples.items()}
+    for key in list(last):
+        if key[0] == "bench" and key[1] == "fragadv":  # memory: the same every round
+            medians[("rss",) + key[1:]] = float(last[key]["rss_peak"])
+    if not args.no_cpython:
+        t0 = time.time()
+        medians[("cpython",)] = plan.cpython()
+        print("  once      cpython comparison     %5.1f s" % (time.time() - t0), flush=True)
     return plan, medians, last
 
 
@@ -230,14 +265,16 @@ def targets(plan, med, last):
     q = lambda argv: shlex.join([os.path.relpath(a, TOP) if a.startswith(TOP) else a
                                  for a in argv])
 
-    def add(kind, name, num, den, num_what, den_what, commands):
+    def add(kind, name, num, den, num_what, den_what, commands, unit="ns"):
         if num is None or den is None:
             return
         ratio = num / den
+        if unit == "MiB":
+            figures = "%s %.1f MiB / %s %.1f MiB" % (num_what, num / 2**20, den_what, den / 2**20)
+        else:
+            figures = "%s %.2f %s / %s %.2f %s" % (num_what, num, unit, den_what, den, unit)
         out.append({"kind": kind, "name": name, "ratio": round(ratio, 3), "limit": LIMITS[kind],
-                    "met": ratio <= LIMITS[kind],
-                    "figures": "%s %.2f ns / %s %.2f ns" % (num_what, num, den_what, den),
-                    "commands": commands})
+                    "met": ratio <= LIMITS[kind], "figures": figures, "commands": commands})
 
     def bench(w, v, a, c):
         return med.get(("bench", w, v, a, c))
@@ -283,6 +320,21 @@ def targets(plan, med, last):
                 pool, others[best], "pool", best, [q(plan.churn_cmd)])
         add("pool_vs_mimalloc", "pool / mimalloc: churn/" + v, pool, others.get("mimalloc"),
             "pool", "mimalloc", [q(plan.churn_cmd)])
+    add("fragadv_rss", "pool / mimalloc: peak RSS on fragadv",
+        med.get(("rss", "fragadv", "default", "pool", "manual")),
+        med.get(("rss", "fragadv", "default", "mimalloc", "manual")), "pool", "mimalloc",
+        [q(plan.fragadv_cmd)], unit="MiB")
+    add("empty_ns", "harness: the empty workload, ns per operation / 1 ns",
+        bench("empty", "default", "glibc", "manual"), 1.0, "empty", "limit",
+        [q(plan.empty_cmd)])
+    if ("cpython",) in med:
+        r = med[("cpython",)]
+        out.append({"kind": "cpython", "name": "cycle (pool) / CPython __slots__ class, per "
+                    "collected object, pairs of 1,000,000", "ratio": r,
+                    "limit": LIMITS["cpython"], "met": r <= LIMITS["cpython"],
+                    "figures": "scripts/cpython_compare.py's ratio of medians (3 repetitions)",
+                    "commands": [q(plan.cpython_cmd), "scripts/cpython_compare.py --compare "
+                                 "<that run>.json --repetitions=3 --target 0.5"]})
     return out
 
 
@@ -363,6 +415,8 @@ def main(argv):
     p.add_argument("--out", default=os.path.join(TOP, "results", "perf"))
     p.add_argument("--update-readme", action="store_true")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
+    p.add_argument("--no-cpython", action="store_true",
+                   help="leave out the comparison with CPython (about a minute)")
     args = p.parse_args(argv)
     if args.rounds < 1 or not 4 <= args.depth <= 22 or args.churn_ops < 1:
         p.error("--rounds must be >= 1, --depth 4-22 and --churn-ops >= 1")
