@@ -188,26 +188,6 @@ def threads_table(doc):
     return "\n".join(lines)
 
 
-def trees_table(doc):
-    rows = iterations(doc)
-    by = group(rows, "allocator", "collector")
-    ref = median(by.get(("mimalloc", "manual"), []), "ns_per_op")
-    lines = ["| allocator | collector | ns/node (median) | vs mimalloc + manual |",
-             "| --- | --- | ---: | ---: |"]
-    for a in ("mimalloc", "pool"):
-        for c in ("manual", "refcount", "cycle"):
-            ns = median(by.get((a, c), []), "ns_per_op")
-            if ns is not None:
-                lines.append("| %s | %s | %s | %s |" % (a, c, fmt(ns), fmt(ns / ref if ref else None, "%.2fx")))
-    return "\n".join(lines)
-
-
-def empty_table(doc):
-    rows = iterations(doc)
-    return "empty workload: %s ns per operation (median of %d)" % (
-        fmt(median(rows, "ns_per_op"), "%.3f"), len(rows))
-
-
 def cpython_table(doc):
     """heaplab's side is the run; CPython's side runs here, in this python3,
     with as many repetitions as heaplab's, into results/readme/SECTION.cpython/
@@ -230,9 +210,6 @@ SECTIONS = {
     "lessons": (["--workload=cycles,cache,genlist,ring,slots,trees", "--collector=all",
                  "--allocator=pool"], lessons_table),
     "fragadv": (["--workload=fragadv", "--allocator=all"], fragadv_table),
-    "trees": (["--workload=trees", "--param", "variant=binarytrees", "--allocator=mimalloc,pool",
-               "--collector=manual,refcount,cycle", "--repetitions=5"], trees_table),
-    "empty": (["--workload=empty", "--repetitions=5"], empty_table),
     "cpython": (["--workload=cycles", "--collector=cycle", "--param", "variant=pairs",
                  "--param", "batch=500000", "--param", "ops=500000", "--param", "collect=1",
                  "--gc-threshold=0,0,0",
