@@ -52,7 +52,7 @@ FORMATS = ("png", "svg")
 
 # Files this script writes into the output directory; anything else there
 # (the gnuplot scripts, README.md) is never touched.
-GENERATED = re.compile(r"^(throughput|fragmentation|gc_pauses|(memory|scaling)_[A-Za-z0-9._-]+)"
+GENERATED = re.compile(r"^(throughput|program_time|fragmentation|gc_pauses|(memory|scaling)_[A-Za-z0-9._-]+)"
                        r"\.(png|svg)$|^report\.html$")
 
 # One colour per allocator and per collector, the same in every plot.
@@ -145,6 +145,7 @@ class Cell:
         self.error = None      # error_message of a failed (or interrupted) cell
         self.interrupted = False  # the run was stopped before the cell finished
         self.skipped = None    # why the matrix did not run it
+        self.full_name = None  # the matrix's name of a skipped cell
 
     @property
     def ok(self):
@@ -220,15 +221,30 @@ def load_run(json_path):
         else:
             cell.runs.append(row)
     for s in doc.get("skipped") or []:
-        parts = (s.get("name") or "").split("/")
-        if len(parts) != 4:
-            continue
-        cell = Cell(*parts)
-        cell.skipped = s.get("reason") or "skipped"
-        cells[tuple(parts) + ("skipped",)] = cell
+        cell = skipped_cell(s)
+        if cell is not None:
+            cells[(cell.full_name, "skipped")] = cell
     if not cells:
         raise NoResults("no result rows in %s" % json_path)
     return doc.get("context") or {}, list(cells.values())
+
+
+def skipped_cell(entry):
+    """A cell the matrix did not run, from its "skipped" entry: the name is
+    workload/variant/allocator/collector, with /threads:N when the run swept
+    threads.  None for a name of another shape."""
+    name = entry.get("name") or ""
+    parts = name.split("/")
+    threads = 1
+    if len(parts) == 5 and parts[4].startswith("threads:") and parts[4][8:].isdigit():
+        threads = int(parts[4][8:])
+        parts = parts[:4]
+    if len(parts) != 4:
+        return None
+    cell = Cell(*parts, threads=threads)
+    cell.skipped = entry.get("reason") or "skipped"
+    cell.full_name = name
+    return cell
 
 
 def load_samples(json_path):
@@ -275,17 +291,6 @@ def color_for(name, table, used):
     return used[name]
 
 
-def at_lowest_threads(cells):
-    """Each cell at its lowest thread count; higher counts belong to scaling."""
-    lowest = {}
-    for c in cells:
-        k = (c.workload, c.variant, c.allocator, c.collector, params_without_threads(c.params))
-        if k not in lowest or c.threads < lowest[k].threads:
-            lowest[k] = c
-    keep = set(map(id, lowest.values()))
-    return [c for c in cells if id(c) in keep]
-
-
 class Layout:
     """Cells placed as grouped bars: one panel per workload (each with its own
     y axis: an operation of one workload is not an operation of another),
@@ -303,7 +308,8 @@ class Layout:
         self.xlabel = "variant"
         if len(collectors) == 1:
             series_of, group_of = (lambda c: c.allocator), (lambda c: (c.variant,))
-            self.note = "collector: %s" % collectors[0]
+            # A program run has no collector ("-"): nothing to name.
+            self.note = "collector: %s" % collectors[0] if collectors[0] != "-" else ""
             colors, self.series_kind = ALLOCATOR_COLORS, "allocator"
         elif len(allocators) == 1:
             series_of, group_of = (lambda c: c.collector), (lambda c: (c.variant,))
@@ -314,20 +320,32 @@ class Layout:
             self.note = ""
             self.xlabel = "variant / collector"
             colors, self.series_kind = ALLOCATOR_COLORS, "allocator"
-        # Several parameter sets for one workload and variant get a group each.
-        params = {}
+        # Several parameter sets, or thread counts, for one workload and
+        # variant get a group each: every cell that ran has its bar.
+        params, threads = {}, {}
         for c in cells:
             params.setdefault((c.workload, c.variant), set()).add(params_without_threads(c.params))
+            threads.setdefault((c.workload, c.variant), set()).add(c.threads)
         several = {k for k, v in params.items() if len(v) > 1}
+        swept = {k for k, v in threads.items() if len(v) > 1}
         if several:
             self.xlabel += " / parameters"
+        if swept:
+            self.xlabel += " / threads"
 
         self.panels = OrderedDict()  # workload -> {(group, series): cell}
-        for c in cells:
+        for c in sorted(cells, key=lambda c: c.threads):
             group = group_of(c)
             if (c.workload, c.variant) in several:
                 group += (params_without_threads(c.params),)
+            if (c.workload, c.variant) in swept:
+                group += ("%d thread%s" % (c.threads, "" if c.threads == 1 else "s"),)
             self.panels.setdefault(c.workload, OrderedDict())[(group, series_of(c))] = c
+        # Groups in the run's order of variants, thread counts ascending.
+        order = {k: i for i, k in enumerate(OrderedDict.fromkeys((c.workload, c.variant) for c in cells))}
+        for w, placed in self.panels.items():
+            self.panels[w] = OrderedDict(sorted(placed.items(), key=lambda kv: (
+                order[(kv[1].workload, kv[1].variant)], kv[1].threads)))
         self.series = list(OrderedDict.fromkeys(series_of(c) for c in cells))
         spare = {}
         self.series_colors = [color_for(s, colors, spare) for s in self.series]
@@ -372,15 +390,30 @@ class Layout:
                          for w in self.panels],
             panel_rotate=[int(len(self.groups(w)) > 14) for w in self.panels],
             series_title=self.series, series_color=self.series_colors, keytitle=self.series_kind,
-            xlabel=self.xlabel, subtitle=self.note)
+            xlabel=self.xlabel, subtitle=self.note, ncols=self.columns())
         return "\n\n".join(text) + "\n", variables, values
 
-    def size(self, per_bar=14, panel_height=330):
-        """Pixels: wide enough for the busiest panel, tall enough for all."""
+    def panel_width(self, per_bar):
+        """Pixels the busiest panel's bars need."""
         per_group = max(100, per_bar * len(self.series) + 30)
-        most = max(len(self.groups(w)) for w in self.panels)
-        width = max(1000, 300 + per_group * most)
-        return width, max(560, 90 + panel_height * len(self.panels))
+        return per_group * max(len(self.groups(w)) for w in self.panels)
+
+    def columns(self, per_bar=14):
+        """Panels side by side: one column up to four panels, else a grid
+        (three columns of narrow panels, two of wide ones), so that a run of
+        every workload is a page, not a stack a dozen panels tall."""
+        n = len(self.panels)
+        if n <= 4:
+            return 1
+        return 3 if self.panel_width(per_bar) <= 420 else 2
+
+    def size(self, per_bar=14, panel_height=330):
+        """Pixels: wide enough for the busiest panel in each column, tall
+        enough for every row of panels."""
+        cols = self.columns(per_bar)
+        rows = -(-len(self.panels) // cols)
+        width = max(1000, 165 + 265 + cols * (self.panel_width(per_bar) + 130))
+        return width, max(560, 90 + panel_height * rows)
 
 
 def axis_range(values, log_allowed=True, headroom=1.2):
@@ -458,8 +491,9 @@ def data_line(*fields):
 class Renderer:
     """Runs one gnuplot script per plot and format; remembers what it wrote."""
 
-    def __init__(self, out_dir, work_dir):
+    def __init__(self, out_dir, work_dir, banner=""):
         self.out_dir, self.work_dir = out_dir, work_dir
+        self.banner = banner  # printed at the foot of every plot ("" for none)
         self.written = []     # (stem, caption) of each plot, in report order
         self.notes = []       # why a plot was skipped
         self.gnuplot = shutil.which("gnuplot")
@@ -473,7 +507,8 @@ class Renderer:
             f.write(data)
         for fmt in FORMATS:
             out = os.path.join(self.out_dir, "%s.%s" % (stem, fmt))
-            settings = OrderedDict(fmt=fmt, out=out, width=width, height=height, data=data_path)
+            settings = OrderedDict(fmt=fmt, out=out, width=width, height=height, data=data_path,
+                                   banner=self.banner)
             settings.update(variables)
             vars_path = os.path.join(self.work_dir, "%s.%s.gp" % (stem, fmt))
             with open(vars_path, "w") as f:
@@ -541,8 +576,13 @@ def bar_chart(r, layout, stem, caption, title, ylabel, value, refline=None, refn
 
 
 def plot_throughput(r, cells):
-    ok = [c for c in at_lowest_threads(cells) if c.ok and c.timing("ns_per_op")]
+    ok = [c for c in cells if c.ok and c.timing("ns_per_op")]
     if not ok:
+        if any(c.ok and c.workload == "program" for c in cells):
+            return r.skip("throughput", "a program run times whole runs, not operations "
+                          "(program_time shows them)")
+        if any(c.ok for c in cells):
+            return r.skip("throughput", "no cell has a time per operation (ns_per_op)")
         return r.skip("throughput", "no cell ran successfully")
     layout = Layout(ok)
     whisker = " Whiskers span the repetitions (min to max)." if any(len(c.runs) > 1 for c in ok) else ""
@@ -553,8 +593,23 @@ def plot_throughput(r, cells):
               lambda c: c.timing("ns_per_op"))
 
 
+def plot_program_time(r, cells):
+    """A program run (bench -- PROGRAM) times whole runs of the program, not
+    operations: its bars are wall seconds per run under each allocator."""
+    ok = [c for c in cells if c.ok and c.workload == "program" and c.timing("seconds")]
+    if not ok:
+        return
+    layout = Layout(ok)
+    bar_chart(r, layout, "program_time",
+              "Wall time of the program under each allocator (median over repetitions; lower "
+              "is better)." + (" Whiskers span the repetitions (min to max)."
+                               if any(len(c.runs) > 1 for c in ok) else ""),
+              "Program run time: wall seconds per run (lower is better)", "wall time (s)",
+              lambda c: c.timing("seconds"))
+
+
 def plot_fragmentation(r, cells):
-    ok = [c for c in at_lowest_threads(cells) if c.ok and c.figure("fragmentation") is not None]
+    ok = [c for c in cells if c.ok and c.figure("fragmentation") is not None]
     if not ok:
         return r.skip("fragmentation", "no cell reported fragmentation")
     layout = Layout(ok)
@@ -576,13 +631,32 @@ def memory_unit(max_bytes):
     return "KiB", 1024.0
 
 
+def sample_threads(sample):
+    """The thread count in a sample's cell name (".../threads:N"), or 1."""
+    for part in sample["name"].split("/"):
+        if part.startswith("threads:") and part[8:].isdigit():
+            return int(part[8:])
+    return 1
+
+
+def memory_axis(series_peaks, smallest):
+    """(logy, bottom) of a memory plot's y axis, in bytes.  Linear from 0
+    unless one series peaks more than 8 times higher than another (a region
+    allocator's GiB beside the others' MiB would flatten them to a line at
+    0): then logarithmic, from a little below the smallest figure drawn."""
+    peaks = [p for p in series_peaks if p > 0]
+    if len(peaks) < 2 or max(peaks) / min(peaks) <= 8:
+        return 0, 0.0
+    return 1, max(smallest / 1.5, max(peaks) / 1e5)
+
+
 def plot_memory(r, samples, note):
     if samples is None:
         return r.skip("memory over time", note)
     by_plot = OrderedDict()
     for s in samples:
         by_plot.setdefault((s["workload"], s["variant"]), OrderedDict()) \
-               .setdefault(s["collector"], OrderedDict()) \
+               .setdefault((s["collector"], sample_threads(s)), OrderedDict()) \
                .setdefault(s["name"], []).append(s)
     for (workload, variant), panels in by_plot.items():
         every = [x for names in panels.values() for rows in names.values() for x in rows]
@@ -590,45 +664,72 @@ def plot_memory(r, samples, note):
         munit, mscale = memory_unit(peak)
         tmax = max(x["t_s"] for x in every)
         tunit, tscale = ("ms", 1e3) if tmax < 2 else ("s", 1.0)
+        series_peaks = [max([x["rss_bytes"] or 0 for x in rows]) for names in panels.values()
+                        for rows in names.values()]
+        positive = [v for x in every for v in (x["rss_bytes"], x["live_bytes"]) if v and v > 0]
+        logy, ymin = memory_axis(series_peaks, min(positive) if positive else 1)
+
+        def shown(v):  # a figure as drawn: a log axis has no 0
+            return None if v is None or (logy and v <= 0) else v / mscale
         # One colour per allocator; the key lists each once, for all panels.
         keys = list(OrderedDict.fromkeys(rows[0]["allocator"] for names in panels.values()
                                          for rows in names.values()))
         spare = {}
         key_colors = [color_for(a, ALLOCATOR_COLORS, spare) for a in keys]
-        blocks, colors, haslive, first, count, live = [], [], [], [], [], []
-        for coll, names in panels.items():
+        collectors = list(OrderedDict.fromkeys(c for c, _ in panels))
+        threads = sorted({t for _, t in panels})
+        blocks, colors, haslive, first, count, live, titles = [], [], [], [], [], [], []
+        for (coll, nthreads), names in panels.items():
             first.append(len(blocks) + 1)
             count.append(len(names))
             live.append("")
+            title = []
+            if len(collectors) > 1:
+                title.append("collector: %s" % coll)
+            if len(threads) > 1:
+                title.append("%d thread%s" % (nthreads, "" if nthreads == 1 else "s"))
+            titles.append(", ".join(title))
             for name, rows in names.items():
                 colors.append(key_colors[keys.index(rows[0]["allocator"])])
                 rows = sorted(rows, key=lambda x: x["t_s"])
-                haslive.append(int(any(x["live_bytes"] is not None for x in rows)))
+                haslive.append(int(any(x["live_bytes"] is not None and x["live_bytes"] > 0
+                                       for x in rows)))
                 if haslive[-1]:
                     # The blocks of this panel that have live bytes to draw.
                     live[-1] = (live[-1] + " %d" % (len(blocks) + 1)).strip()
                 blocks.append("".join(data_line(
-                    x["t_s"] * tscale,
-                    x["rss_bytes"] / mscale if x["rss_bytes"] is not None else None,
-                    x["live_bytes"] / mscale if x["live_bytes"] is not None else None,
+                    x["t_s"] * tscale, shown(x["rss_bytes"]), shown(x["live_bytes"]),
                     x.get("phase") or "") for x in rows))
+        subtitle = []
+        if len(collectors) == 1 and collectors[0] != "-":
+            subtitle.append("collector: %s" % collectors[0])
+        if len(threads) == 1 and threads[0] > 1:
+            subtitle.append("%d threads" % threads[0])
+        if logy:
+            subtitle.append("log scale: the allocators' peaks differ more than 8 times")
         stem = "memory_%s_%s" % (slug(workload), slug(variant))
         variables = OrderedDict(
-            title="Memory over time: %s / %s" % (workload, variant),
+            title="Memory over time: %s / %s" % (workload, variant), subtitle="; ".join(subtitle),
             xlabel="time since the cell's memory pass started (%s)" % tunit,
             ylabel="memory (%s)" % munit, npanels=len(panels),
-            xmax=tmax * tscale * 1.02, ymax=peak / mscale * 1.1,
-            panel_title=["collector: %s" % c for c in panels], panel_first=first, panel_count=count,
+            xmax=tmax * tscale * 1.02, ymax=peak / mscale * (3 if logy else 1.1),
+            logy=logy, ymin=ymin / mscale if logy else 0.0, anylive=int(any(haslive)),
+            panel_title=titles, panel_first=first, panel_count=count,
             panel_live=live,
             series_color=colors, series_live=haslive, key_title=keys, key_color=key_colors)
-        r.render("memory.gp", stem, "Resident set size (solid) and live bytes requested by the "
-                 "workload (dashed) over time, %s / %s, one colour per allocator%s."
-                 % (workload, variant, ", one panel per collector" if len(panels) > 1 else ""),
-                 "\n\n".join(blocks) + "\n", variables, 1100, max(560, 110 + 330 * len(panels)))
+        what = "Resident set size (solid)%s over time, %s / %s, one colour per allocator%s%s." % (
+            " and live bytes requested by the workload (dashed)" if any(haslive) else "",
+            workload, variant,
+            ", one panel per %s" % " and ".join(
+                w for w, n in (("collector", len(collectors)), ("thread count", len(threads))) if n > 1)
+            if len(panels) > 1 else "",
+            "; log y axis" if logy else "")
+        r.render("memory.gp", stem, what, "\n\n".join(blocks) + "\n", variables, 1100,
+                 max(560, 110 + 330 * len(panels)))
 
 
 def plot_pauses(r, cells):
-    paused = [c for c in at_lowest_threads(cells)
+    paused = [c for c in cells
               if c.ok and (c.figure("gc_pauses") or 0) > 0 and c.figure("gc_pause_max_ns") is not None]
     if not paused:
         return r.skip("GC pauses", "no cell recorded a collector pause")
@@ -723,7 +824,8 @@ summary { cursor: pointer; color: #555; margin: 0.8em 0; }
 """
 
 # Marks the page once it has loaded: every <img> decoded, or the broken ones
-# named.  People see a warning; tests/report_browser_test.sh reads the marker.
+# named.  People see a warning only when an image is broken (nothing when all
+# loaded); tests/report_browser_test.sh reads the marker's attributes.
 REPORT_CHECK = """
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
@@ -735,8 +837,6 @@ window.addEventListener("load", function () {
     mark.className = "broken";
     mark.textContent = "Images that did not load: " +
       broken.map(function (img) { return img.getAttribute("src"); }).join(", ");
-  } else {
-    mark.textContent = "All " + images.length + " images loaded.";
   }
   mark.setAttribute("data-status", broken.length ? "broken" : "ok");
 });
@@ -773,7 +873,8 @@ def report_rows(cells):
             tds += "<td class=\"num\" title=\"%s\">%s</td>" % (
                 "" if v is None else "%d bytes" % v, human_bytes(v))
         tds += "<td class=\"num\">%s</td>" % ("\u2013" if frag is None else "%.2f" % frag)
-        tds += "<td class=\"num\">%s</td>" % ("\u2013" if leaked is None else "%d B" % leaked)
+        tds += "<td class=\"num\" title=\"%s\">%s</td>" % (
+            "" if leaked is None else "%d bytes" % leaked, human_bytes(leaked))
         tds += "<td class=\"status\">%s</td>" % e(c.status)
         out.append("<tr class=\"%s\" data-cell=\"%s\" data-threads=\"%d\">%s</tr>"
                    % (klass, e(c.name), c.threads, tds))
@@ -786,7 +887,7 @@ def report_skipped(cells):
     if not cells:
         return ""
     rows = "".join("<tr class=\"skipped\" data-cell=\"%s\">%s<td>%s</td></tr>" % (
-        html.escape(c.name),
+        html.escape(c.full_name or c.name),
         "".join("<td>%s</td>" % html.escape(x) for x in (c.workload, c.variant, c.allocator, c.collector)),
         html.escape(c.skipped)) for c in cells)
     return ("<details><summary>%d cells of the matrix did not run</summary><table id=\"skipped\">"
@@ -874,6 +975,37 @@ def write_report(r, context, cells, json_path):
 
 # ---------------------------------------------------------------- main -- #
 
+# Workloads that run in the matrix but are not benchmarks: stress checks
+# every block and object (docs/stress.md); its timings mean nothing.  Their
+# cells stay in the report's table; the plots leave them out.
+NOT_BENCHMARKS = ("stress",)
+
+
+def benchmark_cells(r, cells):
+    """The cells the plots draw: every one but those of NOT_BENCHMARKS
+    workloads, with a note when some were left out."""
+    left = sorted({c.workload for c in cells if c.workload in NOT_BENCHMARKS and c.skipped is None})
+    if left:
+        r.notes.append("%s: not plotted, a correctness check rather than a benchmark (the "
+                       "report's table lists its cells)" % ", ".join(left))
+    return [c for c in cells if c.workload not in NOT_BENCHMARKS]
+
+
+def smoke_banner(context, cells):
+    """The line that marks a smoke run's plots, or "".  A --quick run (make
+    bench: 200,000 operations, often one repetition) finishes in seconds and
+    its timings move by tens of percent between runs: enough to see that
+    everything works, not to rank allocators."""
+    command = context.get("command_line") or []
+    if isinstance(command, str):
+        command = shlex.split(command)
+    if "--quick" not in command:
+        return ""
+    reps = max([len(c.runs) for c in cells if c.ok] or [1])
+    return ("SMOKE RUN (--quick sizes, %d repetition%s): timings vary run to run; not for "
+            "comparing allocators (docs/plots.md)" % (reps, "" if reps == 1 else "s"))
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="plots.py", description=__doc__.split("\n\n")[0])
     ap.add_argument("results", nargs="?", default=os.path.join(TOP, "results"),
@@ -899,13 +1031,17 @@ def main(argv):
         if os.environ.get("HEAPLAB_PLOTS_WORK"):  # keep the data, to rerun gnuplot by hand
             work = os.environ["HEAPLAB_PLOTS_WORK"]
             os.makedirs(work, exist_ok=True)
-        r = Renderer(args.out, work)
+        r = Renderer(args.out, work, smoke_banner(context, cells))
+        drawn = benchmark_cells(r, cells)
+        if samples is not None:
+            samples = [x for x in samples if x["workload"] not in NOT_BENCHMARKS]
         try:
-            plot_throughput(r, cells)
-            plot_fragmentation(r, cells)
+            plot_throughput(r, drawn)
+            plot_program_time(r, drawn)
+            plot_fragmentation(r, drawn)
             plot_memory(r, samples, note)
-            plot_pauses(r, cells)
-            plot_scaling(r, cells)
+            plot_pauses(r, drawn)
+            plot_scaling(r, drawn)
         except RuntimeError as e:
             print("plots: %s" % e, file=sys.stderr)
             return 1
