@@ -3,6 +3,8 @@
  */
 #include "collectors/pauses.h"
 
+#include "common/quantile.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,13 +48,6 @@ void hl_pause_record(hl_pause_log *log, double ns)
     log->n++;
 }
 
-/* The q-quantile of sorted v[0..n) by the nearest-rank method. */
-static double quantile(const double *v, size_t n, double q)
-{
-    size_t rank = (size_t)ceil(q * (double)n);
-    return v[rank == 0 ? 0 : (rank > n ? n : rank) - 1];
-}
-
 void hl_pause_summary(hl_pause_log *log, hl_gc_stats *out)
 {
     out->pauses = log->n;
@@ -61,8 +56,8 @@ void hl_pause_summary(hl_pause_log *log, hl_gc_stats *out)
     out->pause_p50_ns = out->pause_p99_ns = -1;
     if (log->n == 0)
         return;
-    out->pause_p50_ns = quantile(log->ns, log->n, 0.50);
-    out->pause_p99_ns = quantile(log->ns, log->n, 0.99);
+    out->pause_p50_ns = hl_quantile_sorted(log->ns, log->n, 0.50);
+    out->pause_p99_ns = hl_quantile_sorted(log->ns, log->n, 0.99);
 }
 
 void hl_pause_free(hl_pause_log *log)

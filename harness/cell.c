@@ -22,7 +22,9 @@
 #include <cjson/cJSON.h>
 #include <valgrind/callgrind.h>
 
+#include "allocators/latency.h"
 #include "common/clock.h"
+#include "common/quantile.h"
 #include "harness/bench_shim.h"
 #include "harness/metrics.h"
 #include "harness/pinning.h"
@@ -59,6 +61,28 @@ typedef struct memory_figures {
     double rss_slope, live_slope;     /* bytes per second; NAN when unknown */
 } memory_figures;
 
+/* The percentiles the latency pass reports, in order, with their keys'
+ * suffixes: latency_alloc_p50_ns ... latency_alloc_max_ns. */
+#define LATENCY_POINTS 7
+static const double latency_q[LATENCY_POINTS] = {0.0, 0.50, 0.90, 0.99, 0.999, 0.9999, 1.0};
+static const char *const latency_q_name[LATENCY_POINTS] = {"min", "p50", "p90", "p99",
+                                                          "p999", "p9999", "max"};
+
+/* What the latency pass measured (--latency); `measured` 0 leaves every
+ * figure off the rows. */
+typedef struct latency_figures {
+    int measured;
+    double ns[HL_LATENCY_KINDS][LATENCY_POINTS]; /* -1: no sample of that kind */
+    size_t samples[HL_LATENCY_KINDS];
+    uint64_t every;             /* one operation in `every` timed, per thread */
+    double timer_ns;            /* the timer pair's median cost, subtracted */
+    double resolution_ns;       /* the timer's smallest step (-1: not seen) */
+    double ticks_per_ns;        /* calibration against CLOCK_MONOTONIC */
+    double calibration_ms;      /* over how long */
+    int threads, threads_untimed;
+    const char *clock;
+} latency_figures;
+
 /* What one run of the workload leaves behind, before the collector closes. */
 typedef struct run_outcome run_outcome;
 struct run_outcome {
@@ -78,6 +102,7 @@ typedef struct cell {
     char params_text[512];
     char bench_name[256];
     memory_figures mem;
+    latency_figures lat;
     cJSON *rows;
     cJSON *context;
     char first_error[256]; /* of a timed run Google Benchmark reported failed */
@@ -335,6 +360,108 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     hl_allocator_close(&tracked);
     hl_allocator_close(&base);
     return rc;
+}
+
+/* The latency pass's calibration is taken over at least this long, so
+ * that the clock's own granularity (and one late wake-up) is a small part
+ * of it: a --quick run lasts a few milliseconds. */
+#define LATENCY_CALIBRATION_MIN_NS 20000000ull
+
+/* The samples' percentiles in nanoseconds, into cl->lat (the samples are
+ * sorted in place). */
+static void cell_latency_figures(cell *cl, hl_latency_samples *s)
+{
+    latency_figures *f = &cl->lat;
+    for (int k = 0; k < HL_LATENCY_KINDS; k++) {
+        f->samples[k] = s->n[k];
+        for (int q = 0; q < LATENCY_POINTS; q++)
+            f->ns[k][q] = -1;
+        if (s->n[k] == 0)
+            continue;
+        hl_median(s->ticks[k], s->n[k]); /* sorts: the quantiles below read it */
+        for (int q = 0; q < LATENCY_POINTS; q++)
+            f->ns[k][q] = hl_quantile_sorted(s->ticks[k], s->n[k], latency_q[q]) / f->ticks_per_ns;
+    }
+    f->every = s->every;
+    f->timer_ns = s->timer_ticks / f->ticks_per_ns;
+    f->resolution_ns = s->timer_step_ticks > 0 ? s->timer_step_ticks / f->ticks_per_ns : -1;
+    f->threads = s->threads;
+    f->threads_untimed = s->threads_untimed;
+    f->clock = s->clock;
+    f->measured = 1;
+}
+
+/* The latency pass (--latency): one untimed run of the workload whose
+ * allocs and frees the latency decorator times one at a time, next to the
+ * allocator (inside the --decorate and fault layers).  Its own run, so the
+ * timed runs carry no timer.  The decorator's ticks are calibrated against
+ * CLOCK_MONOTONIC over the whole pass (at least
+ * LATENCY_CALIBRATION_MIN_NS).  Collectors with their own heap allocate
+ * outside the allocator: no pass, no figures.  Returns 0, or -1 with err
+ * set. */
+static int cell_latency_pass(cell *cl, hl_error *err)
+{
+    if (cl->c->flags & HL_GC_OWN_HEAP)
+        return 0;
+    hl_allocator base = {0}, timed = {0};
+    if (hl_allocator_open(&base, cl->a) != 0)
+        return hl_fail(err, "allocator %s failed to start", cl->a->name);
+    if (hl_latency_wrap(&timed, &base) != 0) {
+        hl_allocator_close(&base);
+        return hl_fail(err, "out of memory for the latency decorator");
+    }
+    uint64_t ns0 = hl_now_ns(), tick0 = hl_latency_ticks();
+    run_outcome out = {0};
+    run_hooks hooks = {0};
+    cell_chain chain;
+    const hl_allocator *top = cell_chain_open(cl, &timed, &chain, err);
+    int rc = top == NULL ? -1 : cell_run_workload(cl, top, NULL, &hooks, &out, err);
+    cell_chain_close(&chain);
+    while (hl_now_ns() - ns0 < LATENCY_CALIBRATION_MIN_NS)
+        ;
+    uint64_t ns1 = hl_now_ns(), tick1 = hl_latency_ticks();
+    hl_latency_samples samples;
+    if (rc == 0 && out.result.checksum != cl->mem.result.checksum)
+        rc = hl_fail(err, "checksum differs from the memory pass's for the same work");
+    if (rc == 0 && hl_latency_collect(&timed, &samples) != 0)
+        rc = hl_fail(err, "out of memory for the latency samples");
+    hl_allocator_close(&timed);
+    hl_allocator_close(&base);
+    if (rc != 0)
+        return -1;
+    cl->lat.ticks_per_ns = (double)(tick1 - tick0) / (double)(ns1 - ns0);
+    cl->lat.calibration_ms = (double)(ns1 - ns0) / 1e6;
+    cell_latency_figures(cl, &samples);
+    hl_latency_samples_free(&samples);
+    return 0;
+}
+
+/* The latency pass's figures as keys of a row; none without the pass. */
+static void cell_add_latency(const cell *cl, cJSON *row)
+{
+    const latency_figures *f = &cl->lat;
+    static const char *const kind_name[HL_LATENCY_KINDS] = {"alloc", "free"};
+    if (!f->measured)
+        return;
+    for (int k = 0; k < HL_LATENCY_KINDS; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "latency_%s_samples", kind_name[k]);
+        cJSON_AddNumberToObject(row, key, (double)f->samples[k]);
+        for (int q = 0; q < LATENCY_POINTS && f->samples[k] > 0; q++) {
+            snprintf(key, sizeof key, "latency_%s_%s_ns", kind_name[k], latency_q_name[q]);
+            cJSON_AddNumberToObject(row, key, f->ns[k][q]);
+        }
+    }
+    cJSON_AddNumberToObject(row, "latency_sample_every", (double)f->every);
+    cJSON_AddNumberToObject(row, "latency_timer_ns", f->timer_ns);
+    if (f->resolution_ns > 0)
+        cJSON_AddNumberToObject(row, "latency_resolution_ns", f->resolution_ns);
+    cJSON_AddNumberToObject(row, "latency_ticks_per_ns", f->ticks_per_ns);
+    cJSON_AddNumberToObject(row, "latency_calibration_ms", f->calibration_ms);
+    cJSON_AddNumberToObject(row, "latency_threads", (double)f->threads);
+    if (f->threads_untimed > 0)
+        cJSON_AddNumberToObject(row, "latency_threads_untimed", (double)f->threads_untimed);
+    cJSON_AddStringToObject(row, "latency_clock", f->clock);
 }
 
 /* Move all len bytes between buf and fd, as many calls as a pipe needs
@@ -706,6 +833,8 @@ static void cell_on_report(const hl_bench_report *r, void *user)
         cell_run_figures(cl, cl->untimed_run, put_in_row, row);
     if (is_time)
         cell_add_memory(cl, row);
+    if (is_time)
+        cell_add_latency(cl, row);
     cJSON_AddItemToArray(cl->rows, row);
 }
 
@@ -934,6 +1063,8 @@ int hl_cell_main(const hl_options *o)
      * runs each repetition of such a cell in its own process). */
     int rc = (cl.c->flags & HL_GC_OWN_HEAP) ? cell_memory_pass_isolated(&cl, &err)
                                             : cell_memory_pass(&cl, &err);
+    if (rc == 0 && o->latency)
+        rc = cell_latency_pass(&cl, &err);
     if (rc == 0 && o->duration > 0)
         cell_soak_row(&cl);
     else if (rc == 0)

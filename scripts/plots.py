@@ -52,7 +52,8 @@ FORMATS = ("png", "svg")
 
 # Files this script writes into the output directory; anything else there
 # (the gnuplot scripts, README.md) is never touched.
-GENERATED = re.compile(r"^(throughput|program_time|fragmentation|gc_pauses|(memory|scaling)_[A-Za-z0-9._-]+)"
+GENERATED = re.compile(r"^(throughput|program_time|fragmentation|gc_pauses|"
+                       r"(memory|scaling|latency|mmu)_[A-Za-z0-9._-]+)"
                        r"\.(png|svg)$|^report\.html$")
 
 # One colour per allocator and per collector, the same in every plot.
@@ -755,6 +756,99 @@ def plot_pauses(r, cells):
              data, variables, width, height)
 
 
+# The latency pass's percentiles and the fraction of operations slower than
+# each (1 - CDF): the points of a latency plot.  min and max are added by
+# plot_latency (1 and 1 / samples).
+LATENCY_POINTS = (("p50", 0.5), ("p90", 0.1), ("p99", 0.01), ("p999", 1e-3), ("p9999", 1e-4))
+LATENCY_FLOOR_NS = 1.0  # a log axis has no 0: figures below this are drawn here
+
+
+def latency_curve(cell, kind):
+    """[(latency_ns, fraction slower, label)] of one cell's alloc or free,
+    from the row's percentiles; [] when the cell has none."""
+    n = cell.figure("latency_%s_samples" % kind)
+    if not n:
+        return []
+    points = [("min", 1.0)] + list(LATENCY_POINTS) + [("max", 1.0 / n)]
+    out = []
+    for name, tail in points:
+        v = cell.figure("latency_%s_%s_ns" % (kind, name))
+        if v is None or (name not in ("min", "max") and tail < 1.0 / n):
+            continue  # a percentile finer than the sample resolves
+        out.append((max(v, LATENCY_FLOOR_NS), tail, name))
+    return out
+
+
+def decade_tics(lo, hi):
+    """A "set xtics" command labelling each decade of nanoseconds in
+    [lo, hi] with its unit (1 ns ... 100 ns, 1 µs ..., 1 ms ..., 1 s)."""
+    tics = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        v = 10.0 ** e
+        if lo <= v <= hi:
+            unit, scale = next((u, s) for u, s in (("s", 1e9), ("ms", 1e6), ("\u00b5s", 1e3), ("ns", 1))
+                               if v >= s)
+            tics.append('"%g %s" %r' % (v / scale, unit, v))
+    return "set xtics (%s)" % ", ".join(tics)
+
+
+def plot_latency(r, cells):
+    timed = [c for c in cells if c.ok and c.figure("latency_alloc_samples")]
+    if not timed:
+        return r.skip("latency", "no cell ran a latency pass (bench --latency)")
+    by_plot = OrderedDict()
+    for c in timed:
+        by_plot.setdefault((c.workload, c.variant), []).append(c)
+    for (workload, variant), group in by_plot.items():
+        collectors = list(OrderedDict.fromkeys(c.collector for c in group))
+        threads = sorted({c.threads for c in group})
+        titles, colors, spare = [], [], {}
+        for c in group:
+            t = c.allocator
+            if len(collectors) > 1:
+                t += " / " + c.collector
+            if len(threads) > 1:
+                t += " (%d thread%s)" % (c.threads, "" if c.threads == 1 else "s")
+            titles.append(t)
+            colors.append(color_for(c.allocator, ALLOCATOR_COLORS, spare))
+        blocks, block_series, first, count, xs, ys = [], [], [], [], [], []
+        for kind in ("alloc", "free"):
+            first.append(len(blocks) + 1)
+            for si, c in enumerate(group):
+                curve = latency_curve(c, kind)
+                if not curve:
+                    continue
+                blocks.append("".join(data_line(x, y, label) for x, y, label in curve))
+                block_series.append(si + 1)
+                xs += [x for x, _, _ in curve]
+                ys += [y for _, y, _ in curve]
+            count.append(len(blocks) + 1 - first[-1])
+        if not blocks:
+            continue
+        every = max(c.figure("latency_sample_every") or 1 for c in group)
+        timer = max(c.figure("latency_timer_ns") or 0 for c in group)
+        sub = ["collector: %s" % collectors[0]] if len(collectors) == 1 else []
+        if len(threads) == 1 and threads[0] > 1:
+            sub.append("%d threads" % threads[0])
+        sub.append("every %s timed; timer cost %.0f ns subtracted" % (
+            "operation" if every == 1 else "%dth operation per thread" % every, timer))
+        stem = "latency_%s_%s" % (slug(workload), slug(variant))
+        variables = OrderedDict(
+            title="Latency tail: %s / %s" % (workload, variant), subtitle="; ".join(sub),
+            xlabel="latency of one operation, log scale (ns)",
+            ylabel="operations slower than x (1 - CDF, log scale)",
+            xmin=min(xs) / 1.5, xmax=max(xs) * 2, ymin=min(ys) / 3,
+            xtics=decade_tics(min(xs) / 1.5, max(xs) * 2),
+            panel_title=["alloc", "free"], panel_first=first, panel_count=count,
+            block_series=block_series, series_title=titles, series_color=colors,
+            keytitle="allocator")
+        r.render("latency.gp", stem,
+                 "Latency of each alloc (left) and free (right), %s / %s: the fraction of "
+                 "operations slower than x, through p50, p90, p99, p99.9, p99.99 and the "
+                 "longest, both axes log (docs/plots.md)." % (workload, variant),
+                 "\n\n".join(blocks) + "\n", variables, 1300, 600)
+
+
 def plot_scaling(r, cells):
     ok = [c for c in cells if c.ok and c.timing("ops_per_sec")]
     by_plot = OrderedDict()
@@ -1042,6 +1136,7 @@ def main(argv):
             plot_memory(r, samples, note)
             plot_pauses(r, drawn)
             plot_scaling(r, drawn)
+            plot_latency(r, drawn)
         except RuntimeError as e:
             print("plots: %s" % e, file=sys.stderr)
             return 1
