@@ -31,6 +31,7 @@
 #include "harness/results.h"
 #include "harness/sampler.h"
 #include "harness/stats.h"
+#include "collectors/pauses.h"
 
 /* Operations per batch handed to step(): large enough that the shim's cost
  * per batch vanishes, small enough to stop promptly. */
@@ -83,11 +84,29 @@ typedef struct latency_figures {
     const char *clock;
 } latency_figures;
 
+/* The windows whose minimum mutator utilisation a timed run's row carries
+ * (mmu_1ms ... mmu_10s), those no longer than the run; 1-2-5 steps, so the
+ * curve can be drawn from the row. */
+#define MMU_POINTS 13
+static const double mmu_window_ms[MMU_POINTS] = {1, 2, 5, 10, 20, 50, 100, 200, 500,
+                                                 1000, 2000, 5000, 10000};
+static const char *const mmu_key[MMU_POINTS] = {
+    "mmu_1ms", "mmu_2ms", "mmu_5ms", "mmu_10ms", "mmu_20ms", "mmu_50ms", "mmu_100ms",
+    "mmu_200ms", "mmu_500ms", "mmu_1s", "mmu_2s", "mmu_5s", "mmu_10s"};
+/* Windows per decade on the finer grid (from 1 ms) that the reported
+ * curve is the lower envelope of (see cell_mmu). */
+#define MMU_GRID_PER_DECADE 20
+
 /* What one run of the workload leaves behind, before the collector closes. */
 typedef struct run_outcome run_outcome;
 struct run_outcome {
     hl_workload_result result;
     hl_gc_stats gc;
+    /* Timed runs with pauses only: minimum mutator utilisation over the
+     * timed steps, per window of mmu_window_ms (-1: longer than the run),
+     * and over the whole of them; run_ms their length.  have_mmu 0: none. */
+    int have_mmu;
+    double mmu[MMU_POINTS], mmu_run, run_ms;
 };
 
 typedef struct cell {
@@ -124,6 +143,62 @@ typedef struct run_hooks {
                                       read (cfg.tracker); NULL: untracked */
 } run_hooks;
 
+/* Minimum mutator utilisation of a timed run whose steps ran from t0 to t1
+ * (ns), from the collector's pause timeline (in out->gc), into out.  Each
+ * reported figure is the least utilisation over every window of that
+ * length or longer, taken on a log grid of MMU_GRID_PER_DECADE windows a
+ * decade from 1 ms to the run's length: plain MMU can fall as the window
+ * grows (pauses every 2 ms of 1 ms: 1/2 at 2 ms, 1/3 at 3 ms), and a curve
+ * that reads "no window this long or longer does worse" cannot.  Costs
+ * O(pauses) per grid window. */
+static int by_length_down(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a < b) - (a > b);
+}
+
+static void cell_mmu(run_outcome *out, uint64_t t0, uint64_t t1)
+{
+    const hl_gc_stats *g = &out->gc;
+    double span = (double)(t1 - t0);
+    out->have_mmu = 0;
+    if (g->pauses == 0 || g->pause_timeline_n == 0 || span < 1e6)
+        return;
+    /* The windows: the grid, the reported ones, the run; longest first, so
+     * that the running minimum is the envelope. */
+    enum { MMU_MAX_WINDOWS = 12 * MMU_GRID_PER_DECADE + MMU_POINTS + 1 };
+    double w[MMU_MAX_WINDOWS];
+    int nw = 0;
+    for (int i = 0; nw < 12 * MMU_GRID_PER_DECADE; i++) {
+        double x = 1e6 * pow(10, (double)i / MMU_GRID_PER_DECADE);
+        if (x >= span)
+            break;
+        w[nw++] = x;
+    }
+    for (int q = 0; q < MMU_POINTS; q++) {
+        out->mmu[q] = -1;
+        if (mmu_window_ms[q] * 1e6 <= span)
+            w[nw++] = mmu_window_ms[q] * 1e6;
+    }
+    w[nw++] = span;
+    qsort(w, (size_t)nw, sizeof w[0], by_length_down);
+    double least = 1;
+    for (int i = 0; i < nw; i++) {
+        double u = hl_mmu(g->pause_at_ns, g->pause_len_ns, g->pause_timeline_n, (double)t0,
+                          (double)t1, w[i]);
+        if (u < 0)
+            return;
+        least = u < least ? u : least;
+        if (i == 0)
+            out->mmu_run = u;
+        for (int q = 0; q < MMU_POINTS; q++)
+            if (mmu_window_ms[q] * 1e6 == w[i])
+                out->mmu[q] = least;
+    }
+    out->run_ms = span / 1e6;
+    out->have_mmu = 1;
+}
+
 /* Run setup, every step and finish on `alloc`, with the cell's collector
  * over it.  Without a bench state the steps run untimed for `ops`
  * operations; with one, Google Benchmark sets the count.  Returns 0, or -1
@@ -136,6 +211,7 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
     int rc = hl_gc_open(&gc, cl->c, alloc, &cl->o->gc);
     if (rc != 0)
         return hl_fail(err, "collector %s failed to start (error %d)", cl->c->name, rc);
+    uint64_t steps_t0 = 0, steps_t1 = 0; /* the timed steps, for MMU */
     hl_workload_config cfg = cl->cfg;
     cfg.alloc = alloc;
     cfg.gc = &gc;
@@ -148,8 +224,10 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
         size_t batch = cl->w->batch ? cl->w->batch : CELL_BATCH;
         if (st != NULL) {
             size_t n;
+            steps_t0 = hl_now_ns();
             while (rc == 0 && (n = hl_bench_keep_running_batch(st, batch)) > 0)
                 rc = cl->w->step(state, n, err);
+            steps_t1 = hl_now_ns();
         } else {
             if (sampler != NULL)
                 hl_sampler_phase(sampler, HL_PHASE_RUN);
@@ -183,6 +261,10 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
         hl_sampler_phase(sampler, HL_PHASE_TEARDOWN);
     hl_collect(&gc, -1);
     gc.ops->stats(gc.ctx, &out->gc);
+    if (st != NULL && steps_t1 > steps_t0)
+        cell_mmu(out, steps_t0, steps_t1); /* the timeline dies with the collector */
+    out->gc.pause_at_ns = out->gc.pause_len_ns = NULL;
+    out->gc.pause_timeline_n = 0;
     if (hooks->after_collect != NULL)
         hooks->after_collect(cl);
     hl_gc_close(&gc);
@@ -656,6 +738,13 @@ static void cell_timed_run(hl_bench_state *st, void *user)
         hl_bench_counter(st, "gc_pause_p50_ns", out.gc.pause_p50_ns, HL_COUNTER_DEFAULT);
         hl_bench_counter(st, "gc_pause_p99_ns", out.gc.pause_p99_ns, HL_COUNTER_DEFAULT);
     }
+    if (out.have_mmu) {
+        for (int q = 0; q < MMU_POINTS; q++)
+            if (out.mmu[q] >= 0)
+                hl_bench_counter(st, mmu_key[q], out.mmu[q], HL_COUNTER_DEFAULT);
+        hl_bench_counter(st, "mmu_run", out.mmu_run, HL_COUNTER_DEFAULT);
+        hl_bench_counter(st, "mmu_run_ms", out.run_ms, HL_COUNTER_DEFAULT);
+    }
 }
 
 static void add_figure(cJSON *row, const char *key, long long value)
@@ -957,7 +1046,7 @@ static void cell_soak_row(cell *cl)
     memory_figures *m = &cl->mem;
     m->rss_slope = cell_slope(&m->sampler, m->soak_from_s, 0);
     m->live_slope = (cl->c->flags & HL_GC_OWN_HEAP) ? NAN : cell_slope(&m->sampler, m->soak_from_s, 1);
-    run_outcome soak = {m->result, m->gc}; /* the memory pass is the soak */
+    run_outcome soak = {.result = m->result, .gc = m->gc}; /* the memory pass is the soak */
     cJSON *row = cell_untimed_row(cl, "soak", &soak);
     cJSON_AddNumberToObject(row, "soak_cycles", (double)m->soak_cycles);
     cJSON_AddNumberToObject(row, "soak_seconds", m->soak_seconds);
