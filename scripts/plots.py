@@ -849,6 +849,83 @@ def plot_latency(r, cells):
                  "\n\n".join(blocks) + "\n", variables, 1300, 600)
 
 
+# The windows a row's mmu_* keys stand for, in ms (harness/cell.c).
+MMU_WINDOWS = (("1ms", 1), ("2ms", 2), ("5ms", 5), ("10ms", 10), ("20ms", 20), ("50ms", 50),
+               ("100ms", 100), ("200ms", 200), ("500ms", 500), ("1s", 1000), ("2s", 2000),
+               ("5s", 5000), ("10s", 10000))
+
+
+def mmu_curve(cell):
+    """[(window_ms, mmu)] of a cell: its reported windows, then the whole
+    run; [] when it has none."""
+    out = [(ms, cell.figure("mmu_" + name)) for name, ms in MMU_WINDOWS]
+    out = [(ms, v) for ms, v in out if v is not None]
+    run, run_ms = cell.figure("mmu_run"), cell.figure("mmu_run_ms")
+    if out and run is not None and run_ms and run_ms > out[-1][0]:
+        out.append((run_ms, run))
+    return out
+
+
+def plot_mmu(r, cells):
+    has = [c for c in cells if c.ok and mmu_curve(c)]
+    if not has:
+        return r.skip("MMU", "no timed run paused for at least a millisecond's worth of "
+                      "windows (collectors that pause: cycle, marksweep, tracing)")
+    by_workload = OrderedDict()
+    for c in has:
+        by_workload.setdefault(c.workload, OrderedDict()).setdefault(c.variant, []).append(c)
+    for workload, variants in by_workload.items():
+        every = [c for group in variants.values() for c in group]
+        allocators = list(OrderedDict.fromkeys(c.allocator for c in every))
+        threads = sorted({c.threads for c in every})
+        keys = list(OrderedDict.fromkeys((c.collector, c.allocator, c.threads) for c in every))
+        spare = {}
+        titles = [k[0] + (" / %s" % k[1] if len(allocators) > 1 else "") +
+                  (" (%d threads)" % k[2] if len(threads) > 1 else "") for k in keys]
+        colors = [color_for(k[0], COLLECTOR_COLORS, spare) for k in keys]
+        dashes = [allocators.index(k[1]) + 1 for k in keys]
+        blocks, block_series, first, count, xs = [], [], [], [], []
+        for variant, group in variants.items():
+            first.append(len(blocks) + 1)
+            for c in group:
+                curve = mmu_curve(c)
+                blocks.append("".join(data_line(ms, v) for ms, v in curve))
+                block_series.append(keys.index((c.collector, c.allocator, c.threads)) + 1)
+                xs += [ms for ms, _ in curve]
+            count.append(len(blocks) + 1 - first[-1])
+        ncols = 1 if len(variants) <= 2 else 2 if len(variants) <= 4 else 3
+        nrows = -(-len(variants) // ncols)
+        lo, hi = min(xs) / 1.3, max(xs) * 1.3
+        sub = ["allocator: %s" % allocators[0]] if len(allocators) == 1 else []
+        sub.append("each point: the least utilisation in any window that long or longer")
+        variables = OrderedDict(
+            title="Minimum mutator utilisation: %s" % workload, subtitle="; ".join(sub),
+            xlabel="window, log scale (ms)", ylabel="MMU (fraction of the window)",
+            xmin=lo, xmax=hi, xtics=ms_tics(lo, hi),
+            panel_title=["variant: %s" % v for v in variants], panel_first=first,
+            panel_count=count, ncols=ncols, block_series=block_series, series_title=titles,
+            series_color=colors, series_dash=dashes,
+            keytitle="collector" + (" / allocator" if len(allocators) > 1 else ""))
+        r.render("mmu.gp", "mmu_%s" % slug(workload),
+                 "Minimum mutator utilisation of each collector on %s, one panel per variant: "
+                 "for each window length, the least share of any window that long or longer "
+                 "left to the program between pauses (1 = never paused; higher is better)."
+                 % workload, "\n\n".join(blocks) + "\n", variables,
+                 max(1000, 430 + 420 * ncols), max(520, 110 + 330 * nrows))
+
+
+def ms_tics(lo, hi):
+    """A "set xtics" command for a log axis in ms: 1-2-5 steps labelled
+    with their unit (ms below a second, s above)."""
+    tics = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0 ** e
+            if lo <= v <= hi:
+                tics.append('"%s" %r' % ("%g ms" % v if v < 1000 else "%g s" % (v / 1000), v))
+    return "set xtics (%s)" % ", ".join(tics)
+
+
 def plot_scaling(r, cells):
     ok = [c for c in cells if c.ok and c.timing("ops_per_sec")]
     by_plot = OrderedDict()
@@ -915,6 +992,7 @@ tr.failed td.status { color: #b00; font-weight: bold; } tr.skipped td { color: #
 summary { cursor: pointer; color: #555; margin: 0.8em 0; }
 #image-check.broken { color: #b00; font-weight: bold; }
 .muted { color: #666; } code { font-size: 0.95em; }
+.smoke { color: #b00000; font-weight: bold; }
 """
 
 # Marks the page once it has loaded: every <img> decoded, or the broken ones
@@ -935,6 +1013,122 @@ window.addEventListener("load", function () {
   mark.setAttribute("data-status", broken.length ? "broken" : "ok");
 });
 """
+
+
+def geometric_mean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def summary_best(cells):
+    """The best allocator of each workload on time and on peak RSS: [(label,
+    workload, fastest, its ns/op, how many times slower the runner-up is,
+    smallest, its rss_peak)].  Allocators are compared within one workload,
+    collector and thread count, over the variants each of them ran (the
+    geometric mean of ns/op and of rss_peak, so that no variant's scale
+    outweighs another's); an allocator missing a variant is not ranked.
+    None where fewer than one allocator has the figure."""
+    groups = OrderedDict()
+    for c in cells:
+        if c.ok and c.workload != "program":
+            groups.setdefault((c.workload, c.collector, c.threads), []).append(c)
+    several_collectors = {w for w in {k[0] for k in groups}
+                          if len({k[1] for k in groups if k[0] == w}) > 1}
+    several_threads = {w for w in {k[0] for k in groups}
+                       if len({k[2] for k in groups if k[0] == w}) > 1}
+    out = []
+    for (workload, collector, threads), group in groups.items():
+        variants = {c.variant for c in group}
+
+        def ranked(figure):
+            per = OrderedDict()
+            for c in group:
+                v = figure(c)
+                if v is not None and v > 0:
+                    per.setdefault(c.allocator, {})[c.variant] = v
+            full = [(geometric_mean(list(v.values())), a) for a, v in per.items()
+                    if set(v) == variants]
+            return sorted(full)
+        time = ranked(lambda c: (c.timing("ns_per_op") or (None,))[0])
+        rss = ranked(lambda c: c.figure("rss_peak"))
+        label = workload
+        extra = []
+        if workload in several_collectors:
+            extra.append(collector)
+        if workload in several_threads:
+            extra.append("%d thread%s" % (threads, "" if threads == 1 else "s"))
+        if extra:
+            label += " (%s)" % ", ".join(extra)
+        out.append((label, workload,
+                    time[0][1] if time else None, time[0][0] if time else None,
+                    time[1][0] / time[0][0] if len(time) > 1 else None,
+                    rss[0][1] if rss else None, rss[0][0] if rss else None,
+                    len(time)))
+    return out
+
+
+def summary_pauses(cells):
+    """Each collector's pause p99: [(collector, worst p99 over its cells,
+    that cell's name, median of the cells' p99s, cells)]."""
+    by = OrderedDict()
+    for c in cells:
+        p99 = c.figure("gc_pause_p99_ns") if c.ok else None
+        if p99 is not None and p99 > 0:
+            by.setdefault(c.collector, []).append((p99, c))
+    out = []
+    for coll, items in by.items():
+        worst = max(items, key=lambda x: x[0])
+        out.append((coll, worst[0], "%s/%s/%s" % (worst[1].workload, worst[1].variant,
+                                                   worst[1].allocator),
+                    statistics.median(p for p, _ in items), len(items)))
+    return out
+
+
+def human_ns(v):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("\u00b5s", 1e3)):
+        if v >= scale:
+            return "%.3g %s" % (v / scale, unit)
+    return "%.3g ns" % v
+
+
+def report_summary(cells, banner):
+    """The report's opening: what the run says, before any plot."""
+    e = html.escape
+    out = ["<h2>Summary</h2>"]
+    if banner:
+        out.append("<p class=\"smoke\" id=\"smoke\">%s</p>" % e(banner))
+    best = summary_best(cells)
+    if best:
+        out.append("<p class=\"muted\">Best allocator per workload: the lowest time per "
+                   "operation and the smallest peak RSS (geometric mean over the workload's "
+                   "variants; only allocators that ran every variant are ranked).</p>")
+        out.append("<table id=\"summary-best\"><thead><tr><th>workload</th><th>fastest</th>"
+                   "<th class=\"num\">ns/op</th><th class=\"num\">next is</th>"
+                   "<th>smallest peak RSS</th><th class=\"num\">rss_peak</th></tr></thead><tbody>")
+        for label, workload, fast, ns, gap, small, rss, ranked in best:
+            out.append("<tr data-workload=\"%s\" data-fastest=\"%s\" data-smallest=\"%s\">"
+                       "<td>%s</td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                       "<td>%s</td><td class=\"num\">%s</td></tr>" % (
+                           e(label), e(fast or ""), e(small or ""), e(label), e(fast or "\u2013"),
+                           "\u2013" if ns is None else "%.2f" % ns,
+                           "\u2013" if gap is None else "%.2f\u00d7 slower" % gap,
+                           e(small or "\u2013"), human_bytes(rss)))
+        out.append("</tbody></table>")
+    pauses = summary_pauses(cells)
+    if pauses:
+        out.append("<p class=\"muted\">Collector pauses: the highest 99th-percentile pause of "
+                   "any cell, and the median of the cells' p99s.</p>")
+        out.append("<table id=\"summary-pauses\"><thead><tr><th>collector</th>"
+                   "<th class=\"num\">worst p99</th><th>in</th><th class=\"num\">median p99</th>"
+                   "<th class=\"num\">cells</th></tr></thead><tbody>")
+        for coll, worst, where, median, n in pauses:
+            out.append("<tr data-collector=\"%s\" data-p99-ns=\"%r\"><td>%s</td>"
+                       "<td class=\"num\">%s</td><td>%s</td><td class=\"num\">%s</td>"
+                       "<td class=\"num\">%d</td></tr>" % (
+                           e(coll), worst, e(coll), human_ns(worst), e(where), human_ns(median), n))
+        out.append("</tbody></table>")
+    if len(out) == 1:
+        out.append("<p class=\"muted\">No cell ran successfully.</p>")
+    return "\n".join(out)
 
 
 def report_rows(cells):
@@ -1045,6 +1239,8 @@ def write_report(r, context, cells, json_path):
              "<p class=\"muted\">Run <code>%s</code>, %s. Regenerate with <code>make plots</code> "
              "(docs/plots.md says what each plot shows).</p>" % (e(stem), e(str(context.get("date", "")))),
              "<p id=\"image-check\" data-status=\"pending\"></p>",
+             report_summary([c for c in cells if c.skipped is None and
+                             c.workload not in NOT_BENCHMARKS], r.banner),
              "<h2>Plots</h2>"]
     for name, caption in r.written:
         parts.append("<figure id=\"plot-%s\"><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a>"
@@ -1137,6 +1333,7 @@ def main(argv):
             plot_pauses(r, drawn)
             plot_scaling(r, drawn)
             plot_latency(r, drawn)
+            plot_mmu(r, drawn)
         except RuntimeError as e:
             print("plots: %s" % e, file=sys.stderr)
             return 1
