@@ -12,11 +12,19 @@ default is results/ at the top of the tree, and DIR defaults to plots/.
 What is drawn, and from what (docs/plots.md says how to read each one):
 
     throughput.*     ns per operation for each workload and strategy (bars)
+    program_time.*   wall seconds per run of a program run (bench -- PROGRAM)
     fragmentation.*  (rss_peak - rss_base) / live_peak per strategy (bars)
     memory_W_V.*     RSS and live bytes over time, from <stem>.samples.csv
     gc_pauses.*      GC pause p50 / p99 / max per cell that paused
     scaling_W_V.*    operations per second against threads
-    report.html      the plots, one row per cell, and the run's environment
+    latency_W_V.*    1 - CDF of alloc and free latency, log-log (--latency)
+    mmu_W.*          minimum mutator utilisation against window length
+    report.html      a summary (best allocators, pause p99s), the plots, one
+                     row per cell, and the run's environment
+
+The stress workload is a correctness check, not a benchmark: its cells are
+in the report's table, never in a plot.  A --quick run's plots carry a
+SMOKE RUN banner.
 
 Python's standard library reads the results and writes, for each plot, a
 data file and a file of gnuplot variables into a temporary directory; the
