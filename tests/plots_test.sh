@@ -56,6 +56,13 @@ if os.path.exists(samples):
     for s in csv.DictReader(open(samples)):
         if s["workload"] != "stress":
             want.add("memory_%s_%s" % (s["workload"], s["variant"]))
+for r in ok:
+    if any(k.startswith("mmu_") for k in r):
+        want.add("mmu_%s" % r["workload"])
+    if r.get("latency_alloc_samples"):
+        want.add("latency_%s_%s" % (r["workload"], r["variant"]))
+    if r["workload"] == "program" and "seconds" in r:
+        want.add("program_time")
 threads = {}
 for r in ok:
     threads.setdefault((r["workload"], r["variant"]), set()).add(r.get("threads", 1))
@@ -94,9 +101,11 @@ for stem in want:
         bad.append("%s.svg is not a whole SVG" % stem)
     if not units.search(text):
         bad.append("%s.svg: no axis label with units" % stem)
-    kind = stem if stem == "gc_pauses" else stem.split("_")[0]
+    kind = stem if stem in ("gc_pauses", "program_time") else stem.split("_")[0]
     title = {"throughput": "Throughput", "fragmentation": "Fragmentation", "gc_pauses": "GC pauses",
-             "memory": "Memory over time", "scaling": "Thread scaling"}[kind]
+             "memory": "Memory over time", "scaling": "Thread scaling",
+             "latency": "Latency tail", "mmu": "Minimum mutator utilisation",
+             "program_time": "Program run time"}[kind]
     if title not in text:
         bad.append("%s.svg: no title '%s'" % (stem, title))
 drawn = sorted(f for f in os.listdir(d) if f.endswith((".png", ".svg")))
