@@ -19,6 +19,7 @@ What is drawn, and from what (docs/plots.md says how to read each one):
     scaling_W_V.*    operations per second against threads
     latency_W_V.*    1 - CDF of alloc and free latency, log-log (--latency)
     mmu_W.*          minimum mutator utilisation against window length
+    soak_W_V.*       a --duration soak: RSS per live byte, and RSS beyond it
     report.html      a summary (best allocators, pause p99s), the plots, one
                      row per cell, and the run's environment
 
@@ -61,7 +62,7 @@ FORMATS = ("png", "svg")
 # Files this script writes into the output directory; anything else there
 # (the gnuplot scripts, README.md) is never touched.
 GENERATED = re.compile(r"^(throughput|program_time|fragmentation|gc_pauses|"
-                       r"(memory|scaling|latency|mmu)_[A-Za-z0-9._-]+)"
+                       r"(memory|scaling|latency|mmu|soak)_[A-Za-z0-9._-]+)"
                        r"\.(png|svg)$|^report\.html$")
 
 # One colour per allocator and per collector, the same in every plot.
@@ -934,6 +935,71 @@ def ms_tics(lo, hi):
     return "set xtics (%s)" % ", ".join(tics)
 
 
+def plot_soak(r, cells, samples):
+    """soak_<workload>_<variant>: the samples of a --duration run, as
+    footprint per live byte and as bytes held beyond the live bytes."""
+    soaked = OrderedDict()
+    for c in cells:
+        if c.ok and c.figure("soak_cycles") and c.figure("rss_base") is not None:
+            soaked[(c.workload, c.variant, c.allocator, c.collector)] = c
+    if not soaked:
+        return  # not a soak: nothing to say
+    if samples is None:
+        return r.skip("soak", "no memory samples beside the results")
+    series = OrderedDict()
+    for s in samples:
+        key = (s["workload"], s["variant"], s["allocator"], s["collector"])
+        if key in soaked:
+            series.setdefault((s["workload"], s["variant"]), OrderedDict()) \
+                  .setdefault(key, []).append(s)
+    for (workload, variant), lines in series.items():
+        collectors = list(OrderedDict.fromkeys(k[3] for k in lines))
+        tmax = max(x["t_s"] for rows in lines.values() for x in rows)
+        held_peak = 1
+        blocks, titles, colors, spare = [], [], [], {}
+        for key, rows in lines.items():
+            cell = soaked[key]
+            base = cell.figure("rss_base")
+            rows = sorted(rows, key=lambda x: x["t_s"])
+            live_peak = max([x["live_bytes"] or 0 for x in rows]) or 1
+            text = []
+            for x in rows:
+                rss, live = x["rss_bytes"], x["live_bytes"]
+                ratio = (rss - base) / live if rss is not None and live and \
+                    live >= live_peak / 10 and rss > base else None
+                held = rss - base - (live or 0) if rss is not None and live is not None else None
+                if held is not None:
+                    held_peak = max(held_peak, abs(held))
+                text.append((x["t_s"], ratio, held, x.get("phase") or ""))
+            blocks.append(text)
+            titles.append(key[2] + (" / " + key[3] if len(collectors) > 1 else ""))
+            colors.append(color_for(key[2], ALLOCATOR_COLORS, spare))
+        munit, mscale = memory_unit(held_peak)
+        # One allocator that keeps everything (arena) would flatten the rest
+        # to a line at 0: as in the memory plots, a log axis then.
+        peaks = [max([h for _, _, h, _ in b if h is not None] or [0]) for b in blocks]
+        logy, floor = memory_axis(peaks, min([h for b in blocks for _, _, h, _ in b
+                                              if h is not None and h > 0] or [1]))
+        data = "\n\n".join("".join(data_line(
+            t, ratio, None if held is None or (logy and held <= 0) else held / mscale, ph)
+            for t, ratio, held, ph in b) for b in blocks) + "\n"
+        cycles = max(int(soaked[k].figure("soak_cycles")) for k in lines)
+        variables = OrderedDict(
+            title="Soak: %s / %s, RSS against live bytes over time" % (workload, variant),
+            subtitle=("collector: %s; " % collectors[0] if len(collectors) == 1 else "") +
+            "up to %d cycles of setup, run, drain, teardown on one allocator" % cycles,
+            xlabel="time since the soak started (s)", ylabel_ratio="RSS / live (ratio)",
+            ylabel_held="RSS - live (%s%s)" % (munit, ", log scale" if logy else ""),
+            xmax=tmax * 1.02, logy_held=logy, held_min=floor / mscale,
+            series_title=titles, series_color=colors, keytitle="allocator")
+        r.render("soak.gp", "soak_%s_%s" % (slug(workload), slug(variant)),
+                 "A soak of %s / %s (--duration): above, (RSS - RSS at start) / live bytes "
+                 "while the workload holds at least a tenth of its peak; below, RSS beyond "
+                 "the live bytes, which after each drain is what the allocator kept (it "
+                 "returned memory where the line falls back)." % (workload, variant),
+                 data, variables, 1100, 760)
+
+
 def plot_scaling(r, cells):
     ok = [c for c in cells if c.ok and c.timing("ops_per_sec")]
     by_plot = OrderedDict()
@@ -1342,6 +1408,7 @@ def main(argv):
             plot_scaling(r, drawn)
             plot_latency(r, drawn)
             plot_mmu(r, drawn)
+            plot_soak(r, drawn, samples)
         except RuntimeError as e:
             print("plots: %s" % e, file=sys.stderr)
             return 1

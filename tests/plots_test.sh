@@ -61,6 +61,8 @@ for r in ok:
         want.add("mmu_%s" % r["workload"])
     if r.get("latency_alloc_samples"):
         want.add("latency_%s_%s" % (r["workload"], r["variant"]))
+    if r.get("soak_cycles") and os.path.exists(path[: -len(".json")] + ".samples.csv"):
+        want.add("soak_%s_%s" % (r["workload"], r["variant"]))
     if r["workload"] == "program" and "seconds" in r:
         want.add("program_time")
 threads = {}
@@ -105,7 +107,7 @@ for stem in want:
     title = {"throughput": "Throughput", "fragmentation": "Fragmentation", "gc_pauses": "GC pauses",
              "memory": "Memory over time", "scaling": "Thread scaling",
              "latency": "Latency tail", "mmu": "Minimum mutator utilisation",
-             "program_time": "Program run time"}[kind]
+             "soak": "Soak", "program_time": "Program run time"}[kind]
     if title not in text:
         bad.append("%s.svg: no title '%s'" % (stem, title))
 drawn = sorted(f for f in os.listdir(d) if f.endswith((".png", ".svg")))

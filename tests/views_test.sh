@@ -13,7 +13,8 @@
 #  2. MMU: on a run of the pausing collectors, every mmu_* lies in [0, 1]
 #     and never falls as the window grows (mmu_run, the whole run, last).
 #  3. Plots: latency_<workload>_<variant> and mmu_<workload> are drawn for
-#     those runs and shown by the report.
+#     those runs, soak_<workload>_<variant> for a --duration run, all shown
+#     by the report.
 #  4. The report's summary names the fastest and the smallest allocator of
 #     a synthetic run whose answer is known, and each collector's worst p99.
 #  5. What a new user saw (issue 15, item 7), each on data made to show it:
@@ -133,7 +134,21 @@ for stem in mmu_cycles mmu_trees mmu_cache; do
   [[ -s $tmp/p-mmu/$stem.png && -s $tmp/p-mmu/$stem.svg ]] || die "no $stem plot"
   grep -q "<img src=\"$stem.png\"" "$tmp/p-mmu/report.html" 2>/dev/null || die "the report lacks $stem"
 done
-[[ $fail -eq 0 ]] && echo "ok   plots: latency and MMU drawn and in the report"
+# A soak (--duration) draws RSS against live bytes over time, arena's
+# hoard on a log axis beside glibc.  (arena's soak fails its growth check:
+# the run exits 1, and its rows are still drawn.)
+"$bench" --quick --allocator=glibc,arena --workload=fragadv --duration=0.5 --out="$tmp/soak" \
+  >"$tmp/soak.log" 2>&1
+"${plots[@]}" "$tmp/soak" --out "$tmp/p-soak" >"$tmp/p-soak.out" 2>"$tmp/p-soak.err" \
+  || die "plots.py on a soak exited $?: $(cat "$tmp/p-soak.err")"
+if [[ ! -s $tmp/p-soak/soak_fragadv_default.svg ]]; then
+  die "a soak has no soak_fragadv_default plot"
+else
+  grep -q "RSS - live (.*log scale)" "$tmp/p-soak/soak_fragadv_default.svg" \
+    || die "the soak plot does not put arena's hoard beside glibc on a log axis"
+  grep -q "<img src=\"soak_fragadv_default.png\"" "$tmp/p-soak/report.html" || die "the report lacks the soak plot"
+fi
+[[ $fail -eq 0 ]] && echo "ok   plots: latency, MMU and soak drawn and in the report"
 
 # ------------------------------------------- 4 and 5: synthetic results --
 # From the real run's document (context, row shape), rows with figures
