@@ -154,6 +154,12 @@ typedef struct hl_gc_stats {
     double pause_max_ns;
     double pause_p50_ns;      /* -1 when there were no pauses */
     double pause_p99_ns;
+    /* The pause timeline (collectors/pauses.h): pause i ran from
+     * pause_at_ns[i] for pause_len_ns[i] ns on CLOCK_MONOTONIC; NULL and 0
+     * without one.  Owned by the collector: valid until it records another
+     * pause or closes. */
+    const double *pause_at_ns, *pause_len_ns;
+    size_t pause_timeline_n;
     /* HL_GC_OWN_HEAP collectors only (the tracker cannot see their heap):
      * bytes of objects still reachable, and the collector's heap size; -1
      * when unknown. */

@@ -22,13 +22,16 @@
 #include <cjson/cJSON.h>
 #include <valgrind/callgrind.h>
 
+#include "allocators/latency.h"
 #include "common/clock.h"
+#include "common/quantile.h"
 #include "harness/bench_shim.h"
 #include "harness/metrics.h"
 #include "harness/pinning.h"
 #include "harness/results.h"
 #include "harness/sampler.h"
 #include "harness/stats.h"
+#include "collectors/pauses.h"
 
 /* Operations per batch handed to step(): large enough that the shim's cost
  * per batch vanishes, small enough to stop promptly. */
@@ -59,11 +62,51 @@ typedef struct memory_figures {
     double rss_slope, live_slope;     /* bytes per second; NAN when unknown */
 } memory_figures;
 
+/* The percentiles the latency pass reports, in order, with their keys'
+ * suffixes: latency_alloc_p50_ns ... latency_alloc_max_ns. */
+#define LATENCY_POINTS 7
+static const double latency_q[LATENCY_POINTS] = {0.0, 0.50, 0.90, 0.99, 0.999, 0.9999, 1.0};
+static const char *const latency_q_name[LATENCY_POINTS] = {"min", "p50", "p90", "p99",
+                                                          "p999", "p9999", "max"};
+
+/* What the latency pass measured (--latency); `measured` 0 leaves every
+ * figure off the rows. */
+typedef struct latency_figures {
+    int measured;
+    double ns[HL_LATENCY_KINDS][LATENCY_POINTS]; /* -1: no sample of that kind */
+    size_t samples[HL_LATENCY_KINDS];
+    uint64_t every;             /* one operation in `every` timed, per thread */
+    double timer_ns;            /* the timer pair's median cost, subtracted */
+    double resolution_ns;       /* the timer's smallest step (-1: not seen) */
+    double ticks_per_ns;        /* calibration against CLOCK_MONOTONIC */
+    double calibration_ms;      /* over how long */
+    int threads, threads_untimed;
+    const char *clock;
+} latency_figures;
+
+/* The windows whose minimum mutator utilisation a timed run's row carries
+ * (mmu_1ms ... mmu_10s), those no longer than the run; 1-2-5 steps, so the
+ * curve can be drawn from the row. */
+#define MMU_POINTS 13
+static const double mmu_window_ms[MMU_POINTS] = {1, 2, 5, 10, 20, 50, 100, 200, 500,
+                                                 1000, 2000, 5000, 10000};
+static const char *const mmu_key[MMU_POINTS] = {
+    "mmu_1ms", "mmu_2ms", "mmu_5ms", "mmu_10ms", "mmu_20ms", "mmu_50ms", "mmu_100ms",
+    "mmu_200ms", "mmu_500ms", "mmu_1s", "mmu_2s", "mmu_5s", "mmu_10s"};
+/* Windows per decade on the finer grid (from 1 ms) that the reported
+ * curve is the lower envelope of (see cell_mmu). */
+#define MMU_GRID_PER_DECADE 20
+
 /* What one run of the workload leaves behind, before the collector closes. */
 typedef struct run_outcome run_outcome;
 struct run_outcome {
     hl_workload_result result;
     hl_gc_stats gc;
+    /* Timed runs with pauses only: minimum mutator utilisation over the
+     * timed steps, per window of mmu_window_ms (-1: longer than the run),
+     * and over the whole of them; run_ms their length.  have_mmu 0: none. */
+    int have_mmu;
+    double mmu[MMU_POINTS], mmu_run, run_ms;
 };
 
 typedef struct cell {
@@ -78,6 +121,7 @@ typedef struct cell {
     char params_text[512];
     char bench_name[256];
     memory_figures mem;
+    latency_figures lat;
     cJSON *rows;
     cJSON *context;
     char first_error[256]; /* of a timed run Google Benchmark reported failed */
@@ -99,6 +143,62 @@ typedef struct run_hooks {
                                       read (cfg.tracker); NULL: untracked */
 } run_hooks;
 
+/* Minimum mutator utilisation of a timed run whose steps ran from t0 to t1
+ * (ns), from the collector's pause timeline (in out->gc), into out.  Each
+ * reported figure is the least utilisation over every window of that
+ * length or longer, taken on a log grid of MMU_GRID_PER_DECADE windows a
+ * decade from 1 ms to the run's length: plain MMU can fall as the window
+ * grows (pauses every 2 ms of 1 ms: 1/2 at 2 ms, 1/3 at 3 ms), and a curve
+ * that reads "no window this long or longer does worse" cannot.  Costs
+ * O(pauses) per grid window. */
+static int by_length_down(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a < b) - (a > b);
+}
+
+static void cell_mmu(run_outcome *out, uint64_t t0, uint64_t t1)
+{
+    const hl_gc_stats *g = &out->gc;
+    double span = (double)(t1 - t0);
+    out->have_mmu = 0;
+    if (g->pauses == 0 || g->pause_timeline_n == 0 || span < 1e6)
+        return;
+    /* The windows: the grid, the reported ones, the run; longest first, so
+     * that the running minimum is the envelope. */
+    enum { MMU_MAX_WINDOWS = 12 * MMU_GRID_PER_DECADE + MMU_POINTS + 1 };
+    double w[MMU_MAX_WINDOWS];
+    int nw = 0;
+    for (int i = 0; nw < 12 * MMU_GRID_PER_DECADE; i++) {
+        double x = 1e6 * pow(10, (double)i / MMU_GRID_PER_DECADE);
+        if (x >= span)
+            break;
+        w[nw++] = x;
+    }
+    for (int q = 0; q < MMU_POINTS; q++) {
+        out->mmu[q] = -1;
+        if (mmu_window_ms[q] * 1e6 <= span)
+            w[nw++] = mmu_window_ms[q] * 1e6;
+    }
+    w[nw++] = span;
+    qsort(w, (size_t)nw, sizeof w[0], by_length_down);
+    double least = 1;
+    for (int i = 0; i < nw; i++) {
+        double u = hl_mmu(g->pause_at_ns, g->pause_len_ns, g->pause_timeline_n, (double)t0,
+                          (double)t1, w[i]);
+        if (u < 0)
+            return;
+        least = u < least ? u : least;
+        if (i == 0)
+            out->mmu_run = u;
+        for (int q = 0; q < MMU_POINTS; q++)
+            if (mmu_window_ms[q] * 1e6 == w[i])
+                out->mmu[q] = least;
+    }
+    out->run_ms = span / 1e6;
+    out->have_mmu = 1;
+}
+
 /* Run setup, every step and finish on `alloc`, with the cell's collector
  * over it.  Without a bench state the steps run untimed for `ops`
  * operations; with one, Google Benchmark sets the count.  Returns 0, or -1
@@ -111,6 +211,7 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
     int rc = hl_gc_open(&gc, cl->c, alloc, &cl->o->gc);
     if (rc != 0)
         return hl_fail(err, "collector %s failed to start (error %d)", cl->c->name, rc);
+    uint64_t steps_t0 = 0, steps_t1 = 0; /* the timed steps, for MMU */
     hl_workload_config cfg = cl->cfg;
     cfg.alloc = alloc;
     cfg.gc = &gc;
@@ -123,8 +224,10 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
         size_t batch = cl->w->batch ? cl->w->batch : CELL_BATCH;
         if (st != NULL) {
             size_t n;
+            steps_t0 = hl_now_ns();
             while (rc == 0 && (n = hl_bench_keep_running_batch(st, batch)) > 0)
                 rc = cl->w->step(state, n, err);
+            steps_t1 = hl_now_ns();
         } else {
             if (sampler != NULL)
                 hl_sampler_phase(sampler, HL_PHASE_RUN);
@@ -158,6 +261,10 @@ static int cell_run_workload(cell *cl, const hl_allocator *alloc, hl_bench_state
         hl_sampler_phase(sampler, HL_PHASE_TEARDOWN);
     hl_collect(&gc, -1);
     gc.ops->stats(gc.ctx, &out->gc);
+    if (st != NULL && steps_t1 > steps_t0)
+        cell_mmu(out, steps_t0, steps_t1); /* the timeline dies with the collector */
+    out->gc.pause_at_ns = out->gc.pause_len_ns = NULL;
+    out->gc.pause_timeline_n = 0;
     if (hooks->after_collect != NULL)
         hooks->after_collect(cl);
     hl_gc_close(&gc);
@@ -335,6 +442,108 @@ static int cell_memory_pass(cell *cl, hl_error *err)
     hl_allocator_close(&tracked);
     hl_allocator_close(&base);
     return rc;
+}
+
+/* The latency pass's calibration is taken over at least this long, so
+ * that the clock's own granularity (and one late wake-up) is a small part
+ * of it: a --quick run lasts a few milliseconds. */
+#define LATENCY_CALIBRATION_MIN_NS 20000000ull
+
+/* The samples' percentiles in nanoseconds, into cl->lat (the samples are
+ * sorted in place). */
+static void cell_latency_figures(cell *cl, hl_latency_samples *s)
+{
+    latency_figures *f = &cl->lat;
+    for (int k = 0; k < HL_LATENCY_KINDS; k++) {
+        f->samples[k] = s->n[k];
+        for (int q = 0; q < LATENCY_POINTS; q++)
+            f->ns[k][q] = -1;
+        if (s->n[k] == 0)
+            continue;
+        hl_median(s->ticks[k], s->n[k]); /* sorts: the quantiles below read it */
+        for (int q = 0; q < LATENCY_POINTS; q++)
+            f->ns[k][q] = hl_quantile_sorted(s->ticks[k], s->n[k], latency_q[q]) / f->ticks_per_ns;
+    }
+    f->every = s->every;
+    f->timer_ns = s->timer_ticks / f->ticks_per_ns;
+    f->resolution_ns = s->timer_step_ticks > 0 ? s->timer_step_ticks / f->ticks_per_ns : -1;
+    f->threads = s->threads;
+    f->threads_untimed = s->threads_untimed;
+    f->clock = s->clock;
+    f->measured = 1;
+}
+
+/* The latency pass (--latency): one untimed run of the workload whose
+ * allocs and frees the latency decorator times one at a time, next to the
+ * allocator (inside the --decorate and fault layers).  Its own run, so the
+ * timed runs carry no timer.  The decorator's ticks are calibrated against
+ * CLOCK_MONOTONIC over the whole pass (at least
+ * LATENCY_CALIBRATION_MIN_NS).  Collectors with their own heap allocate
+ * outside the allocator: no pass, no figures.  Returns 0, or -1 with err
+ * set. */
+static int cell_latency_pass(cell *cl, hl_error *err)
+{
+    if (cl->c->flags & HL_GC_OWN_HEAP)
+        return 0;
+    hl_allocator base = {0}, timed = {0};
+    if (hl_allocator_open(&base, cl->a) != 0)
+        return hl_fail(err, "allocator %s failed to start", cl->a->name);
+    if (hl_latency_wrap(&timed, &base) != 0) {
+        hl_allocator_close(&base);
+        return hl_fail(err, "out of memory for the latency decorator");
+    }
+    uint64_t ns0 = hl_now_ns(), tick0 = hl_latency_ticks();
+    run_outcome out = {0};
+    run_hooks hooks = {0};
+    cell_chain chain;
+    const hl_allocator *top = cell_chain_open(cl, &timed, &chain, err);
+    int rc = top == NULL ? -1 : cell_run_workload(cl, top, NULL, &hooks, &out, err);
+    cell_chain_close(&chain);
+    while (hl_now_ns() - ns0 < LATENCY_CALIBRATION_MIN_NS)
+        ;
+    uint64_t ns1 = hl_now_ns(), tick1 = hl_latency_ticks();
+    hl_latency_samples samples;
+    if (rc == 0 && out.result.checksum != cl->mem.result.checksum)
+        rc = hl_fail(err, "checksum differs from the memory pass's for the same work");
+    if (rc == 0 && hl_latency_collect(&timed, &samples) != 0)
+        rc = hl_fail(err, "out of memory for the latency samples");
+    hl_allocator_close(&timed);
+    hl_allocator_close(&base);
+    if (rc != 0)
+        return -1;
+    cl->lat.ticks_per_ns = (double)(tick1 - tick0) / (double)(ns1 - ns0);
+    cl->lat.calibration_ms = (double)(ns1 - ns0) / 1e6;
+    cell_latency_figures(cl, &samples);
+    hl_latency_samples_free(&samples);
+    return 0;
+}
+
+/* The latency pass's figures as keys of a row; none without the pass. */
+static void cell_add_latency(const cell *cl, cJSON *row)
+{
+    const latency_figures *f = &cl->lat;
+    static const char *const kind_name[HL_LATENCY_KINDS] = {"alloc", "free"};
+    if (!f->measured)
+        return;
+    for (int k = 0; k < HL_LATENCY_KINDS; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "latency_%s_samples", kind_name[k]);
+        cJSON_AddNumberToObject(row, key, (double)f->samples[k]);
+        for (int q = 0; q < LATENCY_POINTS && f->samples[k] > 0; q++) {
+            snprintf(key, sizeof key, "latency_%s_%s_ns", kind_name[k], latency_q_name[q]);
+            cJSON_AddNumberToObject(row, key, f->ns[k][q]);
+        }
+    }
+    cJSON_AddNumberToObject(row, "latency_sample_every", (double)f->every);
+    cJSON_AddNumberToObject(row, "latency_timer_ns", f->timer_ns);
+    if (f->resolution_ns > 0)
+        cJSON_AddNumberToObject(row, "latency_resolution_ns", f->resolution_ns);
+    cJSON_AddNumberToObject(row, "latency_ticks_per_ns", f->ticks_per_ns);
+    cJSON_AddNumberToObject(row, "latency_calibration_ms", f->calibration_ms);
+    cJSON_AddNumberToObject(row, "latency_threads", (double)f->threads);
+    if (f->threads_untimed > 0)
+        cJSON_AddNumberToObject(row, "latency_threads_untimed", (double)f->threads_untimed);
+    cJSON_AddStringToObject(row, "latency_clock", f->clock);
 }
 
 /* Move all len bytes between buf and fd, as many calls as a pipe needs
@@ -529,6 +738,13 @@ static void cell_timed_run(hl_bench_state *st, void *user)
         hl_bench_counter(st, "gc_pause_p50_ns", out.gc.pause_p50_ns, HL_COUNTER_DEFAULT);
         hl_bench_counter(st, "gc_pause_p99_ns", out.gc.pause_p99_ns, HL_COUNTER_DEFAULT);
     }
+    if (out.have_mmu) {
+        for (int q = 0; q < MMU_POINTS; q++)
+            if (out.mmu[q] >= 0)
+                hl_bench_counter(st, mmu_key[q], out.mmu[q], HL_COUNTER_DEFAULT);
+        hl_bench_counter(st, "mmu_run", out.mmu_run, HL_COUNTER_DEFAULT);
+        hl_bench_counter(st, "mmu_run_ms", out.run_ms, HL_COUNTER_DEFAULT);
+    }
 }
 
 static void add_figure(cJSON *row, const char *key, long long value)
@@ -706,6 +922,8 @@ static void cell_on_report(const hl_bench_report *r, void *user)
         cell_run_figures(cl, cl->untimed_run, put_in_row, row);
     if (is_time)
         cell_add_memory(cl, row);
+    if (is_time)
+        cell_add_latency(cl, row);
     cJSON_AddItemToArray(cl->rows, row);
 }
 
@@ -828,7 +1046,7 @@ static void cell_soak_row(cell *cl)
     memory_figures *m = &cl->mem;
     m->rss_slope = cell_slope(&m->sampler, m->soak_from_s, 0);
     m->live_slope = (cl->c->flags & HL_GC_OWN_HEAP) ? NAN : cell_slope(&m->sampler, m->soak_from_s, 1);
-    run_outcome soak = {m->result, m->gc}; /* the memory pass is the soak */
+    run_outcome soak = {.result = m->result, .gc = m->gc}; /* the memory pass is the soak */
     cJSON *row = cell_untimed_row(cl, "soak", &soak);
     cJSON_AddNumberToObject(row, "soak_cycles", (double)m->soak_cycles);
     cJSON_AddNumberToObject(row, "soak_seconds", m->soak_seconds);
@@ -934,6 +1152,8 @@ int hl_cell_main(const hl_options *o)
      * runs each repetition of such a cell in its own process). */
     int rc = (cl.c->flags & HL_GC_OWN_HEAP) ? cell_memory_pass_isolated(&cl, &err)
                                             : cell_memory_pass(&cl, &err);
+    if (rc == 0 && o->latency)
+        rc = cell_latency_pass(&cl, &err);
     if (rc == 0 && o->duration > 0)
         cell_soak_row(&cl);
     else if (rc == 0)

@@ -225,15 +225,20 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
            o->repetitions, interleave ? " interleaved" : "", o->quick ? ", quick sizes" : "");
     if (o->shuffle)
         printf("heaplab: cells in random order (--shuffle=%" PRIu64 ")\n", o->shuffle_seed);
+    for (size_t i = 0; i < p.n; i++) {
+        char variant[96];
+        table_variant(o, &p.cells[i], variant, sizeof variant);
+        hl_table_fit(p.cells[i].w->name, variant, p.cells[i].a->name, p.cells[i].c->name);
+    }
     hl_table_header();
     for (size_t i = 0; i < p.n; i++) {
         const hl_plan_cell *cell = &p.cells[i];
         if (cell->skip == NULL)
             continue;
-        char status[600];
+        char status[600], variant[96];
         snprintf(status, sizeof status, "skipped: %s", cell->skip);
-        hl_table_row(NULL, cell->w->name, cell->w->variants[cell->variant].name, cell->a->name,
-                     cell->c->name, status);
+        table_variant(o, cell, variant, sizeof variant);
+        hl_table_row(NULL, cell->w->name, variant, cell->a->name, cell->c->name, status);
         cJSON *s = cJSON_CreateObject();
         cJSON_AddStringToObject(s, "name", cell->name);
         cJSON_AddStringToObject(s, "reason", cell->skip);

@@ -734,6 +734,11 @@ static const hl_option_spec option_table[] = {
      .type = HL_OPT_POSITIVE, FIELD(duration), .max = 7 * 86400, .unit = "seconds",
      .modes = IN_RUNS, .refused_by_program = 1, .forwarding = HL_FORWARD_COPY,
      .example = "1.1"},
+    {.name = "latency", .argument = no_argument,
+     .help = "add a pass per cell that times each sampled alloc and free\n"
+             "(rdtsc): p50 to p99.99 and max, apart for each (docs/metrics.md)",
+     .section = SEC_RUN, .type = HL_OPT_FLAG, FIELD(latency), .modes = IN_RUNS,
+     .refused_by_program = 1, .forwarding = HL_FORWARD_COPY, .example = ""},
     {.name = "stress", .argument = no_argument,
      .help = "the stress workload (long seeded random sequences, every\n"
              "block and object checked) under every allocator and\n"
@@ -1097,6 +1102,10 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     if (o->duration > 0 && o->instructions)
         return bad(err, err_len, "--duration and --instructions do not go together: a soak "
                    "measures memory over time, not instructions");
+    if (o->latency && (o->instructions || o->duration > 0))
+        return bad(err, err_len, "--latency does not go with %s: it adds a timed pass to a "
+                   "timed run, and a %s has none", o->instructions ? "--instructions" : "--duration",
+                   o->instructions ? "Callgrind count" : "soak");
     if (o->mode == HL_MODE_CELL && (o->cell_out == NULL || o->nworkloads != 1 ||
                                     o->nallocators != 1 || o->ncollectors != 1))
         return bad(err, err_len, "--run-cell needs --cell-out and exactly one workload, allocator "

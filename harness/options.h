@@ -74,6 +74,7 @@ typedef struct hl_options {
     int64_t mem_limit;                /* --mem-limit=BYTES: allocations past it fail (0 off) */
     int64_t rlimit_as;                /* --rlimit-as=BYTES: the cell's address-space limit */
     double duration;                  /* --duration=SECONDS: soak instead of timing (0 off) */
+    int latency;                      /* --latency: a timed pass per alloc and free (latency.c) */
     uint64_t shuffle_seed;
     const char *paths[2]; /* --compare's BASELINE and CURRENT; --export-action's RESULTS */
     const char *thresholds; /* --thresholds=FILE, or NULL */

@@ -425,10 +425,57 @@ static void format_bytes(char *buf, size_t len, double bytes)
         snprintf(buf, len, "%.1f MiB", bytes / (1024.0 * 1024));
 }
 
+/* The console table's name columns: at least as wide as their headings,
+ * widened by hl_table_fit to the longest name the run will print, so that
+ * a long variant ("binarytrees", "default/t16") does not push the figures
+ * out of line.  Rows stream as cells finish, so the widths are fixed before
+ * the header is printed. */
+static struct {
+    int workload, variant, allocator, collector;
+} table_width = {8, 8, 9, 9};
+
+static void widen(int *width, const char *name)
+{
+    int n = (int)strlen(name);
+    if (n > *width)
+        *width = n < 40 ? n : 40; /* a pathological name may still overflow */
+}
+
+void hl_table_fit(const char *workload, const char *variant, const char *allocator,
+                  const char *collector)
+{
+    widen(&table_width.workload, workload);
+    widen(&table_width.variant, variant);
+    widen(&table_width.allocator, allocator);
+    widen(&table_width.collector, collector);
+}
+
+/* The figure columns: ns/op, Mops/s, rss_peak, live_peak, leaked, frag. */
+#define TABLE_FIGURES "%9s %8s %10s %10s %10s %7s  %s\n"
+
+static void table_names(const char *workload, const char *variant, const char *allocator,
+                        const char *collector)
+{
+    printf("%-*s %-*s %-*s %-*s ", table_width.workload, workload, table_width.variant, variant,
+           table_width.allocator, allocator, table_width.collector, collector);
+}
+
+/* Leaked bytes are usually none or a few: exact below 1 KiB, where "0.0
+ * MiB" would hide whether anything leaked. */
+static void format_leak(char *buf, size_t len, double bytes)
+{
+    if (bytes >= 0 && bytes < 1024)
+        snprintf(buf, len, "%.0f B", bytes);
+    else if (bytes >= 1024 && bytes < 1024.0 * 1024)
+        snprintf(buf, len, "%.1f KiB", bytes / 1024);
+    else
+        format_bytes(buf, len, bytes);
+}
+
 void hl_table_header(void)
 {
-    printf("%-8s %-8s %-9s %-9s %9s %8s %10s %10s %7s  %s\n", "workload", "variant", "allocator",
-           "collector", "ns/op", "Mops/s", "rss_peak", "live_peak", "frag", "status");
+    table_names("workload", "variant", "allocator", "collector");
+    printf(TABLE_FIGURES, "ns/op", "Mops/s", "rss_peak", "live_peak", "leaked", "frag", "status");
 }
 
 void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
@@ -438,7 +485,8 @@ void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
     const cJSON *cv = table_pick(rows, "cv");
     if (row == NULL)
         row = table_pick(rows, NULL);
-    char ns[32] = "-", mops[32] = "-", rss[32] = "-", live[32] = "-", frag[32] = "-";
+    char ns[32] = "-", mops[32] = "-", rss[32] = "-", live[32] = "-", leaked[32] = "-",
+         frag[32] = "-";
     if (row != NULL) {
         double ns_per_op = row_number(row, "ns_per_op");
         if (ns_per_op > 0) {
@@ -447,6 +495,9 @@ void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
         }
         format_bytes(rss, sizeof rss, row_number(row, "rss_peak"));
         format_bytes(live, sizeof live, row_number(row, "live_peak"));
+        format_leak(leaked, sizeof leaked, row_number(row, "leaked_bytes"));
+        /* The row carries fragmentation only where live_peak is large enough
+         * for the ratio to mean something (cell.c); elsewhere "-". */
         double f = row_number(row, "fragmentation");
         if (cJSON_GetObjectItemCaseSensitive(row, "fragmentation") != NULL)
             snprintf(frag, sizeof frag, "%.2f", f);
@@ -460,8 +511,8 @@ void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
         snprintf(shown_status, sizeof shown_status, "ok (%.1f instructions/op)", instructions);
     else
         snprintf(shown_status, sizeof shown_status, "%s", status);
-    printf("%-8s %-8s %-9s %-9s %9s %8s %10s %10s %7s  %s\n", workload, variant, allocator,
-           collector, ns, mops, rss, live, frag, shown_status);
+    table_names(workload, variant, allocator, collector);
+    printf(TABLE_FIGURES, ns, mops, rss, live, leaked, frag, shown_status);
     fflush(stdout);
 }
 

@@ -47,7 +47,11 @@ int hl_results_write(const char *dir, const char *label, const cJSON *doc, const
 /* The CSV text of doc's iteration rows (and error rows); caller frees. */
 char *hl_results_csv(const cJSON *doc);
 
-/* Console table: the header, then one line per cell from its rows. */
+/* Console table: hl_table_fit for every row it will hold (the name columns
+ * widen to the longest name), then the header, then one line per cell from
+ * its rows. */
+void hl_table_fit(const char *workload, const char *variant, const char *allocator,
+                  const char *collector);
 void hl_table_header(void);
 void hl_table_row(const cJSON *rows, const char *workload, const char *variant,
                   const char *allocator, const char *collector, const char *status);

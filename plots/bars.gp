@@ -14,15 +14,15 @@
 #   panel_barbase[p]  where bars rise from: 0, or the bottom of a log axis
 #   series_title[], series_color[], keytitle    the legend
 #   title, subtitle, xlabel, ylabel
+#   ncols         panels side by side (a grid of ncols columns, filled by rows)
 #   whiskers      1 to draw low..high (min..max over repetitions)
 #   labels        1 to print each bar's value above it
 #   refline, refnote   a dashed horizontal reference line (NaN for none)
 
 npanels = |panel_first|
 n = |series_title|
-set multiplot layout npanels, 1 title headline(title, subtitle) font ",15"
-set lmargin at screen panel_left
-set rmargin at screen panel_right
+nrows = (npanels + ncols - 1) / ncols
+set multiplot layout nrows, ncols title headline(title, subtitle) font ",15"
 set ylabel ylabel
 set xtics scale 0
 set style fill solid 0.85 border lc rgb "#333333"
@@ -33,6 +33,9 @@ if (refline == refline) {
 
 do for [p=1:npanels] {
     set title panel_title[p] font ",12"
+    set lmargin at screen grid_left(p, ncols)
+    set rmargin at screen grid_right(p, ncols)
+    if (p % ncols == 1 || ncols == 1) { set ylabel ylabel } else { unset ylabel }
     unset logscale y
     set format y "%g"
     set mytics default
@@ -42,7 +45,7 @@ do for [p=1:npanels] {
     set xrange [-0.6:panel_xmax[p]]
     eval panel_xtics[p]
     if (panel_rotate[p]) { set xtics rotate by 30 right } else { set xtics norotate center }
-    if (p == npanels) { set xlabel xlabel offset 0, -0.8; set bmargin 5 } else { unset xlabel; set bmargin }
+    if (p > (nrows - 1) * ncols) { set xlabel xlabel offset 0, -0.8; set bmargin 5 } else { unset xlabel; set bmargin }
     if (p == 1) {
         set key at screen key_x, screen key_y right top vertical Left reverse \
             title keytitle left samplen 1.5 spacing 1.15 width 2

@@ -38,3 +38,17 @@ panel_left  = 100.0 / width
 panel_right = 1 - 265.0 / width
 key_x = 1 - 15.0 / width
 key_y = 1 - 70.0 / height
+
+# Panels in a grid of nc columns (bars.gp, pauses.gp): panel p's left and
+# right edges, each column with room for its own y axis labels.
+grid_left(p, nc)  = ((p - 1) % nc) * panel_right / nc + 100.0 / width
+grid_right(p, nc) = ((p - 1) % nc == nc - 1) ? panel_right : \
+                    (((p - 1) % nc) + 1) * panel_right / nc - 30.0 / width
+
+# A run that is not a measurement (make bench's --quick smoke run) says so
+# at the foot of every plot: `banner` is that line, or "".
+if (!exists("banner")) { banner = "" }
+if (banner ne "") {
+    set label 99 banner at screen 0.5, screen 8.0 / height center front \
+        font ",11" textcolor rgb "#b00000"
+}

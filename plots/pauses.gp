@@ -7,17 +7,20 @@
 #   data          one block per panel and series, one line per cell:
 #                 x  p50  p99  max  low  pauses     (NaN where unknown)
 #   title, subtitle, xlabel, ylabel, series_title[], series_color[], keytitle
+#   ncols         panels side by side (a grid of ncols columns, filled by rows)
 
 npanels = |panel_first|
 n = |series_title|
-set multiplot layout npanels, 1 title headline(title, subtitle) font ",15"
-set lmargin at screen panel_left
-set rmargin at screen panel_right
+nrows = (npanels + ncols - 1) / ncols
+set multiplot layout nrows, ncols title headline(title, subtitle) font ",15"
 set ylabel ylabel
 set xtics scale 0
 
 do for [p=1:npanels] {
     set title panel_title[p] font ",12"
+    set lmargin at screen grid_left(p, ncols)
+    set rmargin at screen grid_right(p, ncols)
+    if (p % ncols == 1 || ncols == 1) { set ylabel ylabel } else { unset ylabel }
     unset logscale y
     set format y "%g"
     set mytics default
@@ -27,7 +30,7 @@ do for [p=1:npanels] {
     set xrange [-0.6:panel_xmax[p]]
     eval panel_xtics[p]
     if (panel_rotate[p]) { set xtics rotate by 30 right } else { set xtics norotate center }
-    if (p == npanels) { set xlabel xlabel offset 0, -0.8; set bmargin 5 } else { unset xlabel; set bmargin }
+    if (p > (nrows - 1) * ncols) { set xlabel xlabel offset 0, -0.8; set bmargin 5 } else { unset xlabel; set bmargin }
     if (p == 1) {
         set key at screen key_x, screen key_y right top vertical Left reverse \
             title keytitle left samplen 1 spacing 1.15 width 2

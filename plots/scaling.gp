@@ -11,6 +11,7 @@
 
 set title headline(title, subtitle)
 set xlabel xlabel
+if (banner ne "") { set bmargin 5 }
 set ylabel ylabel
 if (logx) { set logscale x 2 }
 set xrange [xmin:xmax]

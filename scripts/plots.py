@@ -12,11 +12,20 @@ default is results/ at the top of the tree, and DIR defaults to plots/.
 What is drawn, and from what (docs/plots.md says how to read each one):
 
     throughput.*     ns per operation for each workload and strategy (bars)
+    program_time.*   wall seconds per run of a program run (bench -- PROGRAM)
     fragmentation.*  (rss_peak - rss_base) / live_peak per strategy (bars)
     memory_W_V.*     RSS and live bytes over time, from <stem>.samples.csv
     gc_pauses.*      GC pause p50 / p99 / max per cell that paused
     scaling_W_V.*    operations per second against threads
-    report.html      the plots, one row per cell, and the run's environment
+    latency_W_V.*    1 - CDF of alloc and free latency, log-log (--latency)
+    mmu_W.*          minimum mutator utilisation against window length
+    soak_W_V.*       a --duration soak: RSS per live byte, and RSS beyond it
+    report.html      a summary (best allocators, pause p99s), the plots, one
+                     row per cell, and the run's environment
+
+The stress workload is a correctness check, not a benchmark: its cells are
+in the report's table, never in a plot.  A --quick run's plots carry a
+SMOKE RUN banner.
 
 Python's standard library reads the results and writes, for each plot, a
 data file and a file of gnuplot variables into a temporary directory; the
@@ -52,7 +61,8 @@ FORMATS = ("png", "svg")
 
 # Files this script writes into the output directory; anything else there
 # (the gnuplot scripts, README.md) is never touched.
-GENERATED = re.compile(r"^(throughput|fragmentation|gc_pauses|(memory|scaling)_[A-Za-z0-9._-]+)"
+GENERATED = re.compile(r"^(throughput|program_time|fragmentation|gc_pauses|"
+                       r"(memory|scaling|latency|mmu|soak)_[A-Za-z0-9._-]+)"
                        r"\.(png|svg)$|^report\.html$")
 
 # One colour per allocator and per collector, the same in every plot.
@@ -145,6 +155,7 @@ class Cell:
         self.error = None      # error_message of a failed (or interrupted) cell
         self.interrupted = False  # the run was stopped before the cell finished
         self.skipped = None    # why the matrix did not run it
+        self.full_name = None  # the matrix's name of a skipped cell
 
     @property
     def ok(self):
@@ -220,15 +231,30 @@ def load_run(json_path):
         else:
             cell.runs.append(row)
     for s in doc.get("skipped") or []:
-        parts = (s.get("name") or "").split("/")
-        if len(parts) != 4:
-            continue
-        cell = Cell(*parts)
-        cell.skipped = s.get("reason") or "skipped"
-        cells[tuple(parts) + ("skipped",)] = cell
+        cell = skipped_cell(s)
+        if cell is not None:
+            cells[(cell.full_name, "skipped")] = cell
     if not cells:
         raise NoResults("no result rows in %s" % json_path)
     return doc.get("context") or {}, list(cells.values())
+
+
+def skipped_cell(entry):
+    """A cell the matrix did not run, from its "skipped" entry: the name is
+    workload/variant/allocator/collector, with /threads:N when the run swept
+    threads.  None for a name of another shape."""
+    name = entry.get("name") or ""
+    parts = name.split("/")
+    threads = 1
+    if len(parts) == 5 and parts[4].startswith("threads:") and parts[4][8:].isdigit():
+        threads = int(parts[4][8:])
+        parts = parts[:4]
+    if len(parts) != 4:
+        return None
+    cell = Cell(*parts, threads=threads)
+    cell.skipped = entry.get("reason") or "skipped"
+    cell.full_name = name
+    return cell
 
 
 def load_samples(json_path):
@@ -275,17 +301,6 @@ def color_for(name, table, used):
     return used[name]
 
 
-def at_lowest_threads(cells):
-    """Each cell at its lowest thread count; higher counts belong to scaling."""
-    lowest = {}
-    for c in cells:
-        k = (c.workload, c.variant, c.allocator, c.collector, params_without_threads(c.params))
-        if k not in lowest or c.threads < lowest[k].threads:
-            lowest[k] = c
-    keep = set(map(id, lowest.values()))
-    return [c for c in cells if id(c) in keep]
-
-
 class Layout:
     """Cells placed as grouped bars: one panel per workload (each with its own
     y axis: an operation of one workload is not an operation of another),
@@ -303,7 +318,8 @@ class Layout:
         self.xlabel = "variant"
         if len(collectors) == 1:
             series_of, group_of = (lambda c: c.allocator), (lambda c: (c.variant,))
-            self.note = "collector: %s" % collectors[0]
+            # A program run has no collector ("-"): nothing to name.
+            self.note = "collector: %s" % collectors[0] if collectors[0] != "-" else ""
             colors, self.series_kind = ALLOCATOR_COLORS, "allocator"
         elif len(allocators) == 1:
             series_of, group_of = (lambda c: c.collector), (lambda c: (c.variant,))
@@ -314,20 +330,32 @@ class Layout:
             self.note = ""
             self.xlabel = "variant / collector"
             colors, self.series_kind = ALLOCATOR_COLORS, "allocator"
-        # Several parameter sets for one workload and variant get a group each.
-        params = {}
+        # Several parameter sets, or thread counts, for one workload and
+        # variant get a group each: every cell that ran has its bar.
+        params, threads = {}, {}
         for c in cells:
             params.setdefault((c.workload, c.variant), set()).add(params_without_threads(c.params))
+            threads.setdefault((c.workload, c.variant), set()).add(c.threads)
         several = {k for k, v in params.items() if len(v) > 1}
+        swept = {k for k, v in threads.items() if len(v) > 1}
         if several:
             self.xlabel += " / parameters"
+        if swept:
+            self.xlabel += " / threads"
 
         self.panels = OrderedDict()  # workload -> {(group, series): cell}
-        for c in cells:
+        for c in sorted(cells, key=lambda c: c.threads):
             group = group_of(c)
             if (c.workload, c.variant) in several:
                 group += (params_without_threads(c.params),)
+            if (c.workload, c.variant) in swept:
+                group += ("%d thread%s" % (c.threads, "" if c.threads == 1 else "s"),)
             self.panels.setdefault(c.workload, OrderedDict())[(group, series_of(c))] = c
+        # Groups in the run's order of variants, thread counts ascending.
+        order = {k: i for i, k in enumerate(OrderedDict.fromkeys((c.workload, c.variant) for c in cells))}
+        for w, placed in self.panels.items():
+            self.panels[w] = OrderedDict(sorted(placed.items(), key=lambda kv: (
+                order[(kv[1].workload, kv[1].variant)], kv[1].threads)))
         self.series = list(OrderedDict.fromkeys(series_of(c) for c in cells))
         spare = {}
         self.series_colors = [color_for(s, colors, spare) for s in self.series]
@@ -372,15 +400,30 @@ class Layout:
                          for w in self.panels],
             panel_rotate=[int(len(self.groups(w)) > 14) for w in self.panels],
             series_title=self.series, series_color=self.series_colors, keytitle=self.series_kind,
-            xlabel=self.xlabel, subtitle=self.note)
+            xlabel=self.xlabel, subtitle=self.note, ncols=self.columns())
         return "\n\n".join(text) + "\n", variables, values
 
-    def size(self, per_bar=14, panel_height=330):
-        """Pixels: wide enough for the busiest panel, tall enough for all."""
+    def panel_width(self, per_bar):
+        """Pixels the busiest panel's bars need."""
         per_group = max(100, per_bar * len(self.series) + 30)
-        most = max(len(self.groups(w)) for w in self.panels)
-        width = max(1000, 300 + per_group * most)
-        return width, max(560, 90 + panel_height * len(self.panels))
+        return per_group * max(len(self.groups(w)) for w in self.panels)
+
+    def columns(self, per_bar=14):
+        """Panels side by side: one column up to four panels, else a grid
+        (three columns of narrow panels, two of wide ones), so that a run of
+        every workload is a page, not a stack a dozen panels tall."""
+        n = len(self.panels)
+        if n <= 4:
+            return 1
+        return 3 if self.panel_width(per_bar) <= 420 else 2
+
+    def size(self, per_bar=14, panel_height=330):
+        """Pixels: wide enough for the busiest panel in each column, tall
+        enough for every row of panels."""
+        cols = self.columns(per_bar)
+        rows = -(-len(self.panels) // cols)
+        width = max(1000, 165 + 265 + cols * (self.panel_width(per_bar) + 130))
+        return width, max(560, 90 + panel_height * rows)
 
 
 def axis_range(values, log_allowed=True, headroom=1.2):
@@ -458,8 +501,9 @@ def data_line(*fields):
 class Renderer:
     """Runs one gnuplot script per plot and format; remembers what it wrote."""
 
-    def __init__(self, out_dir, work_dir):
+    def __init__(self, out_dir, work_dir, banner=""):
         self.out_dir, self.work_dir = out_dir, work_dir
+        self.banner = banner  # printed at the foot of every plot ("" for none)
         self.written = []     # (stem, caption) of each plot, in report order
         self.notes = []       # why a plot was skipped
         self.gnuplot = shutil.which("gnuplot")
@@ -473,7 +517,8 @@ class Renderer:
             f.write(data)
         for fmt in FORMATS:
             out = os.path.join(self.out_dir, "%s.%s" % (stem, fmt))
-            settings = OrderedDict(fmt=fmt, out=out, width=width, height=height, data=data_path)
+            settings = OrderedDict(fmt=fmt, out=out, width=width, height=height, data=data_path,
+                                   banner=self.banner)
             settings.update(variables)
             vars_path = os.path.join(self.work_dir, "%s.%s.gp" % (stem, fmt))
             with open(vars_path, "w") as f:
@@ -541,8 +586,13 @@ def bar_chart(r, layout, stem, caption, title, ylabel, value, refline=None, refn
 
 
 def plot_throughput(r, cells):
-    ok = [c for c in at_lowest_threads(cells) if c.ok and c.timing("ns_per_op")]
+    ok = [c for c in cells if c.ok and c.timing("ns_per_op")]
     if not ok:
+        if any(c.ok and c.workload == "program" for c in cells):
+            return r.skip("throughput", "a program run times whole runs, not operations "
+                          "(program_time shows them)")
+        if any(c.ok for c in cells):
+            return r.skip("throughput", "no cell has a time per operation (ns_per_op)")
         return r.skip("throughput", "no cell ran successfully")
     layout = Layout(ok)
     whisker = " Whiskers span the repetitions (min to max)." if any(len(c.runs) > 1 for c in ok) else ""
@@ -553,8 +603,23 @@ def plot_throughput(r, cells):
               lambda c: c.timing("ns_per_op"))
 
 
+def plot_program_time(r, cells):
+    """A program run (bench -- PROGRAM) times whole runs of the program, not
+    operations: its bars are wall seconds per run under each allocator."""
+    ok = [c for c in cells if c.ok and c.workload == "program" and c.timing("seconds")]
+    if not ok:
+        return
+    layout = Layout(ok)
+    bar_chart(r, layout, "program_time",
+              "Wall time of the program under each allocator (median over repetitions; lower "
+              "is better)." + (" Whiskers span the repetitions (min to max)."
+                               if any(len(c.runs) > 1 for c in ok) else ""),
+              "Program run time: wall seconds per run (lower is better)", "wall time (s)",
+              lambda c: c.timing("seconds"))
+
+
 def plot_fragmentation(r, cells):
-    ok = [c for c in at_lowest_threads(cells) if c.ok and c.figure("fragmentation") is not None]
+    ok = [c for c in cells if c.ok and c.figure("fragmentation") is not None]
     if not ok:
         return r.skip("fragmentation", "no cell reported fragmentation")
     layout = Layout(ok)
@@ -576,13 +641,32 @@ def memory_unit(max_bytes):
     return "KiB", 1024.0
 
 
+def sample_threads(sample):
+    """The thread count in a sample's cell name (".../threads:N"), or 1."""
+    for part in sample["name"].split("/"):
+        if part.startswith("threads:") and part[8:].isdigit():
+            return int(part[8:])
+    return 1
+
+
+def memory_axis(series_peaks, smallest):
+    """(logy, bottom) of a memory plot's y axis, in bytes.  Linear from 0
+    unless one series peaks more than 8 times higher than another (a region
+    allocator's GiB beside the others' MiB would flatten them to a line at
+    0): then logarithmic, from a little below the smallest figure drawn."""
+    peaks = [p for p in series_peaks if p > 0]
+    if len(peaks) < 2 or max(peaks) / min(peaks) <= 8:
+        return 0, 0.0
+    return 1, max(smallest / 1.5, max(peaks) / 1e5)
+
+
 def plot_memory(r, samples, note):
     if samples is None:
         return r.skip("memory over time", note)
     by_plot = OrderedDict()
     for s in samples:
         by_plot.setdefault((s["workload"], s["variant"]), OrderedDict()) \
-               .setdefault(s["collector"], OrderedDict()) \
+               .setdefault((s["collector"], sample_threads(s)), OrderedDict()) \
                .setdefault(s["name"], []).append(s)
     for (workload, variant), panels in by_plot.items():
         every = [x for names in panels.values() for rows in names.values() for x in rows]
@@ -590,45 +674,72 @@ def plot_memory(r, samples, note):
         munit, mscale = memory_unit(peak)
         tmax = max(x["t_s"] for x in every)
         tunit, tscale = ("ms", 1e3) if tmax < 2 else ("s", 1.0)
+        series_peaks = [max([x["rss_bytes"] or 0 for x in rows]) for names in panels.values()
+                        for rows in names.values()]
+        positive = [v for x in every for v in (x["rss_bytes"], x["live_bytes"]) if v and v > 0]
+        logy, ymin = memory_axis(series_peaks, min(positive) if positive else 1)
+
+        def shown(v):  # a figure as drawn: a log axis has no 0
+            return None if v is None or (logy and v <= 0) else v / mscale
         # One colour per allocator; the key lists each once, for all panels.
         keys = list(OrderedDict.fromkeys(rows[0]["allocator"] for names in panels.values()
                                          for rows in names.values()))
         spare = {}
         key_colors = [color_for(a, ALLOCATOR_COLORS, spare) for a in keys]
-        blocks, colors, haslive, first, count, live = [], [], [], [], [], []
-        for coll, names in panels.items():
+        collectors = list(OrderedDict.fromkeys(c for c, _ in panels))
+        threads = sorted({t for _, t in panels})
+        blocks, colors, haslive, first, count, live, titles = [], [], [], [], [], [], []
+        for (coll, nthreads), names in panels.items():
             first.append(len(blocks) + 1)
             count.append(len(names))
             live.append("")
+            title = []
+            if len(collectors) > 1:
+                title.append("collector: %s" % coll)
+            if len(threads) > 1:
+                title.append("%d thread%s" % (nthreads, "" if nthreads == 1 else "s"))
+            titles.append(", ".join(title))
             for name, rows in names.items():
                 colors.append(key_colors[keys.index(rows[0]["allocator"])])
                 rows = sorted(rows, key=lambda x: x["t_s"])
-                haslive.append(int(any(x["live_bytes"] is not None for x in rows)))
+                haslive.append(int(any(x["live_bytes"] is not None and x["live_bytes"] > 0
+                                       for x in rows)))
                 if haslive[-1]:
                     # The blocks of this panel that have live bytes to draw.
                     live[-1] = (live[-1] + " %d" % (len(blocks) + 1)).strip()
                 blocks.append("".join(data_line(
-                    x["t_s"] * tscale,
-                    x["rss_bytes"] / mscale if x["rss_bytes"] is not None else None,
-                    x["live_bytes"] / mscale if x["live_bytes"] is not None else None,
+                    x["t_s"] * tscale, shown(x["rss_bytes"]), shown(x["live_bytes"]),
                     x.get("phase") or "") for x in rows))
+        subtitle = []
+        if len(collectors) == 1 and collectors[0] != "-":
+            subtitle.append("collector: %s" % collectors[0])
+        if len(threads) == 1 and threads[0] > 1:
+            subtitle.append("%d threads" % threads[0])
+        if logy:
+            subtitle.append("log scale: the allocators' peaks differ more than 8 times")
         stem = "memory_%s_%s" % (slug(workload), slug(variant))
         variables = OrderedDict(
-            title="Memory over time: %s / %s" % (workload, variant),
+            title="Memory over time: %s / %s" % (workload, variant), subtitle="; ".join(subtitle),
             xlabel="time since the cell's memory pass started (%s)" % tunit,
             ylabel="memory (%s)" % munit, npanels=len(panels),
-            xmax=tmax * tscale * 1.02, ymax=peak / mscale * 1.1,
-            panel_title=["collector: %s" % c for c in panels], panel_first=first, panel_count=count,
+            xmax=tmax * tscale * 1.02, ymax=peak / mscale * (3 if logy else 1.1),
+            logy=logy, ymin=ymin / mscale if logy else 0.0, anylive=int(any(haslive)),
+            panel_title=titles, panel_first=first, panel_count=count,
             panel_live=live,
             series_color=colors, series_live=haslive, key_title=keys, key_color=key_colors)
-        r.render("memory.gp", stem, "Resident set size (solid) and live bytes requested by the "
-                 "workload (dashed) over time, %s / %s, one colour per allocator%s."
-                 % (workload, variant, ", one panel per collector" if len(panels) > 1 else ""),
-                 "\n\n".join(blocks) + "\n", variables, 1100, max(560, 110 + 330 * len(panels)))
+        what = "Resident set size (solid)%s over time, %s / %s, one colour per allocator%s%s." % (
+            " and live bytes requested by the workload (dashed)" if any(haslive) else "",
+            workload, variant,
+            ", one panel per %s" % " and ".join(
+                w for w, n in (("collector", len(collectors)), ("thread count", len(threads))) if n > 1)
+            if len(panels) > 1 else "",
+            "; log y axis" if logy else "")
+        r.render("memory.gp", stem, what, "\n\n".join(blocks) + "\n", variables, 1100,
+                 max(560, 110 + 330 * len(panels)))
 
 
 def plot_pauses(r, cells):
-    paused = [c for c in at_lowest_threads(cells)
+    paused = [c for c in cells
               if c.ok and (c.figure("gc_pauses") or 0) > 0 and c.figure("gc_pause_max_ns") is not None]
     if not paused:
         return r.skip("GC pauses", "no cell recorded a collector pause")
@@ -652,6 +763,241 @@ def plot_pauses(r, cells):
              "Collector pauses of each cell that paused: p50 (circle), p99 (triangle) and the "
              "longest (cross), on a log axis; the line runs from the shortest figure to the longest.",
              data, variables, width, height)
+
+
+# The latency pass's percentiles and the fraction of operations slower than
+# each (1 - CDF): the points of a latency plot.  min and max are added by
+# plot_latency (1 and 1 / samples).
+LATENCY_POINTS = (("p50", 0.5), ("p90", 0.1), ("p99", 0.01), ("p999", 1e-3), ("p9999", 1e-4))
+LATENCY_FLOOR_NS = 1.0  # a log axis has no 0: figures below this are drawn here
+
+
+def latency_curve(cell, kind):
+    """[(latency_ns, fraction slower, label)] of one cell's alloc or free,
+    from the row's percentiles; [] when the cell has none."""
+    n = cell.figure("latency_%s_samples" % kind)
+    if not n:
+        return []
+    points = [("min", 1.0)] + list(LATENCY_POINTS) + [("max", 1.0 / n)]
+    out = []
+    for name, tail in points:
+        v = cell.figure("latency_%s_%s_ns" % (kind, name))
+        if v is None or (name not in ("min", "max") and tail < 1.0 / n):
+            continue  # a percentile finer than the sample resolves
+        out.append((max(v, LATENCY_FLOOR_NS), tail, name))
+    return out
+
+
+def decade_tics(lo, hi):
+    """A "set xtics" command labelling each decade of nanoseconds in
+    [lo, hi] with its unit (1 ns ... 100 ns, 1 µs ..., 1 ms ..., 1 s)."""
+    tics = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        v = 10.0 ** e
+        if lo <= v <= hi:
+            unit, scale = next((u, s) for u, s in (("s", 1e9), ("ms", 1e6), ("\u00b5s", 1e3), ("ns", 1))
+                               if v >= s)
+            tics.append('"%g %s" %r' % (v / scale, unit, v))
+    return "set xtics (%s)" % ", ".join(tics)
+
+
+def plot_latency(r, cells):
+    timed = [c for c in cells if c.ok and c.figure("latency_alloc_samples")]
+    if not timed:
+        return r.skip("latency", "no cell ran a latency pass (bench --latency)")
+    by_plot = OrderedDict()
+    for c in timed:
+        by_plot.setdefault((c.workload, c.variant), []).append(c)
+    for (workload, variant), group in by_plot.items():
+        collectors = list(OrderedDict.fromkeys(c.collector for c in group))
+        threads = sorted({c.threads for c in group})
+        titles, colors, spare = [], [], {}
+        for c in group:
+            t = c.allocator
+            if len(collectors) > 1:
+                t += " / " + c.collector
+            if len(threads) > 1:
+                t += " (%d thread%s)" % (c.threads, "" if c.threads == 1 else "s")
+            titles.append(t)
+            colors.append(color_for(c.allocator, ALLOCATOR_COLORS, spare))
+        blocks, block_series, first, count, xs, ys = [], [], [], [], [], []
+        for kind in ("alloc", "free"):
+            first.append(len(blocks) + 1)
+            for si, c in enumerate(group):
+                curve = latency_curve(c, kind)
+                if not curve:
+                    continue
+                blocks.append("".join(data_line(x, y, label) for x, y, label in curve))
+                block_series.append(si + 1)
+                xs += [x for x, _, _ in curve]
+                ys += [y for _, y, _ in curve]
+            count.append(len(blocks) + 1 - first[-1])
+        if not blocks:
+            continue
+        every = max(c.figure("latency_sample_every") or 1 for c in group)
+        timer = max(c.figure("latency_timer_ns") or 0 for c in group)
+        sub = ["collector: %s" % collectors[0]] if len(collectors) == 1 else []
+        if len(threads) == 1 and threads[0] > 1:
+            sub.append("%d threads" % threads[0])
+        sub.append("every %s timed; timer cost %.0f ns subtracted" % (
+            "operation" if every == 1 else "%dth operation per thread" % every, timer))
+        stem = "latency_%s_%s" % (slug(workload), slug(variant))
+        variables = OrderedDict(
+            title="Latency tail: %s / %s" % (workload, variant), subtitle="; ".join(sub),
+            xlabel="latency of one operation, log scale (ns)",
+            ylabel="operations slower than x (1 - CDF, log scale)",
+            xmin=min(xs) / 1.5, xmax=max(xs) * 2, ymin=min(ys) / 3,
+            xtics=decade_tics(min(xs) / 1.5, max(xs) * 2),
+            panel_title=["alloc", "free"], panel_first=first, panel_count=count,
+            block_series=block_series, series_title=titles, series_color=colors,
+            keytitle="allocator")
+        r.render("latency.gp", stem,
+                 "Latency of each alloc (left) and free (right), %s / %s: the fraction of "
+                 "operations slower than x, through p50, p90, p99, p99.9, p99.99 and the "
+                 "longest, both axes log (docs/plots.md)." % (workload, variant),
+                 "\n\n".join(blocks) + "\n", variables, 1300, 600)
+
+
+# The windows a row's mmu_* keys stand for, in ms (harness/cell.c).
+MMU_WINDOWS = (("1ms", 1), ("2ms", 2), ("5ms", 5), ("10ms", 10), ("20ms", 20), ("50ms", 50),
+               ("100ms", 100), ("200ms", 200), ("500ms", 500), ("1s", 1000), ("2s", 2000),
+               ("5s", 5000), ("10s", 10000))
+
+
+def mmu_curve(cell):
+    """[(window_ms, mmu)] of a cell: its reported windows, then the whole
+    run; [] when it has none."""
+    out = [(ms, cell.figure("mmu_" + name)) for name, ms in MMU_WINDOWS]
+    out = [(ms, v) for ms, v in out if v is not None]
+    run, run_ms = cell.figure("mmu_run"), cell.figure("mmu_run_ms")
+    if out and run is not None and run_ms and run_ms > out[-1][0]:
+        out.append((run_ms, run))
+    return out
+
+
+def plot_mmu(r, cells):
+    has = [c for c in cells if c.ok and mmu_curve(c)]
+    if not has:
+        return r.skip("MMU", "no timed run paused for at least a millisecond's worth of "
+                      "windows (collectors that pause: cycle, marksweep, tracing)")
+    by_workload = OrderedDict()
+    for c in has:
+        by_workload.setdefault(c.workload, OrderedDict()).setdefault(c.variant, []).append(c)
+    for workload, variants in by_workload.items():
+        every = [c for group in variants.values() for c in group]
+        allocators = list(OrderedDict.fromkeys(c.allocator for c in every))
+        threads = sorted({c.threads for c in every})
+        keys = list(OrderedDict.fromkeys((c.collector, c.allocator, c.threads) for c in every))
+        spare = {}
+        titles = [k[0] + (" / %s" % k[1] if len(allocators) > 1 else "") +
+                  (" (%d threads)" % k[2] if len(threads) > 1 else "") for k in keys]
+        colors = [color_for(k[0], COLLECTOR_COLORS, spare) for k in keys]
+        dashes = [allocators.index(k[1]) + 1 for k in keys]
+        blocks, block_series, first, count, xs = [], [], [], [], []
+        for variant, group in variants.items():
+            first.append(len(blocks) + 1)
+            for c in group:
+                curve = mmu_curve(c)
+                blocks.append("".join(data_line(ms, v) for ms, v in curve))
+                block_series.append(keys.index((c.collector, c.allocator, c.threads)) + 1)
+                xs += [ms for ms, _ in curve]
+            count.append(len(blocks) + 1 - first[-1])
+        ncols = 1 if len(variants) <= 2 else 2 if len(variants) <= 4 else 3
+        nrows = -(-len(variants) // ncols)
+        lo, hi = min(xs) / 1.3, max(xs) * 1.3
+        sub = ["allocator: %s" % allocators[0]] if len(allocators) == 1 else []
+        sub.append("each point: the least utilisation in any window that long or longer")
+        variables = OrderedDict(
+            title="Minimum mutator utilisation: %s" % workload, subtitle="; ".join(sub),
+            xlabel="window, log scale (ms)", ylabel="MMU (fraction of the window)",
+            xmin=lo, xmax=hi, xtics=ms_tics(lo, hi),
+            panel_title=["variant: %s" % v for v in variants], panel_first=first,
+            panel_count=count, ncols=ncols, block_series=block_series, series_title=titles,
+            series_color=colors, series_dash=dashes,
+            keytitle="collector" + (" / allocator" if len(allocators) > 1 else ""))
+        r.render("mmu.gp", "mmu_%s" % slug(workload),
+                 "Minimum mutator utilisation of each collector on %s, one panel per variant: "
+                 "for each window length, the least share of any window that long or longer "
+                 "left to the program between pauses (1 = never paused; higher is better)."
+                 % workload, "\n\n".join(blocks) + "\n", variables,
+                 max(1000, 430 + 420 * ncols), max(520, 110 + 330 * nrows))
+
+
+def ms_tics(lo, hi):
+    """A "set xtics" command for a log axis in ms: 1-2-5 steps labelled
+    with their unit (ms below a second, s above)."""
+    tics = []
+    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0 ** e
+            if lo <= v <= hi:
+                tics.append('"%s" %r' % ("%g ms" % v if v < 1000 else "%g s" % (v / 1000), v))
+    return "set xtics (%s)" % ", ".join(tics)
+
+
+def plot_soak(r, cells, samples):
+    """soak_<workload>_<variant>: the samples of a --duration run, as
+    footprint per live byte and as bytes held beyond the live bytes."""
+    soaked = OrderedDict()
+    for c in cells:
+        if c.ok and c.figure("soak_cycles") and c.figure("rss_base") is not None:
+            soaked[(c.workload, c.variant, c.allocator, c.collector)] = c
+    if not soaked:
+        return  # not a soak: nothing to say
+    if samples is None:
+        return r.skip("soak", "no memory samples beside the results")
+    series = OrderedDict()
+    for s in samples:
+        key = (s["workload"], s["variant"], s["allocator"], s["collector"])
+        if key in soaked:
+            series.setdefault((s["workload"], s["variant"]), OrderedDict()) \
+                  .setdefault(key, []).append(s)
+    for (workload, variant), lines in series.items():
+        collectors = list(OrderedDict.fromkeys(k[3] for k in lines))
+        tmax = max(x["t_s"] for rows in lines.values() for x in rows)
+        held_peak = 1
+        blocks, titles, colors, spare = [], [], [], {}
+        for key, rows in lines.items():
+            cell = soaked[key]
+            base = cell.figure("rss_base")
+            rows = sorted(rows, key=lambda x: x["t_s"])
+            live_peak = max([x["live_bytes"] or 0 for x in rows]) or 1
+            text = []
+            for x in rows:
+                rss, live = x["rss_bytes"], x["live_bytes"]
+                ratio = (rss - base) / live if rss is not None and live and \
+                    live >= live_peak / 10 and rss > base else None
+                held = rss - base - (live or 0) if rss is not None and live is not None else None
+                if held is not None:
+                    held_peak = max(held_peak, abs(held))
+                text.append((x["t_s"], ratio, held, x.get("phase") or ""))
+            blocks.append(text)
+            titles.append(key[2] + (" / " + key[3] if len(collectors) > 1 else ""))
+            colors.append(color_for(key[2], ALLOCATOR_COLORS, spare))
+        munit, mscale = memory_unit(held_peak)
+        # One allocator that keeps everything (arena) would flatten the rest
+        # to a line at 0: as in the memory plots, a log axis then.
+        peaks = [max([h for _, _, h, _ in b if h is not None] or [0]) for b in blocks]
+        logy, floor = memory_axis(peaks, min([h for b in blocks for _, _, h, _ in b
+                                              if h is not None and h > 0] or [1]))
+        data = "\n\n".join("".join(data_line(
+            t, ratio, None if held is None or (logy and held <= 0) else held / mscale, ph)
+            for t, ratio, held, ph in b) for b in blocks) + "\n"
+        cycles = max(int(soaked[k].figure("soak_cycles")) for k in lines)
+        variables = OrderedDict(
+            title="Soak: %s / %s, RSS against live bytes over time" % (workload, variant),
+            subtitle=("collector: %s; " % collectors[0] if len(collectors) == 1 else "") +
+            "up to %d cycles of setup, run, drain, teardown on one allocator" % cycles,
+            xlabel="time since the soak started (s)", ylabel_ratio="RSS / live (ratio)",
+            ylabel_held="RSS - live (%s%s)" % (munit, ", log scale" if logy else ""),
+            xmax=tmax * 1.02, logy_held=logy, held_min=floor / mscale,
+            series_title=titles, series_color=colors, keytitle="allocator")
+        r.render("soak.gp", "soak_%s_%s" % (slug(workload), slug(variant)),
+                 "A soak of %s / %s (--duration): above, (RSS - RSS at start) / live bytes "
+                 "while the workload holds at least a tenth of its peak; below, RSS beyond "
+                 "the live bytes, which after each drain is what the allocator kept (it "
+                 "returned memory where the line falls back)." % (workload, variant),
+                 data, variables, 1100, 760)
 
 
 def plot_scaling(r, cells):
@@ -720,10 +1066,12 @@ tr.failed td.status { color: #b00; font-weight: bold; } tr.skipped td { color: #
 summary { cursor: pointer; color: #555; margin: 0.8em 0; }
 #image-check.broken { color: #b00; font-weight: bold; }
 .muted { color: #666; } code { font-size: 0.95em; }
+.smoke { color: #b00000; font-weight: bold; }
 """
 
 # Marks the page once it has loaded: every <img> decoded, or the broken ones
-# named.  People see a warning; tests/report_browser_test.sh reads the marker.
+# named.  People see a warning only when an image is broken (nothing when all
+# loaded); tests/report_browser_test.sh reads the marker's attributes.
 REPORT_CHECK = """
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
@@ -735,12 +1083,126 @@ window.addEventListener("load", function () {
     mark.className = "broken";
     mark.textContent = "Images that did not load: " +
       broken.map(function (img) { return img.getAttribute("src"); }).join(", ");
-  } else {
-    mark.textContent = "All " + images.length + " images loaded.";
   }
   mark.setAttribute("data-status", broken.length ? "broken" : "ok");
 });
 """
+
+
+def geometric_mean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def summary_best(cells):
+    """The best allocator of each workload on time and on peak RSS: [(label,
+    workload, fastest, its ns/op, how many times slower the runner-up is,
+    smallest, its rss_peak)].  Allocators are compared within one workload,
+    collector and thread count, over the variants each of them ran (the
+    geometric mean of ns/op and of rss_peak, so that no variant's scale
+    outweighs another's); an allocator missing a variant is not ranked.
+    None where fewer than one allocator has the figure."""
+    groups = OrderedDict()
+    for c in cells:
+        if c.ok and c.workload != "program":
+            groups.setdefault((c.workload, c.collector, c.threads), []).append(c)
+    several_collectors = {w for w in {k[0] for k in groups}
+                          if len({k[1] for k in groups if k[0] == w}) > 1}
+    several_threads = {w for w in {k[0] for k in groups}
+                       if len({k[2] for k in groups if k[0] == w}) > 1}
+    out = []
+    for (workload, collector, threads), group in groups.items():
+        variants = {c.variant for c in group}
+
+        def ranked(figure):
+            per = OrderedDict()
+            for c in group:
+                v = figure(c)
+                if v is not None and v > 0:
+                    per.setdefault(c.allocator, {})[c.variant] = v
+            full = [(geometric_mean(list(v.values())), a) for a, v in per.items()
+                    if set(v) == variants]
+            return sorted(full)
+        time = ranked(lambda c: (c.timing("ns_per_op") or (None,))[0])
+        rss = ranked(lambda c: c.figure("rss_peak"))
+        label = workload
+        extra = []
+        if workload in several_collectors:
+            extra.append(collector)
+        if workload in several_threads:
+            extra.append("%d thread%s" % (threads, "" if threads == 1 else "s"))
+        if extra:
+            label += " (%s)" % ", ".join(extra)
+        out.append((label, workload,
+                    time[0][1] if time else None, time[0][0] if time else None,
+                    time[1][0] / time[0][0] if len(time) > 1 else None,
+                    rss[0][1] if rss else None, rss[0][0] if rss else None,
+                    len(time)))
+    return out
+
+
+def summary_pauses(cells):
+    """Each collector's pause p99: [(collector, worst p99 over its cells,
+    that cell's name, median of the cells' p99s, cells)]."""
+    by = OrderedDict()
+    for c in cells:
+        p99 = c.figure("gc_pause_p99_ns") if c.ok else None
+        if p99 is not None and p99 > 0:
+            by.setdefault(c.collector, []).append((p99, c))
+    out = []
+    for coll, items in by.items():
+        worst = max(items, key=lambda x: x[0])
+        out.append((coll, worst[0], "%s/%s/%s" % (worst[1].workload, worst[1].variant,
+                                                   worst[1].allocator),
+                    statistics.median(p for p, _ in items), len(items)))
+    return out
+
+
+def human_ns(v):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("\u00b5s", 1e3)):
+        if v >= scale:
+            return "%.3g %s" % (v / scale, unit)
+    return "%.3g ns" % v
+
+
+def report_summary(cells, banner):
+    """The report's opening: what the run says, before any plot."""
+    e = html.escape
+    out = ["<h2>Summary</h2>"]
+    if banner:
+        out.append("<p class=\"smoke\" id=\"smoke\">%s</p>" % e(banner))
+    best = summary_best(cells)
+    if best:
+        out.append("<p class=\"muted\">Best allocator per workload: the lowest time per "
+                   "operation and the smallest peak RSS (geometric mean over the workload's "
+                   "variants; only allocators that ran every variant are ranked).</p>")
+        out.append("<table id=\"summary-best\"><thead><tr><th>workload</th><th>fastest</th>"
+                   "<th class=\"num\">ns/op</th><th class=\"num\">next is</th>"
+                   "<th>smallest peak RSS</th><th class=\"num\">rss_peak</th></tr></thead><tbody>")
+        for label, workload, fast, ns, gap, small, rss, ranked in best:
+            out.append("<tr data-workload=\"%s\" data-fastest=\"%s\" data-smallest=\"%s\">"
+                       "<td>%s</td><td>%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>"
+                       "<td>%s</td><td class=\"num\">%s</td></tr>" % (
+                           e(label), e(fast or ""), e(small or ""), e(label), e(fast or "\u2013"),
+                           "\u2013" if ns is None else "%.2f" % ns,
+                           "\u2013" if gap is None else "%.2f\u00d7 slower" % gap,
+                           e(small or "\u2013"), human_bytes(rss)))
+        out.append("</tbody></table>")
+    pauses = summary_pauses(cells)
+    if pauses:
+        out.append("<p class=\"muted\">Collector pauses: the highest 99th-percentile pause of "
+                   "any cell, and the median of the cells' p99s.</p>")
+        out.append("<table id=\"summary-pauses\"><thead><tr><th>collector</th>"
+                   "<th class=\"num\">worst p99</th><th>in</th><th class=\"num\">median p99</th>"
+                   "<th class=\"num\">cells</th></tr></thead><tbody>")
+        for coll, worst, where, median, n in pauses:
+            out.append("<tr data-collector=\"%s\" data-p99-ns=\"%r\"><td>%s</td>"
+                       "<td class=\"num\">%s</td><td>%s</td><td class=\"num\">%s</td>"
+                       "<td class=\"num\">%d</td></tr>" % (
+                           e(coll), worst, e(coll), human_ns(worst), e(where), human_ns(median), n))
+        out.append("</tbody></table>")
+    if len(out) == 1:
+        out.append("<p class=\"muted\">No cell ran successfully.</p>")
+    return "\n".join(out)
 
 
 def report_rows(cells):
@@ -773,7 +1235,8 @@ def report_rows(cells):
             tds += "<td class=\"num\" title=\"%s\">%s</td>" % (
                 "" if v is None else "%d bytes" % v, human_bytes(v))
         tds += "<td class=\"num\">%s</td>" % ("\u2013" if frag is None else "%.2f" % frag)
-        tds += "<td class=\"num\">%s</td>" % ("\u2013" if leaked is None else "%d B" % leaked)
+        tds += "<td class=\"num\" title=\"%s\">%s</td>" % (
+            "" if leaked is None else "%d bytes" % leaked, human_bytes(leaked))
         tds += "<td class=\"status\">%s</td>" % e(c.status)
         out.append("<tr class=\"%s\" data-cell=\"%s\" data-threads=\"%d\">%s</tr>"
                    % (klass, e(c.name), c.threads, tds))
@@ -786,7 +1249,7 @@ def report_skipped(cells):
     if not cells:
         return ""
     rows = "".join("<tr class=\"skipped\" data-cell=\"%s\">%s<td>%s</td></tr>" % (
-        html.escape(c.name),
+        html.escape(c.full_name or c.name),
         "".join("<td>%s</td>" % html.escape(x) for x in (c.workload, c.variant, c.allocator, c.collector)),
         html.escape(c.skipped)) for c in cells)
     return ("<details><summary>%d cells of the matrix did not run</summary><table id=\"skipped\">"
@@ -850,6 +1313,8 @@ def write_report(r, context, cells, json_path):
              "<p class=\"muted\">Run <code>%s</code>, %s. Regenerate with <code>make plots</code> "
              "(docs/plots.md says what each plot shows).</p>" % (e(stem), e(str(context.get("date", "")))),
              "<p id=\"image-check\" data-status=\"pending\"></p>",
+             report_summary([c for c in cells if c.skipped is None and
+                             c.workload not in NOT_BENCHMARKS], r.banner),
              "<h2>Plots</h2>"]
     for name, caption in r.written:
         parts.append("<figure id=\"plot-%s\"><a href=\"%s.svg\"><img src=\"%s.png\" alt=\"%s\"></a>"
@@ -873,6 +1338,37 @@ def write_report(r, context, cells, json_path):
 
 
 # ---------------------------------------------------------------- main -- #
+
+# Workloads that run in the matrix but are not benchmarks: stress checks
+# every block and object (docs/stress.md); its timings mean nothing.  Their
+# cells stay in the report's table; the plots leave them out.
+NOT_BENCHMARKS = ("stress",)
+
+
+def benchmark_cells(r, cells):
+    """The cells the plots draw: every one but those of NOT_BENCHMARKS
+    workloads, with a note when some were left out."""
+    left = sorted({c.workload for c in cells if c.workload in NOT_BENCHMARKS and c.skipped is None})
+    if left:
+        r.notes.append("%s: not plotted, a correctness check rather than a benchmark (the "
+                       "report's table lists its cells)" % ", ".join(left))
+    return [c for c in cells if c.workload not in NOT_BENCHMARKS]
+
+
+def smoke_banner(context, cells):
+    """The line that marks a smoke run's plots, or "".  A --quick run (make
+    bench: 200,000 operations, often one repetition) finishes in seconds and
+    its timings move by tens of percent between runs: enough to see that
+    everything works, not to rank allocators."""
+    command = context.get("command_line") or []
+    if isinstance(command, str):
+        command = shlex.split(command)
+    if "--quick" not in command:
+        return ""
+    reps = max([len(c.runs) for c in cells if c.ok] or [1])
+    return ("SMOKE RUN (--quick sizes, %d repetition%s): timings vary run to run; not for "
+            "comparing allocators (docs/plots.md)" % (reps, "" if reps == 1 else "s"))
+
 
 def main(argv):
     ap = argparse.ArgumentParser(prog="plots.py", description=__doc__.split("\n\n")[0])
@@ -899,13 +1395,20 @@ def main(argv):
         if os.environ.get("HEAPLAB_PLOTS_WORK"):  # keep the data, to rerun gnuplot by hand
             work = os.environ["HEAPLAB_PLOTS_WORK"]
             os.makedirs(work, exist_ok=True)
-        r = Renderer(args.out, work)
+        r = Renderer(args.out, work, smoke_banner(context, cells))
+        drawn = benchmark_cells(r, cells)
+        if samples is not None:
+            samples = [x for x in samples if x["workload"] not in NOT_BENCHMARKS]
         try:
-            plot_throughput(r, cells)
-            plot_fragmentation(r, cells)
+            plot_throughput(r, drawn)
+            plot_program_time(r, drawn)
+            plot_fragmentation(r, drawn)
             plot_memory(r, samples, note)
-            plot_pauses(r, cells)
-            plot_scaling(r, cells)
+            plot_pauses(r, drawn)
+            plot_scaling(r, drawn)
+            plot_latency(r, drawn)
+            plot_mmu(r, drawn)
+            plot_soak(r, drawn, samples)
         except RuntimeError as e:
             print("plots: %s" % e, file=sys.stderr)
             return 1

@@ -41,7 +41,8 @@ expected() {
   python3 - "$1" <<'PY'
 import csv, json, os, sys
 path = sys.argv[1]
-rows = [r for r in json.load(open(path))["benchmarks"] if "workload" in r]
+# stress is a correctness check, not a benchmark: the plots leave it out.
+rows = [r for r in json.load(open(path))["benchmarks"] if "workload" in r and r["workload"] != "stress"]
 ok = [r for r in rows if not r.get("error_occurred") and r.get("run_type") != "aggregate"]
 want = set()
 if any("ns_per_op" in r for r in ok):
@@ -53,7 +54,17 @@ if any(r.get("gc_pauses", 0) > 0 and "gc_pause_max_ns" in r for r in ok):
 samples = path[: -len(".json")] + ".samples.csv"
 if os.path.exists(samples):
     for s in csv.DictReader(open(samples)):
-        want.add("memory_%s_%s" % (s["workload"], s["variant"]))
+        if s["workload"] != "stress":
+            want.add("memory_%s_%s" % (s["workload"], s["variant"]))
+for r in ok:
+    if any(k.startswith("mmu_") for k in r):
+        want.add("mmu_%s" % r["workload"])
+    if r.get("latency_alloc_samples"):
+        want.add("latency_%s_%s" % (r["workload"], r["variant"]))
+    if r.get("soak_cycles") and os.path.exists(path[: -len(".json")] + ".samples.csv"):
+        want.add("soak_%s_%s" % (r["workload"], r["variant"]))
+    if r["workload"] == "program" and "seconds" in r:
+        want.add("program_time")
 threads = {}
 for r in ok:
     threads.setdefault((r["workload"], r["variant"]), set()).add(r.get("threads", 1))
@@ -92,9 +103,11 @@ for stem in want:
         bad.append("%s.svg is not a whole SVG" % stem)
     if not units.search(text):
         bad.append("%s.svg: no axis label with units" % stem)
-    kind = stem if stem == "gc_pauses" else stem.split("_")[0]
+    kind = stem if stem in ("gc_pauses", "program_time") else stem.split("_")[0]
     title = {"throughput": "Throughput", "fragmentation": "Fragmentation", "gc_pauses": "GC pauses",
-             "memory": "Memory over time", "scaling": "Thread scaling"}[kind]
+             "memory": "Memory over time", "scaling": "Thread scaling",
+             "latency": "Latency tail", "mmu": "Minimum mutator utilisation",
+             "soak": "Soak", "program_time": "Program run time"}[kind]
     if title not in text:
         bad.append("%s.svg: no title '%s'" % (stem, title))
 drawn = sorted(f for f in os.listdir(d) if f.endswith((".png", ".svg")))

@@ -17,6 +17,8 @@
  *     collectors' clock is the scripted one below and each explicit
  *     collection lasts exactly the pause the test chose.  This is a link-time
  *     seam: no test hook lives in library code.
+ * And minimum mutator utilisation (hl_mmu) on a pause timeline whose every
+ * figure is worked out by hand, directly and through the pause log.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -206,9 +208,58 @@ static void test_collectors(void)
     }
 }
 
+/* ------------------------------------- 3. minimum mutator utilisation -- */
+
+/* A run of 100 ms with three pauses, 10-12, 20-25 and 26-27 ms.  By hand:
+ * a window of 5 ms or less fits inside the 5 ms pause (0); 6 ms holds 5 ms
+ * of pause wherever it sits (20-26: 5; 21-27: 4 + 1), so 1/6; 7 ms holds
+ * 20-27, 6 ms of pause: 1/7 (less than at 6 ms: MMU need not grow with the
+ * window); 10 ms holds 17-27, 6 ms: 0.4; 16 ms holds 10-26 or 11-27, 7 ms:
+ * 9/16; 20 ms holds all 8 ms (7-27): 0.6; 100 ms and longer is the run: 92/100.
+ * The same run seen from 15 ms on loses the first pause: over its 85 ms,
+ * 6 ms of pause. */
+#define MS 1e6
+static const double mmu_at[] = {10 * MS, 20 * MS, 26 * MS};
+static const double mmu_len[] = {2 * MS, 5 * MS, 1 * MS};
+
+static void mmu_case(const double *at, const double *len, size_t n, double t0, double window,
+                     double want)
+{
+    double got = hl_mmu(at, len, n, t0, 100 * MS, window);
+    CHECK(fabs(got - want) < 1e-12, "MMU over %g ms from %g ms: %.15f, expected %.15f",
+          window / MS, t0 / MS, got, want);
+}
+
+static void test_mmu(void)
+{
+    static const struct {
+        double window_ms, want;
+    } known[] = {{1, 0}, {2, 0}, {5, 0}, {6, 1.0 / 6}, {7, 1.0 / 7}, {10, 0.4}, {16, 9.0 / 16},
+                 {20, 0.6}, {50, 0.84}, {100, 0.92}, {150, 0.92}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        mmu_case(mmu_at, mmu_len, 3, 0, known[i].window_ms * MS, known[i].want);
+    mmu_case(mmu_at, mmu_len, 3, 15 * MS, 200 * MS, 1 - 6.0 / 85);
+    mmu_case(mmu_at, mmu_len, 0, 0, 10 * MS, 1);
+
+    /* Through the pause log: the timeline it keeps is the one recorded. */
+    hl_pause_log log;
+    memset(&log, 0, sizeof log);
+    for (size_t i = 0; i < 3; i++)
+        hl_pause_record_at(&log, mmu_at[i], mmu_len[i]);
+    hl_gc_stats s;
+    memset(&s, 0, sizeof s);
+    hl_pause_summary(&log, &s);
+    CHECK(s.pause_timeline_n == 3, "the log's timeline holds %zu pauses, expected 3",
+          s.pause_timeline_n);
+    if (s.pause_timeline_n == 3)
+        mmu_case(s.pause_at_ns, s.pause_len_ns, 3, 0, 7 * MS, 1.0 / 7);
+    hl_pause_free(&log);
+}
+
 int main(void)
 {
     test_pause_log();
     test_collectors();
+    test_mmu();
     return check_status("test_pauses");
 }
