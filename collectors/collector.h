@@ -190,6 +190,11 @@ typedef struct hl_gc_config {
     int64_t threshold[HL_GC_GENERATIONS]; /* 700, 10, 10 as in CPython 3.11/3.12 */
     int long_lived_rule; /* 1: skip a full collection while long_lived_pending <
                             long_lived_total / 4 */
+    /* tracing and marksweep only (--heap-sweep, docs/heap-sweep.md): the
+     * most bytes the collector's heap may hold, 0 for no limit.  An
+     * allocation that would pass it collects first and fails (new_object
+     * answers NULL) only when it still would after a full collection. */
+    int64_t heap_limit;
 } hl_gc_config;
 
 typedef struct hl_collector_ops {

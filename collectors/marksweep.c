@@ -63,6 +63,13 @@
  * last collection exceed max(MS_TRIGGER_MIN_BYTES, MS_HEAP_GROWTH x live
  * bytes after it), and again once when the allocator says no.
  *
+ * Heap limit (hl_gc_config.heap_limit, --heap-sweep): the heap is the
+ * objects' blocks, prefix included (live_bytes: what is allocated and not
+ * yet swept).  An allocation that would take it past the limit collects
+ * first, whatever the trigger says, and fails only when it still would:
+ * the limit is a hard bound on live_bytes, so the smallest limit a run
+ * completes under is its minimum heap (docs/heap-sweep.md).
+ *
  * Not thread-safe: one thread drives an instance.
  */
 #include "collectors/collector.h"
@@ -124,6 +131,7 @@ typedef struct marksweep {
     uint64_t weakrefs_live; /* weak reference objects on the list */
     uint64_t since_bytes;   /* allocated since the last collection */
     uint64_t trigger_bytes; /* collect when since_bytes exceeds this */
+    uint64_t heap_limit;    /* live_bytes never passes it; 0: no limit */
     int collecting;
     int finalizers_seen; /* an object of a finalizing type was made: collections run step 3 */
     ms_counters count;
@@ -423,16 +431,26 @@ static void ms_collect(marksweep *m)
 
 /* ---------------------------------------------------------- objects -- */
 
+/* Whether `size` more bytes would take the heap past its limit. */
+static int ms_over_limit(const marksweep *m, size_t size)
+{
+    return m->heap_limit != 0 && m->live_bytes + size > m->heap_limit;
+}
+
 /* A zeroed object held by one root.  Collects first when the trigger is
- * passed, and once more when the allocator says no; NULL when it still
- * does.  O(1) besides those collections. */
+ * passed or the object would pass the heap limit, and once more when the
+ * allocator says no; NULL when it still would pass the limit after that
+ * collection, or the allocator still says no.  O(1) besides those
+ * collections. */
 static hl_object *ms_new_object(void *ctx, const hl_type *type, uint32_t nrefs,
                                 uint32_t data_size)
 {
     marksweep *m = ctx;
     size_t size = sizeof(ms_header) + hl_object_size(nrefs, data_size);
-    if (m->since_bytes > m->trigger_bytes)
+    if (m->since_bytes > m->trigger_bytes || ms_over_limit(m, size))
         ms_collect(m);
+    if (ms_over_limit(m, size))
+        return NULL; /* still over after a full collection */
     ms_header *h = hl_alloc(m->alloc, size);
     if (h == NULL) {
         ms_collect(m);
@@ -516,7 +534,6 @@ static const char *ms_unavailable(void)
 
 static int ms_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
 {
-    (void)cfg; /* not generational */
     marksweep *m = hl_untracked_alloc(sizeof *m);
     if (m == NULL)
         return -ENOMEM;
@@ -525,6 +542,7 @@ static int ms_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cf
         return -ENOMEM;
     }
     m->alloc = alloc;
+    m->heap_limit = cfg->heap_limit > 0 ? (uint64_t)cfg->heap_limit : 0; /* not generational */
     ms_set_trigger(m);
     *ctx = m;
     return 0;

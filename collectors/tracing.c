@@ -19,6 +19,21 @@
  * mapped, so a later instance in the same process starts on a grown heap
  * and may collect less often than the first.
  *
+ * Heap limit (hl_gc_config.heap_limit, --heap-sweep): GC_set_max_heap_size
+ * bounds Boehm's heap (the sections it got from the system, GC_get_heap_size;
+ * page granularity).  An allocation the heap cannot hold without passing it
+ * makes Boehm collect (GC_set_max_retries: a full collection before it gives
+ * up, twice), and only then call its out-of-memory function, which answers
+ * NULL here (tracing_out_of_memory): GC_MALLOC returns NULL, new_object
+ * returns NULL and the workload fails with its own error, a failed row, not
+ * an abort.  Boehm's "Out of Memory" warnings are silenced under a limit:
+ * the failure is expected there, and the row says it.  A limit below the
+ * heap Boehm already holds when the collector opens (its initial 64 KiB) is
+ * refused (init answers -ENOMEM): the heap cannot shrink to it, so a
+ * minimum heap is never reported below Boehm's initial heap.  Boehm's heap is one
+ * per process, so the limit holds for the whole process (each sweep point is
+ * a process of its own).
+ *
  * Roots.  Workload references (new_object's, retain, release) are the
  * roots.  The workload keeps them in untracked mmap memory that Boehm never
  * scans, so each rooted object has a slot in a dense root table, and the
@@ -598,13 +613,44 @@ static const char *tracing_unavailable(void)
     return NULL; /* libgc is linked into heaplab */
 }
 
+/* Boehm's out-of-memory answer under a heap limit: no memory (NULL), so
+ * that the allocation fails and the workload reports it. */
+static void *GC_CALLBACK tracing_out_of_memory(size_t bytes)
+{
+    (void)bytes;
+    return NULL;
+}
+
+/* Boehm's warnings under a heap limit: its "Out of Memory" ones are the
+ * expected outcome of a probe below the minimum heap, so none is printed. */
+static void GC_CALLBACK tracing_quiet(char *msg, GC_word arg)
+{
+    (void)msg, (void)arg;
+}
+
+/* Bound Boehm's heap to `limit` bytes (0: leave it unbounded), collecting
+ * before giving up, and failing with NULL rather than aborting. */
+static void tracing_set_limit(int64_t limit)
+{
+    if (limit <= 0)
+        return;
+    GC_set_max_heap_size((GC_word)limit);
+    GC_set_max_retries(2);
+    GC_set_oom_fn(tracing_out_of_memory);
+    GC_set_warn_proc(tracing_quiet);
+}
+
 static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
 {
     (void)alloc; /* Boehm brings its own heap */
-    (void)cfg;
     if (tracing_active != NULL)
         return -EBUSY;
     pthread_once(&tracing_once, tracing_start_boehm);
+    /* Boehm's heap never shrinks below what it holds (64 KiB after
+     * GC_INIT): a smaller limit cannot be honoured, so it is refused. */
+    if (cfg->heap_limit > 0 && GC_get_heap_size() > (size_t)cfg->heap_limit)
+        return -ENOMEM;
+    tracing_set_limit(cfg->heap_limit);
     tracing *t = hl_untracked_alloc(sizeof *t);
     if (t == NULL)
         return -ENOMEM;

@@ -134,6 +134,11 @@ int hl_child_command(const hl_options *o, const hl_plan_cell *cell, int64_t repe
         rc |= hl_arglist_add(l, "%s=%" PRId64, cell->w->params[i].name, values[i]);
     }
     rc |= hl_arglist_add(l, "--repetitions=%" PRId64, repetitions);
+    /* A --heap-sweep point's own limit or threshold (harness/heapsweep.c). */
+    if (cell->heap_limit > 0)
+        rc |= hl_arglist_add(l, "--gc-heap-limit=%" PRId64, cell->heap_limit);
+    if (cell->gc_threshold0 > 0)
+        rc |= hl_arglist_add(l, "--gc-threshold=%" PRId64 ",10,10", cell->gc_threshold0);
     rc |= hl_options_forward(o, l);
     rc |= hl_arglist_add(l, "--cell-out=%s", cell_out);
     return rc != 0 ? -1 : 0;

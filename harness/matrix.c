@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "harness/child.h"
+#include "harness/heapsweep.h"
 #include "harness/interrupt.h"
 #include "harness/plan.h"
 #include "harness/progress.h"
@@ -36,6 +37,10 @@ static void table_variant(const hl_options *o, const hl_plan_cell *cell, char *b
     if (o->nthreads && cell->threads > 0)
         snprintf(buf, len, "%.60s/t%" PRId64, cell->w->variants[cell->variant].name,
                  cell->threads);
+    char point[32];
+    hl_heapsweep_label(cell, point, sizeof point);
+    if (point[0] != '\0')
+        snprintf(buf, len, "%.60s/%s", cell->w->variants[cell->variant].name, point);
 }
 
 /* When a stopping signal ended the run that just returned (it did not end
@@ -71,6 +76,7 @@ static void run_one(const hl_options *o, hl_plan_cell *cell, size_t index, int64
     cJSON *fresh = out.rows != NULL ? out.rows : cJSON_CreateArray();
     if (out.rows == NULL)
         cJSON_AddItemToArray(fresh, hl_child_failed_row(o, cell, &out, rep));
+    hl_heapsweep_annotate(cell, fresh);
     cJSON *row;
     cJSON_ArrayForEach(row, fresh)
     {
@@ -109,6 +115,31 @@ static void run_one(const hl_options *o, hl_plan_cell *cell, size_t index, int64
     cJSON_Delete(fresh);
 }
 
+/* A --heap-sweep point whose sweep found no minimum heap: one failed row
+ * saying why, and the cell counts as done (it has nothing to run). */
+static void sweep_point_failed(const hl_options *o, hl_plan_cell *cell, hl_progress *pr)
+{
+    hl_child_outcome why;
+    memset(&why, 0, sizeof why);
+    snprintf(why.error, sizeof why.error, "%.500s", cell->sweep_error);
+    cJSON *fresh = cJSON_CreateArray();
+    cJSON *row = hl_child_failed_row(o, cell, &why, 0);
+    cJSON_DeleteItemFromObjectCaseSensitive(row, "stderr_tail");
+    cJSON_AddItemToArray(fresh, row);
+    hl_heapsweep_annotate(cell, fresh);
+    char status[700], variant[96];
+    snprintf(status, sizeof status, "FAILED: %s", cell->sweep_error);
+    table_variant(o, cell, variant, sizeof variant);
+    hl_progress_clear(pr);
+    hl_table_row(fresh, cell->w->name, variant, cell->a->name, cell->c->name, status);
+    cJSON_AddItemToArray(cell->rows, cJSON_DetachItemFromArray(fresh, 0));
+    cJSON_Delete(fresh);
+    cell->runs_done = (size_t)cell->runs;
+    cell->runs_failed++;
+    pr->done += (size_t)cell->runs;
+    hl_progress_draw(pr);
+}
+
 /* ----------------------------------------------------- interruption -- */
 
 /* After a stop: one error row (error_occurred, interrupted: true) for each
@@ -134,7 +165,11 @@ static void add_interrupted_rows(const hl_options *o, hl_plan *p, int sig)
         cJSON *row = hl_child_failed_row(o, cell, &why, (int64_t)cell->runs_done);
         cJSON_DeleteItemFromObjectCaseSensitive(row, "stderr_tail");
         cJSON_AddBoolToObject(row, "interrupted", 1);
-        cJSON_AddItemToArray(cell->rows, row);
+        cJSON *one = cJSON_CreateArray();
+        cJSON_AddItemToArray(one, row);
+        hl_heapsweep_annotate(cell, one);
+        cJSON_AddItemToArray(cell->rows, cJSON_DetachItemFromArray(one, 0));
+        cJSON_Delete(one);
     }
 }
 
@@ -203,7 +238,7 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
         return 2;
     }
     hl_plan p = {0};
-    if (hl_plan_build(o, &p) != 0) {
+    if (hl_plan_build(o, &p) != 0 || (o->heap_sweep && hl_heapsweep_expand(o, &p) != 0)) {
         fprintf(stderr, "bench: out of memory\n");
         return 1;
     }
@@ -253,8 +288,14 @@ int hl_matrix_main(const hl_options *o, int argc, char **argv)
             hl_shuffle(order, p.n, &shuffle_state);
         for (size_t k = 0; k < p.n && !hl_stop_signal(); k++) {
             hl_plan_cell *cell = &p.cells[order[k]];
-            if (cell->skip != NULL)
+            if (cell->skip != NULL || (size_t)cell->runs == cell->runs_done)
                 continue;
+            hl_progress_clear(&pr);
+            if (hl_heapsweep_ready(o, &p, order[k]) != 0) { /* bisection: probe runs */
+                if (!hl_stop_signal())
+                    sweep_point_failed(o, cell, &pr);
+                continue;
+            }
             if (interleave || cell->runs == 1) {
                 run_one(o, cell, order[k], round, interleave ? 1 : o->repetitions, &context, &pr);
                 hl_stop_test_pause(pr.done);

@@ -408,6 +408,42 @@ static int parse_thresholds(hl_options *o, const char *text, char *err, size_t e
     return 0;
 }
 
+/* "1.25,1.5,2": --heap-sweep's multiples of the minimum heap, each at
+ * least 1 and at most 100, ascending; no argument: 1.25,1.5,2,3,4,6. */
+static int parse_heap_factors(hl_options *o, const char *text, char *err, size_t err_len)
+{
+    static const double defaults[] = {1.25, 1.5, 2, 3, 4, 6};
+    o->heap_sweep = 1;
+    o->nheap_factors = 0;
+    if (text == NULL) {
+        memcpy(o->heap_factors, defaults, sizeof defaults);
+        o->nheap_factors = sizeof defaults / sizeof defaults[0];
+        return 0;
+    }
+    const char *p = text;
+    while (1) {
+        size_t len = strcspn(p, ",");
+        char part[32], *end = NULL;
+        if (len == 0 || len >= sizeof part || o->nheap_factors == HL_MAX_HEAP_FACTORS)
+            return bad(err, err_len, "--heap-sweep: '%s' is not a list of at most %d heap factors "
+                       "(e.g. 1.25,1.5,2,3,4,6)", text, HL_MAX_HEAP_FACTORS);
+        memcpy(part, p, len);
+        part[len] = '\0';
+        errno = 0;
+        double v = strtod(part, &end);
+        if (*end != '\0' || errno == ERANGE || !isfinite(v) || v < 1 || v > 100)
+            return bad(err, err_len, "--heap-sweep: '%s' is not a heap factor: a number from 1 to "
+                       "100, a multiple of the minimum heap (e.g. 1.25,1.5,2,3,4,6)", part);
+        if (o->nheap_factors > 0 && v <= o->heap_factors[o->nheap_factors - 1])
+            return bad(err, err_len, "--heap-sweep: factors must ascend, each once ('%s' after "
+                       "%g); e.g. 1.25,1.5,2,3,4,6", part, o->heap_factors[o->nheap_factors - 1]);
+        o->heap_factors[o->nheap_factors++] = v;
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
 /* --allocator, --collector or --workload (`kind`) from text. */
 static int apply_selection(hl_options *o, const char *kind, const char *text, char *err,
                            size_t err_len)
@@ -739,6 +775,17 @@ static const hl_option_spec option_table[] = {
              "(rdtsc): p50 to p99.99 and max, apart for each (docs/metrics.md)",
      .section = SEC_RUN, .type = HL_OPT_FLAG, FIELD(latency), .modes = IN_RUNS,
      .refused_by_program = 1, .forwarding = HL_FORWARD_COPY, .example = ""},
+    {.name = "heap-sweep", .argument = optional_argument, .usage = "--heap-sweep[=FACTORS]",
+     .help = "time-space curves: find each workload's minimum heap under\n"
+             "tracing and marksweep by bisection, run at FACTORS times it\n"
+             "(default 1.25,1.5,2,3,4,6), and cycle over a ladder of\n"
+             "thresholds (docs/heap-sweep.md)", .section = SEC_RUN,
+     .type = HL_OPT_CUSTOM, .parse = parse_heap_factors, .modes = IN_RUN,
+     .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "gc-heap-limit", .argument = required_argument, .usage = "--gc-heap-limit=BYTES",
+     .help = "the collector's heap limit (tracing, marksweep), from --heap-sweep",
+     .section = SEC_INTERNAL, .type = HL_OPT_BYTES, FIELD(gc.heap_limit), .min = 1,
+     .modes = IN_CELL, .forwarding = HL_FORWARD_RESOLVED},
     {.name = "stress", .argument = no_argument,
      .help = "the stress workload (long seeded random sequences, every\n"
              "block and object checked) under every allocator and\n"
@@ -903,6 +950,59 @@ const char *hl_options_program_refuses(const hl_options *o)
 }
 
 /* ------------------------------------------------------------ the checks -- */
+
+/* The collectors --heap-sweep sweeps (a heap limit, or cycle's thresholds). */
+static const char *const sweep_collectors[] = {"tracing", "marksweep", "cycle"};
+#define SWEEP_COLLECTORS (sizeof sweep_collectors / sizeof sweep_collectors[0])
+
+static int is_sweep_collector(const hl_collector_ops *c)
+{
+    for (size_t i = 0; i < SWEEP_COLLECTORS; i++)
+        if (strcmp(c->name, sweep_collectors[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* --heap-sweep: refuse the flags it cannot go with (a counted or soak run
+ * has no time to plot; it sets cycle's thresholds and the heap limit
+ * itself), default the collectors to the three it sweeps, refuse any other,
+ * and refuse a workload none of them runs (it would sweep nothing).
+ * O(workloads x collectors). */
+static int validate_heap_sweep(hl_options *o, char *err, size_t err_len)
+{
+    static const char *const clash[] = {"instructions", "duration", "gc-threshold", "mem-limit",
+                                        "fail-alloc"};
+    for (size_t i = 0; i < sizeof clash / sizeof clash[0]; i++)
+        if (was_given(o, row_named(clash[i])))
+            return bad(err, err_len, "--heap-sweep does not go with --%s: the sweep times each "
+                       "point and sets the heap limit and cycle's thresholds itself", clash[i]);
+    if (o->ncollectors == 0)
+        for (size_t i = 0; i < SWEEP_COLLECTORS; i++)
+            o->collectors[o->ncollectors++] = hl_collector_find(sweep_collectors[i]);
+    for (size_t i = 0; i < o->ncollectors; i++)
+        if (!is_sweep_collector(o->collectors[i]))
+            return bad(err, err_len, "--heap-sweep: collector %s has no heap limit or threshold "
+                       "to sweep; valid: tracing, marksweep, cycle", o->collectors[i]->name);
+    for (size_t w = 0; w < o->nworkloads; w++) {
+        int any = 0;
+        for (size_t i = 0; i < o->ncollectors; i++)
+            any |= hl_workload_supports(o->workloads[w], o->collectors[i]);
+        if (!any) {
+            char with[512] = "";
+            size_t used = 0;
+            for (size_t k = 0; k < hl_workload_count(); k++)
+                for (size_t i = 0; i < o->ncollectors; i++)
+                    if (hl_workload_supports(hl_workload_at(k), o->collectors[i])) {
+                        append(with, sizeof with, &used, "%s%s", used ? ", " : "",
+                               hl_workload_at(k)->name);
+                        break;
+                    }
+            return bad(err, err_len, "--heap-sweep: workload %s runs under none of the swept "
+                       "collectors; workloads that do: %s", o->workloads[w]->name, with);
+        }
+    }
+    return 0;
+}
 
 /* The repeat rule for every option but --param (which keeps it per name):
  * the first time, remember the text given (NULL for a flag without a
@@ -1106,6 +1206,8 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
         return bad(err, err_len, "--latency does not go with %s: it adds a timed pass to a "
                    "timed run, and a %s has none", o->instructions ? "--instructions" : "--duration",
                    o->instructions ? "Callgrind count" : "soak");
+    if (o->heap_sweep && validate_heap_sweep(o, err, err_len) != 0)
+        return -1;
     if (o->mode == HL_MODE_CELL && (o->cell_out == NULL || o->nworkloads != 1 ||
                                     o->nallocators != 1 || o->ncollectors != 1))
         return bad(err, err_len, "--run-cell needs --cell-out and exactly one workload, allocator "

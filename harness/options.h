@@ -25,6 +25,7 @@
 
 #define HL_MAX_SELECTED 32
 #define HL_MAX_PARAMS 32
+#define HL_MAX_HEAP_FACTORS 16
 
 typedef enum hl_mode {
     HL_MODE_RUN,  /* run the matrix of selected cells */
@@ -75,6 +76,9 @@ typedef struct hl_options {
     int64_t rlimit_as;                /* --rlimit-as=BYTES: the cell's address-space limit */
     double duration;                  /* --duration=SECONDS: soak instead of timing (0 off) */
     int latency;                      /* --latency: a timed pass per alloc and free (latency.c) */
+    int heap_sweep;                   /* --heap-sweep[=FACTORS] (harness/heapsweep.c) */
+    double heap_factors[HL_MAX_HEAP_FACTORS]; /* multiples of the minimum heap, ascending */
+    size_t nheap_factors;
     uint64_t shuffle_seed;
     const char *paths[2]; /* --compare's BASELINE and CURRENT; --export-action's RESULTS */
     const char *thresholds; /* --thresholds=FILE, or NULL */

@@ -28,6 +28,16 @@ typedef struct hl_plan_cell {
     int64_t runs;       /* processes it needs: one per repetition when interleaved
                            or when its collector has its own heap, else one */
     int cut;            /* a run of it was killed by a stopping signal */
+    /* --heap-sweep (harness/heapsweep.c); all 0 in other cells. */
+    double heap_factor;     /* tracing, marksweep: this point's multiple of the minimum heap */
+    int64_t heap_limit;     /* its runs' --gc-heap-limit, bytes; 0 until the minimum is known */
+    int64_t heap_min;       /* the smallest limit a probe completed under, bytes */
+    int64_t heap_min_below; /* the largest limit a probe failed under, bytes */
+    int64_t heap_upper;     /* the bisection's confirmed upper end, bytes */
+    int heap_probes;        /* probe runs the bisection took */
+    int64_t gc_threshold0;  /* cycle: this point's generation-0 threshold */
+    size_t sweep_first;     /* the plan index of its sweep's first point */
+    char sweep_error[512];  /* why its sweep found no minimum, or "" */
 } hl_plan_cell;
 
 typedef struct hl_plan {
