@@ -146,8 +146,11 @@ def thread_count(row):
 class Cell:
     """One cell of the matrix with its rows: repetitions and aggregates."""
 
-    def __init__(self, workload, variant, allocator, collector, params="", threads=1):
+    def __init__(self, workload, variant, allocator, collector, params="", threads=1,
+                 heap_factor=None, gc_threshold0=None):
         self.workload, self.variant = workload, variant
+        # a --heap-sweep point: its multiple of the minimum heap, or cycle's threshold
+        self.heap_factor, self.gc_threshold0 = heap_factor, gc_threshold0
         self.allocator, self.collector = allocator, collector
         self.params, self.threads = params, threads
         self.runs = []         # iteration rows that succeeded
@@ -171,7 +174,17 @@ class Cell:
 
     @property
     def name(self):
-        return "/".join((self.workload, self.variant, self.allocator, self.collector))
+        name = "/".join((self.workload, self.variant, self.allocator, self.collector))
+        if self.heap_factor is not None:
+            name += "/heap:%gx" % self.heap_factor
+        elif self.gc_threshold0 is not None:
+            name += "/gc0:%d" % self.gc_threshold0
+        return name
+
+    @property
+    def sweep_point(self):
+        """Whether the cell is a --heap-sweep point (heapsweep_* plots only)."""
+        return self.heap_factor is not None or self.gc_threshold0 is not None
 
     def figure(self, key):
         """A memory-pass figure: the same in every repetition; None if absent."""
@@ -219,7 +232,8 @@ def load_run(json_path):
         if not isinstance(row, dict) or "workload" not in row:
             continue
         key = (row["workload"], row.get("variant", ""), row.get("allocator", ""),
-               row.get("collector", ""), row.get("params", ""), thread_count(row))
+               row.get("collector", ""), row.get("params", ""), thread_count(row),
+               row.get("heap_factor"), row.get("gc_threshold0"))
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = Cell(*key)
@@ -935,6 +949,103 @@ def ms_tics(lo, hi):
     return "set xtics (%s)" % ", ".join(tics)
 
 
+def size_text(n):
+    """Bytes as a person reads them: KiB or MiB with three figures."""
+    if n >= 1 << 20:
+        return "%.3g MiB" % (n / float(1 << 20))
+    return "%.3g KiB" % (n / 1024.0)
+
+
+def log_axis_tics(values, fmt):
+    """(lo, hi, "set xtics (...)") for a log x axis through exactly the
+    sweep's points, each labelled with fmt."""
+    values = sorted(set(values))
+    lo, hi = values[0] / 1.15, values[-1] * 1.15
+    return lo, hi, "set xtics (%s)" % ", ".join('"%s" %r' % (fmt(v), float(v)) for v in values)
+
+
+def plot_heapsweep(r, cells):
+    """heapsweep_<workload>: --heap-sweep's points, time per operation and
+    pause p99 against the heap limit (x the minimum heap) for tracing and
+    marksweep, against the generation-0 threshold for cycle."""
+    points = [c for c in cells if c.ok and c.sweep_point and c.timing("ns_per_op")]
+    if not points:
+        return r.skip("heap sweep", "no --heap-sweep point ran successfully") if any(
+            c.sweep_point for c in cells) else None
+    by_workload = OrderedDict()
+    for c in points:
+        by_workload.setdefault(c.workload, []).append(c)
+    for workload, group in by_workload.items():
+        keys = list(OrderedDict.fromkeys((c.collector, c.allocator) for c in group))
+        allocators = list(OrderedDict.fromkeys(c.allocator for c in group))
+        spare = {}
+        titles = [k[0] + (" / %s" % k[1] if len(allocators) > 1 else "") for k in keys]
+        colors = [color_for(k[0], COLLECTOR_COLORS, spare) for k in keys]
+        panels, blocks, block_series, mins = [], [], [], []
+        for variant in OrderedDict.fromkeys(c.variant for c in group):
+            for kind in ("heap", "cycle"):
+                mine = [c for c in group if c.variant == variant and
+                        (c.heap_factor is not None) == (kind == "heap")]
+                if not mine:
+                    continue
+                xkey = (lambda c: c.heap_factor) if kind == "heap" else (lambda c: c.gc_threshold0)
+                lo, hi, tics = log_axis_tics([xkey(c) for c in mine], (lambda v: "%gx" % v)
+                                             if kind == "heap" else (lambda v: "%d" % v))
+                floor = []
+                for k in keys:
+                    m = [c for c in mine if (c.collector, c.allocator) == k]
+                    if kind == "heap" and m and m[0].figure("heap_min_bytes"):
+                        floor.append("%s %s" % (k[0], size_text(m[0].figure("heap_min_bytes"))))
+                if floor:
+                    mins.append("%s: %s" % (variant, ", ".join(floor)))
+                where = ("%s, heap limit" % variant if kind == "heap"
+                         else "%s, cycle's thresholds" % variant)
+                second = ("minimum heap: %s" % ", ".join(floor) if kind == "heap"
+                          else "gen1, gen2 at 10, 10")
+                xlabel = ("heap limit, x the minimum heap (log)" if kind == "heap"
+                          else "generation-0 threshold (log; CPython's is 700)")
+                for what, key, scale, ylabel, logy in (
+                        ("time", "ns_per_op", 1.0, "ns per operation", 0),
+                        ("pause p99", "gc_pause_p99_ns", 1e-3, "pause p99 (us, log)", 1)):
+                    first = len(blocks) + 1
+                    for k in keys:
+                        line = []
+                        for c in sorted((c for c in mine if (c.collector, c.allocator) == k), key=xkey):
+                            t = c.timing(key)
+                            if t is not None and t[0] > 0:
+                                line.append(data_line(xkey(c), t[0] * scale))
+                        if line:
+                            blocks.append("".join(line))
+                            block_series.append(keys.index(k) + 1)
+                    if len(blocks) + 1 == first:  # nothing paused: an empty panel says so
+                        blocks.append(data_line(lo, None))
+                        block_series.append(1)
+                    panels.append(dict(title="%s: %s\n%s" % (where, what, second), first=first,
+                                       count=len(blocks) + 1 - first, xlabel=xlabel,
+                                       ylabel=ylabel, logy=logy, xmin=lo, xmax=hi, xtics=tics))
+        ncols = 2
+        nrows = -(-len(panels) // ncols)
+        sub = ["allocator: %s" % allocators[0]] if len(allocators) == 1 else []
+        sub.append("median of the repetitions; lower is better in every panel")
+        variables = OrderedDict(
+            title="Time-space curves: %s" % workload, subtitle="; ".join(sub),
+            panel_title=[p["title"] for p in panels], panel_first=[p["first"] for p in panels],
+            panel_count=[p["count"] for p in panels], panel_xlabel=[p["xlabel"] for p in panels],
+            panel_ylabel=[p["ylabel"] for p in panels], panel_logy=[p["logy"] for p in panels],
+            panel_xmin=[p["xmin"] for p in panels], panel_xmax=[p["xmax"] for p in panels],
+            panel_xtics=[p["xtics"] for p in panels], ncols=ncols, block_series=block_series,
+            series_title=titles, series_color=colors,
+            keytitle="collector" + (" / allocator" if len(allocators) > 1 else ""))
+        r.render("heapsweep.gp", "heapsweep_%s" % slug(workload),
+                 "Time-space curves on %s (bench --heap-sweep): time per operation and pause "
+                 "p99 of each collector as its heap grows.  tracing and marksweep run under a "
+                 "heap limit of each factor times the workload's minimum heap (%s), found by "
+                 "bisection; cycle runs over a ladder of generation-0 thresholds "
+                 "(docs/heap-sweep.md)." % (workload, "; ".join(mins) or "none found"),
+                 "\n\n".join(blocks) + "\n", variables,
+                 1300, max(560, 140 + 340 * nrows))
+
+
 def plot_soak(r, cells, samples):
     """soak_<workload>_<variant>: the samples of a --duration run, as
     footprint per live byte and as bytes held beyond the live bytes."""
@@ -1344,6 +1455,9 @@ def write_report(r, context, cells, json_path):
 # cells stay in the report's table; the plots leave them out.
 NOT_BENCHMARKS = ("stress",)
 
+# The name of a --heap-sweep point (harness/heapsweep.c): ".../heap:1.5x" or ".../gc0:700".
+SWEEP_NAME = re.compile(r"/(heap:[0-9.e+]+x|gc0:[0-9]+)(/|$)")
+
 
 def benchmark_cells(r, cells):
     """The cells the plots draw: every one but those of NOT_BENCHMARKS
@@ -1397,18 +1511,23 @@ def main(argv):
             os.makedirs(work, exist_ok=True)
         r = Renderer(args.out, work, smoke_banner(context, cells))
         drawn = benchmark_cells(r, cells)
+        # --heap-sweep's points draw their own plot, not as cells beside the others
+        swept = [c for c in drawn if c.sweep_point]
+        drawn = [c for c in drawn if not c.sweep_point]
+        if samples is not None:  # a sweep point's memory is its row's, not a plot's
+            samples = [x for x in samples if not SWEEP_NAME.search(x.get("name", ""))]
         if samples is not None:
             samples = [x for x in samples if x["workload"] not in NOT_BENCHMARKS]
+        views = [lambda: plot_throughput(r, drawn), lambda: plot_program_time(r, drawn),
+                 lambda: plot_fragmentation(r, drawn), lambda: plot_memory(r, samples, note),
+                 lambda: plot_pauses(r, drawn), lambda: plot_scaling(r, drawn),
+                 lambda: plot_latency(r, drawn), lambda: plot_mmu(r, drawn),
+                 lambda: plot_soak(r, drawn, samples)]
+        if swept and not drawn:  # a sweep alone: its plot, not a "skipped" note per other view
+            views = []
         try:
-            plot_throughput(r, drawn)
-            plot_program_time(r, drawn)
-            plot_fragmentation(r, drawn)
-            plot_memory(r, samples, note)
-            plot_pauses(r, drawn)
-            plot_scaling(r, drawn)
-            plot_latency(r, drawn)
-            plot_mmu(r, drawn)
-            plot_soak(r, drawn, samples)
+            for view in views + [lambda: plot_heapsweep(r, swept)]:
+                view()
         except RuntimeError as e:
             print("plots: %s" % e, file=sys.stderr)
             return 1
