@@ -149,6 +149,20 @@ stray                           | unexpected argument 'stray'
 --verbose                       | --verbose does not apply to a run; it goes with --compare
 --require-same-cells            | --require-same-cells does not apply to a run
 --cell-out=x.json               | --cell-out does not apply to a run; it goes with --run-cell
+--workload=trees --heap-sweep=1,x | --heap-sweep: 'x' is not a heap factor: a number from 1 to 100
+--workload=trees --heap-sweep=0.5 | --heap-sweep: '0.5' is not a heap factor
+--workload=trees --heap-sweep=2,1.5 | --heap-sweep: factors must ascend, each once ('1.5' after 2)
+--workload=trees --heap-sweep=1,2,2 | factors must ascend
+--workload=trees --heap-sweep= | --heap-sweep: '' is not a list of at most 16 heap factors
+--workload=trees --heap-sweep=1,,2 | is not a list of at most 16 heap factors
+--heap-sweep                    | --heap-sweep: workload churn runs under none of the swept collectors; workloads that do: cycles
+--workload=trees --heap-sweep --collector=refcount | --heap-sweep: collector refcount has no heap limit or threshold to sweep; valid: tracing, marksweep, cycle
+--workload=trees --heap-sweep --instructions | --heap-sweep does not go with --instructions
+--workload=trees --heap-sweep --duration=1 | --heap-sweep does not go with --duration
+--workload=trees --heap-sweep --gc-threshold=700,10,10 | --heap-sweep does not go with --gc-threshold
+--workload=trees --heap-sweep --mem-limit=1M | --heap-sweep does not go with --mem-limit
+--workload=trees --heap-sweep=2 --heap-sweep=3 | --heap-sweep given twice with different values
+--gc-heap-limit=1M              | --gc-heap-limit does not apply to a run; it goes with --run-cell
 TABLE
 
 # A repeat with the very same text is accepted (documented in options.c).
