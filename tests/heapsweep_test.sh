@@ -48,8 +48,8 @@ for coll in ("tracing", "marksweep"):
     if None in (lo, mn, top) or not lo < mn <= top:
         fail("%s: want below < min <= upper, got %s %s %s" % (coll, lo, mn, top))
         continue
-    if mn - lo > max(4096, top / 2.0 ** 8):
-        fail("%s: bracket %d..%d wider than the precision max(4096, %d / 256)" % (coll, lo, mn, top))
+    if mn - lo > max(4096, math.ceil(top / 2.0 ** 8)):
+        fail("%s: bracket %d..%d wider than the precision max(4096, %d / 256 rounded up)" % (coll, lo, mn, top))
     limits = [r.get("heap_limit_bytes") for r in mine]
     want = [math.ceil(r["heap_factor"] * mn) for r in mine]
     if limits != want or not all(a < b for a, b in zip(limits, limits[1:])):
