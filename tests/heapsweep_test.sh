@@ -14,13 +14,15 @@
 #     rows), each named for its point, heap_limit_bytes = ceil(factor x
 #     minimum), strictly increasing with the factor; cycle's rows climb
 #     the threshold ladder 100..11200 and carry no heap figure.
+# The allocator is the pool: in-process, so the test also runs under ASan.
 #  4. plots.py draws heapsweep_trees and the report shows it (skipped
 #     without gnuplot).
 bench=$1
 . "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/.." && pwd)
 
-"$bench" --quick --workload=trees --param variant=binarytrees --collector=tracing,marksweep,cycle \
+"$bench" --quick --workload=trees --param variant=binarytrees --allocator=pool \
+  --collector=tracing,marksweep,cycle \
   --heap-sweep=1.25,2,4 --out="$tmp/sweep" >"$tmp/sweep.log" 2>&1 \
   || { cat "$tmp/sweep.log"; die "the sweep exited non-zero"; }
 json=$(ls "$tmp"/sweep/*.json 2>/dev/null | head -1)
@@ -71,7 +73,7 @@ PY
 
 # 1. the cell alone, under the minimum and just below it
 while read -r coll min below; do
-  cell=(--run-cell --quick --workload=trees --param variant=binarytrees --allocator=glibc
+  cell=(--run-cell --quick --workload=trees --param variant=binarytrees --allocator=pool
         --collector="$coll" --cell-out="$tmp/cell.json")
   "$bench" "${cell[@]}" --gc-heap-limit="$min" 2>"$tmp/err" \
     || die "$coll fails at its minimum $min: $(cat "$tmp/err")"
