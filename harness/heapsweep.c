@@ -167,7 +167,7 @@ static probe_result probe(const hl_options *o, const hl_plan_cell *cell, size_t 
     return r;
 }
 
-/* A probe limit: the midpoint of (lo, hi), in whole pages above lo. */
+/* A probe limit: the midpoint of (lo, hi), always above lo. */
 static int64_t midpoint(int64_t lo, int64_t hi)
 {
     int64_t mid = lo + (hi - lo) / 2;
@@ -259,10 +259,12 @@ int hl_heapsweep_ready(const hl_options *o, hl_plan *p, size_t index)
         point->heap_upper = top;
         point->heap_limit = (int64_t)ceil(point->heap_factor * (double)min);
     }
-    if (r == PROBE_OK)
-        printf("heap-sweep: %.200s: minimum heap %" PRId64 " bytes (%.2f MiB; fails at %" PRId64
-               "), %d probe runs\n", p->cells[first].name, min, (double)min / (1 << 20), below,
-               probes);
+    char suffix[64];
+    sweep_suffix(&p->cells[first], suffix, sizeof suffix);
+    if (r == PROBE_OK) /* the cell's name without its point's suffix */
+        printf("heap-sweep: %.*s: minimum heap %" PRId64 " bytes (%.2f MiB; fails at %" PRId64
+               "), %d probe runs\n", (int)(strlen(p->cells[first].name) - strlen(suffix)),
+               p->cells[first].name, min, (double)min / (1 << 20), below, probes);
     return r == PROBE_OK ? 0 : -1;
 }
 

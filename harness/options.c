@@ -783,7 +783,7 @@ static const hl_option_spec option_table[] = {
      .type = HL_OPT_CUSTOM, .parse = parse_heap_factors, .modes = IN_RUN,
      .forwarding = HL_FORWARD_RESOLVED},
     {.name = "gc-heap-limit", .argument = required_argument, .usage = "--gc-heap-limit=BYTES",
-     .help = "the collector's heap limit (tracing, marksweep), from --heap-sweep",
+     .help = "tracing's or marksweep's heap limit (--heap-sweep)",
      .section = SEC_INTERNAL, .type = HL_OPT_BYTES, FIELD(gc.heap_limit), .min = 1,
      .modes = IN_CELL, .forwarding = HL_FORWARD_RESOLVED},
     {.name = "stress", .argument = no_argument,
