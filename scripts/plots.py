@@ -967,7 +967,8 @@ def log_axis_tics(values, fmt):
 def plot_heapsweep(r, cells):
     """heapsweep_<workload>: --heap-sweep's points, time per operation and
     pause p99 against the heap limit (x the minimum heap) for tracing and
-    marksweep, against the generation-0 threshold for cycle."""
+    marksweep, against the generation-0 threshold for cycle.  A failed
+    point is named in its panel's title, not drawn."""
     points = [c for c in cells if c.ok and c.sweep_point and c.timing("ns_per_op")]
     if not points:
         return r.skip("heap sweep", "no --heap-sweep point ran successfully") if any(
@@ -1002,6 +1003,13 @@ def plot_heapsweep(r, cells):
                          else "%s, cycle's thresholds" % variant)
                 second = ("minimum heap: %s" % ", ".join(floor) if kind == "heap"
                           else "gen1, gen2 at 10, 10")
+                failed = [c for c in cells if c.sweep_point and not c.ok and c.skipped is None
+                          and c.workload == workload and c.variant == variant
+                          and (c.heap_factor is not None) == (kind == "heap")]
+                if failed:  # a point left out of a line must not pass unseen
+                    second += "\nFAILED (not drawn): " + ", ".join(
+                        "%s %s" % (c.collector, "%gx" % c.heap_factor if kind == "heap"
+                                   else "%d" % c.gc_threshold0) for c in failed)
                 xlabel = ("heap limit, x the minimum heap (log)" if kind == "heap"
                           else "generation-0 threshold (log; CPython's is 700)")
                 for what, key, scale, ylabel, logy in (
