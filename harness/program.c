@@ -58,7 +58,9 @@
 #include "common/clock.h"
 #include "harness/interrupt.h"
 #include "harness/proc.h"
+#include "harness/record.h"
 #include "harness/results.h"
+#include "recorder/raw.h"
 #include "workloads/rng.h"
 
 extern char **environ;
@@ -94,6 +96,7 @@ typedef struct rss_sample {
 typedef struct program_run {
     size_t rep;      /* repetition_index */
     size_t alloc;    /* which of the session's allocators */
+    long pid;        /* the program's process, once forked */
     int spawned;     /* the program started; the figures below are measured */
     int status;      /* wait4's status */
     int timed_out;
@@ -497,6 +500,7 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
         exec_program(file, args, env, err_path, mask, o->rlimit_as ? &as_limit : NULL, fds[1]);
     if (rc == 0 && pid < 0)
         rc = errno;
+    run->pid = pid;
     if (pid > 0) {
         setpgid(pid, pid); /* as the child does: no window without its group */
         close(fds[1]);
@@ -867,6 +871,9 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
         return bad_input("%s", err);
     if (hl_results_check_dir(o->out_dir, err, sizeof err) != 0)
         return bad_input("%s", err);
+    hl_record_session record; /* --record: the recorder is glibc's preload */
+    if (o->record != NULL && hl_record_prepare(o, &record, err, sizeof err) != 0)
+        return bad_input("%s", err);
     ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[self_len > 0 ? self_len : 0] = '\0';
 
@@ -913,8 +920,24 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
                 printf("note      %-9s version unknown: %s\n", pa->a->name, pa->version_error);
         }
     }
+    if (o->record != NULL) { /* after the identity probes: they must not be recorded */
+        snprintf(ss->pas[0].library, sizeof ss->pas[0].library, "%s", record.library);
+        setenv(RAW_ENV_DIR, record.raw_dir, 1);
+        printf("heaplab: recording the program's allocation calls into %s (docs/replay.md)\n",
+               o->record);
+    }
     fflush(stdout);
     run_all(o, file, ss);
+    if (o->record != NULL) {
+        unsetenv(RAW_ENV_DIR);
+        if (hl_record_finish(o, &record, ss->nruns ? ss->runs[0].pid : -1,
+                             ss->nruns == 1 && !ss->interrupted && !run_failed(&ss->runs[0]), err,
+                             sizeof err) != 0 && !ss->interrupted) {
+            fprintf(stderr, "bench: --record=%s: %s\n", o->record, err);
+            ss->failed += ss->failed == 0;
+        }
+        fflush(stdout);
+    }
 
     int status = ss->failed ? 1 : 0;
     char stem[600];
