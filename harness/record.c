@@ -417,7 +417,7 @@ static void print_trace(const char *path, const hl_record_stats *st)
 {
     printf("record: %s: %" PRIu64 " events (%" PRIu64 " calls seen), %" PRIu64 " thread(s), %"
            PRIu64 " bytes = %.2f bytes/event, live peak %" PRIu64 " bytes; %" PRIu64
-           " frees of blocks allocated before recording dropped\n", path, st->events,
+           " frees of blocks it never saw allocated dropped\n", path, st->events,
            st->raw_events, st->threads, st->bytes, (double)st->bytes / (double)st->events,
            st->live_peak, st->unknown_frees);
 }

@@ -271,15 +271,18 @@ static void thread_exit(void *unused)
     self.chunk = NULL;
 }
 
-/* Room in the file for chunk idx: grown 256 chunks (16 MiB) at a time with
- * fallocate, so a full disk is an error here and never a SIGBUS later. */
+/* Room in the file for chunk idx, reserved with fallocate so that a full
+ * disk is an error here and never a SIGBUS later.  The file doubles, from
+ * one chunk up to steps of 256 (16 MiB): a short-lived process (a shell a
+ * program runs) costs 64 KiB, a long recording few calls. */
 static int reserve_chunk(uint64_t idx)
 {
     while (atomic_flag_test_and_set_explicit(&grow_lock, memory_order_acquire)) {
     }
     int rc = 0;
     if (file_chunks <= idx) {
-        uint64_t want = (idx / 256 + 1) * 256;
+        uint64_t step = file_chunks < 1 ? 1 : file_chunks < 256 ? file_chunks : 256;
+        uint64_t want = file_chunks + step > idx + 1 ? file_chunks + step : idx + 1;
         rc = fallocate(fd, 0, (off_t)(file_chunks * RAW_CHUNK_BYTES),
                        (off_t)((want - file_chunks) * RAW_CHUNK_BYTES));
         if (rc == 0)
