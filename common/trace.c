@@ -336,6 +336,9 @@ static int read_at(int fd, void *buf, size_t n, uint64_t off)
     return 0;
 }
 
+/* "NAME: " before a message, or nothing when the caller names the file. */
+#define PFX(what) (what) ? (what) : "", (what) ? ": " : ""
+
 #define VALID_TEXT "valid: a trace written by bench --record (docs/trace-format.md)"
 
 /* The header's fields into info, each checked against the file's size. */
@@ -344,19 +347,19 @@ static int open_header(int fd, const char *what, hl_trace_info *info, unsigned c
 {
     struct stat st;
     if (fstat(fd, &st) != 0)
-        return trace_fail(err, "%s: cannot read it: %s", what, strerror(errno));
+        return trace_fail(err, "%s%scannot read it: %s", PFX(what), strerror(errno));
     info->file_bytes = (uint64_t)st.st_size;
     size_t have = info->file_bytes < HL_TRACE_HEADER_BYTES ? (size_t)info->file_bytes
                                                            : HL_TRACE_HEADER_BYTES;
     if (read_at(fd, header, have, 0) != 0)
-        return trace_fail(err, "%s: cannot read its header: %s", what, strerror(errno ? errno : EIO));
+        return trace_fail(err, "%s%scannot read its header: %s", PFX(what), strerror(errno ? errno : EIO));
     size_t magic_len = sizeof HL_TRACE_MAGIC;
     if (have < magic_len || memcmp(header, HL_TRACE_MAGIC, magic_len) != 0)
-        return trace_fail(err, "%s: not a heaplab trace (it does not start with HLTRACE); "
-                          VALID_TEXT, what);
+        return trace_fail(err, "%s%snot a heaplab trace (it does not start with HLTRACE); "
+                          VALID_TEXT, PFX(what));
     if (have < HL_TRACE_HEADER_BYTES)
-        return trace_fail(err, "%s: truncated trace: %zu bytes, shorter than the %d-byte "
-                          "header; " VALID_TEXT, what, have, HL_TRACE_HEADER_BYTES);
+        return trace_fail(err, "%s%struncated trace: %zu bytes, shorter than the %d-byte "
+                          "header; " VALID_TEXT, PFX(what), have, HL_TRACE_HEADER_BYTES);
     info->version = get_u32(header + 8);
     info->nthreads = get_u32(header + 12);
     info->nevents = get_u64(header + 16);
@@ -365,26 +368,26 @@ static int open_header(int fd, const char *what, hl_trace_info *info, unsigned c
     info->max_size = get_u64(header + 40);
     info->payload_bytes = get_u64(header + 48);
     if (info->version > HL_TRACE_VERSION)
-        return trace_fail(err, "%s: trace format version %" PRIu32 " is newer than this heaplab "
+        return trace_fail(err, "%s%strace format version %" PRIu32 " is newer than this heaplab "
                           "reads (versions 1 to %d); record it again with this heaplab or use "
-                          "a newer one", what, info->version, HL_TRACE_VERSION);
+                          "a newer one", PFX(what), info->version, HL_TRACE_VERSION);
     if (info->version == 0)
-        return trace_fail(err, "%s: corrupted trace: format version 0 does not exist; " VALID_TEXT,
-                          what);
+        return trace_fail(err, "%s%scorrupted trace: format version 0 does not exist; " VALID_TEXT,
+                          PFX(what));
     if (info->nevents == 0 || info->nthreads == 0)
-        return trace_fail(err, "%s: the trace holds zero events; valid: a trace of at least one "
-                          "allocation event", what);
+        return trace_fail(err, "%s%sthe trace holds zero events; valid: a trace of at least one "
+                          "allocation event", PFX(what));
     if (info->nthreads > HL_TRACE_MAX_THREADS || info->payload_bytes > INT64_MAX)
-        return trace_fail(err, "%s: corrupted trace: its header claims %" PRIu32 " threads "
-                          "(at most %d); " VALID_TEXT, what, info->nthreads, HL_TRACE_MAX_THREADS);
+        return trace_fail(err, "%s%scorrupted trace: its header claims %" PRIu32 " threads "
+                          "(at most %d); " VALID_TEXT, PFX(what), info->nthreads, HL_TRACE_MAX_THREADS);
     uint64_t want = HL_TRACE_HEADER_BYTES + (uint64_t)info->nthreads * HL_TRACE_THREAD_BYTES +
                     info->payload_bytes;
     if (info->file_bytes < want)
-        return trace_fail(err, "%s: truncated trace: %" PRIu64 " of its %" PRIu64 " bytes; "
-                          VALID_TEXT, what, info->file_bytes, want);
+        return trace_fail(err, "%s%struncated trace: %" PRIu64 " of its %" PRIu64 " bytes; "
+                          VALID_TEXT, PFX(what), info->file_bytes, want);
     if (info->file_bytes > want)
-        return trace_fail(err, "%s: corrupted trace: %" PRIu64 " bytes after its end; " VALID_TEXT,
-                          what, info->file_bytes - want);
+        return trace_fail(err, "%s%scorrupted trace: %" PRIu64 " bytes after its end; " VALID_TEXT,
+                          PFX(what), info->file_bytes - want);
     return 0;
 }
 
@@ -400,15 +403,15 @@ static int open_checksum(int fd, const char *what, const hl_trace_info *info,
         size_t n = info->file_bytes - off < 65536 ? (size_t)(info->file_bytes - off) : 65536;
         if (read_at(fd, buf, n, off) != 0) {
             free(buf);
-            return trace_fail(err, "%s: cannot read it: %s", what, strerror(errno ? errno : EIO));
+            return trace_fail(err, "%s%scannot read it: %s", PFX(what), strerror(errno ? errno : EIO));
         }
         h = fnv1a(h, buf, n);
         off += n;
     }
     free(buf);
     if (h != get_u64(header + CHECKSUM_OFFSET))
-        return trace_fail(err, "%s: corrupted trace: its checksum does not match its bytes; "
-                          VALID_TEXT, what);
+        return trace_fail(err, "%s%scorrupted trace: its checksum does not match its bytes; "
+                          VALID_TEXT, PFX(what));
     return 0;
 }
 
@@ -420,21 +423,21 @@ static int open_table(int fd, const char *what, hl_trace_info *info, hl_trace_er
     uint64_t off = HL_TRACE_HEADER_BYTES + (uint64_t)info->nthreads * HL_TRACE_THREAD_BYTES;
     for (uint32_t t = 0; t < info->nthreads; t++) {
         if (read_at(fd, entry, sizeof entry, HL_TRACE_HEADER_BYTES + (uint64_t)t * sizeof entry) != 0)
-            return trace_fail(err, "%s: cannot read its thread table", what);
+            return trace_fail(err, "%s%scannot read its thread table", PFX(what));
         info->thread_events[t] = get_u64(entry);
         info->thread_bytes[t] = get_u64(entry + 8);
         info->thread_offset[t] = off + bytes;
         if (info->thread_bytes[t] > info->payload_bytes - bytes ||
             info->thread_events[t] > info->thread_bytes[t])
-            return trace_fail(err, "%s: corrupted trace: thread %" PRIu32 "'s stream does not fit "
-                              "the file; " VALID_TEXT, what, t);
+            return trace_fail(err, "%s%scorrupted trace: thread %" PRIu32 "'s stream does not fit "
+                              "the file; " VALID_TEXT, PFX(what), t);
         events += info->thread_events[t];
         bytes += info->thread_bytes[t];
     }
     if (events != info->nevents || bytes != info->payload_bytes || info->nslots == 0 ||
         info->nslots > info->nevents)
-        return trace_fail(err, "%s: corrupted trace: its thread table disagrees with its header; "
-                          VALID_TEXT, what);
+        return trace_fail(err, "%s%scorrupted trace: its thread table disagrees with its header; "
+                          VALID_TEXT, PFX(what));
     return 0;
 }
 

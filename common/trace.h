@@ -105,7 +105,7 @@ int64_t hl_trace_writer_write(hl_trace_writer *w, int fd, hl_trace_error *err);
 
 /* Validate the trace in fd (magic, version, sizes against the file,
  * checksum over every byte, per-thread counts) and fill info.  `what`
- * names the file in messages.  Returns 0, or -1 with one line in err.
+ * names the file in messages (NULL: the caller names it).  Returns 0, or -1 with one line in err.
  * Cost: one sequential read of the file through a 64 KiB buffer. */
 int hl_trace_open(int fd, const char *what, hl_trace_info *info, hl_trace_error *err);
 

@@ -928,18 +928,19 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
     }
     fflush(stdout);
     run_all(o, file, ss);
+    int record_failed = 0;
     if (o->record != NULL) {
         unsetenv(RAW_ENV_DIR);
         if (hl_record_finish(o, &record, ss->nruns ? ss->runs[0].pid : -1,
                              ss->nruns == 1 && !ss->interrupted && !run_failed(&ss->runs[0]), err,
                              sizeof err) != 0 && !ss->interrupted) {
             fprintf(stderr, "bench: --record=%s: %s\n", o->record, err);
-            ss->failed += ss->failed == 0;
+            record_failed = 1;
         }
         fflush(stdout);
     }
 
-    int status = ss->failed ? 1 : 0;
+    int status = ss->failed || record_failed ? 1 : 0;
     char stem[600];
     if (ss->interrupted) {
         keep_interrupted(o, ss, file, variant, command, argc, argv);

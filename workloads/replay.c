@@ -212,7 +212,7 @@ static int replay_check_text(size_t param, const char *text, hl_error *err)
                        strerror(errno));
     hl_trace_info *info = malloc(sizeof *info);
     hl_trace_error terr = {{0}};
-    int rc = info == NULL ? -1 : hl_trace_open(fd, "the trace", info, &terr);
+    int rc = info == NULL ? -1 : hl_trace_open(fd, NULL, info, &terr);
     close(fd);
     free(info);
     if (rc != 0)
