@@ -393,6 +393,10 @@ EXPORT void *malloc(size_t n)
 
 EXPORT void *calloc(size_t n, size_t m)
 {
+    if (m != 0 && n > SIZE_MAX / m) {
+        errno = ENOMEM;
+        return NULL;
+    }
     if (!ready())
         return boot_alloc(n * m); /* the area is static: already zero */
     if (!enter())
