@@ -17,8 +17,9 @@
 #     setup) minus wl_replay_table_bytes (the replay's own slot table);
 #  3. determinism: the same checksum under glibc, pool and arena, and in the
 #     dry variant;
-#  4. fork: a program that forks has its child recorded into a trace of its
-#     own, FILE.<pid>-0, and bench says so;
+#  4. fork and exec: a program that forks has its child recorded into a
+#     trace of its own, FILE.<pid>-0, and bench says so; a program that
+#     execs another has the new image recorded into FILE.<pid>-1;
 #  5. bad traces: truncated, corrupted, a newer format version and zero
 #     events each get one line and exit 2, and nothing is written.
 # With `sanitized` (a sanitizer build, which cannot preload the recorder into
@@ -150,6 +151,22 @@ os.waitpid(pid, 0)
     die "fork: bench does not say that it recorded another process"
   else
     echo "ok   fork: the child recorded into $(basename "${children[0]}"): $(jq -r .events <<<"$child") events"
+  fi
+  # exec: the same pid becomes another program, whose trace is FILE.<pid>-1
+  exec_script="
+import os
+x = [bytes(64) for _ in range(2000)]
+os.execv('$py', ['python3', '-c', 'y = [bytes(32) for _ in range(7000)]'])
+"
+  "$bench" --out="$tmp/ex" --record="$tmp/exec.trace" -- "$py" -c "$exec_script" >"$tmp/ex.out" 2>&1 ||
+    die "exec: bench --record failed: $(tail -3 "$tmp/ex.out")"
+  images=("$tmp"/exec.trace.*-1)
+  if [[ ! -f $tmp/exec.trace || ${#images[@]} -ne 1 || ! -f ${images[0]} ]]; then
+    die "exec: expected exec.trace and one exec.trace.<pid>-1: $(ls "$tmp")"
+  elif ! image=$(python3 "$tool" stats "${images[0]}") || (($(jq -r .events <<<"$image") < 7000)); then
+    die "exec: the exec'd program's trace is not valid or lacks its 7000 allocations: $image"
+  else
+    echo "ok   exec: the exec'd program recorded into $(basename "${images[0]}"): $(jq -r .events <<<"$image") events"
   fi
 fi
 
