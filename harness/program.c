@@ -745,6 +745,7 @@ typedef struct session {
     size_t nruns, cap;
     size_t failed;
     int interrupted;    /* the signal that stopped the session, or 0 */
+    hl_record_stats record; /* --record: the trace written (record.bytes > 0) */
 } session;
 
 /* Every run, interleaved: repetition 1 of each allocator, then repetition
@@ -825,6 +826,18 @@ static int write_results(const hl_options *o, const session *ss, const char *fil
         cJSON_AddItemToArray(skipped, one);
     }
     cJSON *context = program_context(file, command, argc, argv);
+    if (ss->record.bytes > 0) { /* --record: what the trace holds */
+        cJSON *rec = cJSON_AddObjectToObject(context, "recorded_trace");
+        cJSON_AddStringToObject(rec, "file", o->record);
+        cJSON_AddNumberToObject(rec, "events", (double)ss->record.events);
+        cJSON_AddNumberToObject(rec, "calls_seen", (double)ss->record.raw_events);
+        cJSON_AddNumberToObject(rec, "threads", (double)ss->record.threads);
+        cJSON_AddNumberToObject(rec, "bytes", (double)ss->record.bytes);
+        cJSON_AddNumberToObject(rec, "bytes_per_event",
+                                (double)ss->record.bytes / (double)ss->record.events);
+        cJSON_AddNumberToObject(rec, "live_peak_bytes", (double)ss->record.live_peak);
+        cJSON_AddNumberToObject(rec, "unknown_frees", (double)ss->record.unknown_frees);
+    }
     if (ss->interrupted)
         cJSON_AddStringToObject(context, "interrupted_by", hl_stop_name(ss->interrupted));
     cJSON_AddItemToObject(doc, "context", context);
@@ -932,8 +945,8 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
     if (o->record != NULL) {
         unsetenv(RAW_ENV_DIR);
         if (hl_record_finish(o, &record, ss->nruns ? ss->runs[0].pid : -1,
-                             ss->nruns == 1 && !ss->interrupted && !run_failed(&ss->runs[0]), err,
-                             sizeof err) != 0 && !ss->interrupted) {
+                             ss->nruns == 1 && !ss->interrupted && !run_failed(&ss->runs[0]),
+                             &ss->record, err, sizeof err) != 0 && !ss->interrupted) {
             fprintf(stderr, "bench: --record=%s: %s\n", o->record, err);
             record_failed = 1;
         }

@@ -454,9 +454,10 @@ static int finish_others(const hl_options *o, const hl_record_session *rs, const
     return rc;
 }
 
-int hl_record_finish(const hl_options *o, hl_record_session *rs, long pid, int ok, char *err,
-                     size_t err_len)
+int hl_record_finish(const hl_options *o, hl_record_session *rs, long pid, int ok,
+                     hl_record_stats *main_trace, char *err, size_t err_len)
 {
+    memset(main_trace, 0, sizeof *main_trace);
     char main_name[64], raw[PATH_MAX + 4400];
     snprintf(main_name, sizeof main_name, "%ld-0.raw", pid);
     snprintf(raw, sizeof raw, "%s/%s", rs->raw_dir, main_name);
@@ -481,6 +482,7 @@ int hl_record_finish(const hl_options *o, hl_record_session *rs, long pid, int o
         rc = fail(err, err_len, "no trace written: the recorder saw no allocation in the program");
     if (rc == 0) {
         print_trace(o->record, &st);
+        *main_trace = st;
         rc = finish_others(o, rs, main_name, err, err_len);
     }
     remove_raw_dir(rs);

@@ -37,11 +37,12 @@ int hl_record_prepare(const hl_options *o, hl_record_session *rs, char *err, siz
 /* Turn the raw files of a run whose first process was `pid` into
  * o->record (the first image of pid) and o->record + ".<pid>-<n>" (every
  * other process image: fork children, exec'd programs), each written
- * whole through a temporary name; print one line per trace.  `ok`: the
+ * whole through a temporary name; print one line per trace and fill
+ * main_trace with FILE's figures (zeroed when none is written).  `ok`: the
  * run succeeded (otherwise nothing is kept).  Always removes the raw
  * directory.  Returns 0, or -1 with one line in err (nothing written). */
-int hl_record_finish(const hl_options *o, hl_record_session *rs, long pid, int ok, char *err,
-                     size_t err_len);
+int hl_record_finish(const hl_options *o, hl_record_session *rs, long pid, int ok,
+                     hl_record_stats *main_trace, char *err, size_t err_len);
 
 /* Convert one raw file into a trace at out_path (through a temporary file
  * and rename).  Returns 0, or -1 with err set (no file left). */

@@ -63,6 +63,8 @@ if [[ $mode != sanitized ]]; then
     die "record: the header's live peak is not the decoded one ($peak)"
   grep -q "^record: $tmp/py.trace: $events events" "$tmp/rec.out" ||
     die "record: bench did not report the trace: $(grep record: "$tmp/rec.out")"
+  [[ $(jq -r '.context.recorded_trace | "\(.events) \(.live_peak_bytes)"' "$tmp"/rec/*.json) == "$events $peak" ]] ||
+    die "record: the results' context.recorded_trace does not hold $events events and live peak $peak"
 
   # -- 2. validation --------------------------------------------------------
   "$bench" --out="$tmp/rp" --workload=replay --param trace="$tmp/py.trace" --allocator=glibc,pool,arena \
