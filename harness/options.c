@@ -15,7 +15,9 @@
  * overridden without a word.  Each option may be given once; a repeat with
  * the very same text is harmless and accepted, a repeat with other text is an
  * error (which of two values did the user mean?).  --param is the one flag
- * meant to repeat, and the rule holds per parameter NAME.  Flags that do not
+ * meant to repeat, and the rule holds per parameter NAME.  A text parameter
+ * (a name some workload marks in text_params: --param trace=FILE) keeps its
+ * text, which the workload's check_text validates here.  Flags that do not
  * go together, and parameter values that break an order the workload
  * declares (min <= max), are refused here, before any cell runs.
  */
