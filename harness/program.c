@@ -58,7 +58,9 @@
 #include "common/clock.h"
 #include "harness/interrupt.h"
 #include "harness/proc.h"
+#include "harness/record.h"
 #include "harness/results.h"
+#include "recorder/raw.h"
 #include "workloads/rng.h"
 
 extern char **environ;
@@ -94,6 +96,7 @@ typedef struct rss_sample {
 typedef struct program_run {
     size_t rep;      /* repetition_index */
     size_t alloc;    /* which of the session's allocators */
+    long pid;        /* the program's process, once forked */
     int spawned;     /* the program started; the figures below are measured */
     int status;      /* wait4's status */
     int timed_out;
@@ -497,6 +500,7 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
         exec_program(file, args, env, err_path, mask, o->rlimit_as ? &as_limit : NULL, fds[1]);
     if (rc == 0 && pid < 0)
         rc = errno;
+    run->pid = pid;
     if (pid > 0) {
         setpgid(pid, pid); /* as the child does: no window without its group */
         close(fds[1]);
@@ -741,6 +745,7 @@ typedef struct session {
     size_t nruns, cap;
     size_t failed;
     int interrupted;    /* the signal that stopped the session, or 0 */
+    hl_record_stats record; /* --record: the trace written (record.bytes > 0) */
 } session;
 
 /* Every run, interleaved: repetition 1 of each allocator, then repetition
@@ -821,6 +826,18 @@ static int write_results(const hl_options *o, const session *ss, const char *fil
         cJSON_AddItemToArray(skipped, one);
     }
     cJSON *context = program_context(file, command, argc, argv);
+    if (ss->record.bytes > 0) { /* --record: what the trace holds */
+        cJSON *rec = cJSON_AddObjectToObject(context, "recorded_trace");
+        cJSON_AddStringToObject(rec, "file", o->record);
+        cJSON_AddNumberToObject(rec, "events", (double)ss->record.events);
+        cJSON_AddNumberToObject(rec, "calls_seen", (double)ss->record.raw_events);
+        cJSON_AddNumberToObject(rec, "threads", (double)ss->record.threads);
+        cJSON_AddNumberToObject(rec, "bytes", (double)ss->record.bytes);
+        cJSON_AddNumberToObject(rec, "bytes_per_event",
+                                (double)ss->record.bytes / (double)ss->record.events);
+        cJSON_AddNumberToObject(rec, "live_peak_bytes", (double)ss->record.live_peak);
+        cJSON_AddNumberToObject(rec, "unknown_frees", (double)ss->record.unknown_frees);
+    }
     if (ss->interrupted)
         cJSON_AddStringToObject(context, "interrupted_by", hl_stop_name(ss->interrupted));
     cJSON_AddItemToObject(doc, "context", context);
@@ -866,6 +883,9 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
     if (resolve_program(o->program[0], file, sizeof file, err, sizeof err) != 0)
         return bad_input("%s", err);
     if (hl_results_check_dir(o->out_dir, err, sizeof err) != 0)
+        return bad_input("%s", err);
+    hl_record_session record; /* --record: the recorder is glibc's preload */
+    if (o->record != NULL && hl_record_prepare(o, &record, err, sizeof err) != 0)
         return bad_input("%s", err);
     ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[self_len > 0 ? self_len : 0] = '\0';
@@ -913,10 +933,27 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
                 printf("note      %-9s version unknown: %s\n", pa->a->name, pa->version_error);
         }
     }
+    if (o->record != NULL) { /* after the identity probes: they must not be recorded */
+        snprintf(ss->pas[0].library, sizeof ss->pas[0].library, "%s", record.library);
+        setenv(RAW_ENV_DIR, record.raw_dir, 1);
+        printf("heaplab: recording the program's allocation calls into %s (docs/replay.md)\n",
+               o->record);
+    }
     fflush(stdout);
     run_all(o, file, ss);
+    int record_failed = 0;
+    if (o->record != NULL) {
+        unsetenv(RAW_ENV_DIR);
+        if (hl_record_finish(o, &record, ss->nruns ? ss->runs[0].pid : -1,
+                             ss->nruns == 1 && !ss->interrupted && !run_failed(&ss->runs[0]),
+                             &ss->record, err, sizeof err) != 0 && !ss->interrupted) {
+            fprintf(stderr, "bench: --record=%s: %s\n", o->record, err);
+            record_failed = 1;
+        }
+        fflush(stdout);
+    }
 
-    int status = ss->failed ? 1 : 0;
+    int status = ss->failed || record_failed ? 1 : 0;
     char stem[600];
     if (ss->interrupted) {
         keep_interrupted(o, ss, file, variant, command, argc, argv);

@@ -149,6 +149,18 @@ stray                           | unexpected argument 'stray'
 --verbose                       | --verbose does not apply to a run; it goes with --compare
 --require-same-cells            | --require-same-cells does not apply to a run
 --cell-out=x.json               | --cell-out does not apply to a run; it goes with --run-cell
+--record=x.trace                | --record does not apply to a run; it goes with -- PROGRAM
+--record=x.trace --compare a b  | --record does not apply to --compare
+--record= -- true               | --record: missing file name
+--record=t --allocator=jemalloc -- true | --record runs the program once, under glibc (the recorder passes each call on to glibc's malloc): it does not go with --allocator=jemalloc
+--record=t --allocator=glibc,pool -- true | it does not go with --allocator=pool
+--record=t --repetitions=2 -- true | --record runs the program once: it does not go with --repetitions=2
+--record=/nonexistent-heaplab/t -- true | --record=/nonexistent-heaplab/t: cannot write beside it (No such file or directory)
+--record=. -- true              | --record=.: not a file name
+--workload=replay --param trace= | --param trace: missing value
+--workload=replay --param trace=/nonexistent-heaplab | --param trace=/nonexistent-heaplab: cannot read it (No such file or directory); valid: a trace written by bench --record
+--workload=replay --param trace=/etc/hostname | not a heaplab trace (it does not start with HLTRACE)
+--workload=churn --param trace=x | unknown parameter 'trace' for the selected workloads
 TABLE
 
 # A repeat with the very same text is accepted (documented in options.c).
