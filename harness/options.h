@@ -82,6 +82,7 @@ typedef struct hl_options {
     int require_same_cells; /* --require-same-cells: a lone cell is a regression */
     const char *export_out; /* --export-action=FILE */
     char **program;         /* after "--": the program and its arguments */
+    const char *program_stdout; /* --program-stdout=DIR: each run's stdout kept there */
     int nprogram;
     uint64_t given;         /* bit i: row i of the option table was given */
 } hl_options;
