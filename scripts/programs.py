@@ -67,6 +67,9 @@ ALLOCATOR_COLORS = {"glibc": "#1f77b4", "jemalloc": "#d62728", "mimalloc": "#2ca
                     "tcmalloc": "#ff7f0e"}
 # Repetitions when --repetitions is not given: enough for a median at each size.
 DEFAULT_REPETITIONS = {"tiny": 1, "quick": 3, "full": 5}
+# RSS samples per second: the proof needs a look at the program after its
+# loader ran (from the second sample on), so tiny runs are sampled faster.
+DEFAULT_SAMPLE_HZ = {"tiny": 1000, "quick": 200, "full": 200}
 
 
 def lcg(state):
@@ -788,7 +791,8 @@ def parse_args(argv):
     ap.add_argument("--allocators", default=",".join(ALLOCATORS),
                     help="comma list (default %s)" % ",".join(ALLOCATORS))
     ap.add_argument("--seed", type=int, default=1, help="the generators' seed (default 1)")
-    ap.add_argument("--sample-hz", type=int, default=200, help="RSS samples per second")
+    ap.add_argument("--sample-hz", type=int, default=None,
+                    help="RSS samples per second (default: tiny 1000, else 200)")
     ap.add_argument("--out", default=os.path.join(TOP, "results", "programs"),
                     help="output directory (default results/programs)")
     ap.add_argument("--bench", help="the heaplab binary (default build/heaplab)")
@@ -815,6 +819,8 @@ def parse_args(argv):
         args.repetitions = DEFAULT_REPETITIONS[args.size]
     if not 1 <= args.repetitions <= 100:
         raise Failure("--repetitions must be 1 to 100, not %d" % args.repetitions)
+    if args.sample_hz is None:
+        args.sample_hz = DEFAULT_SAMPLE_HZ[args.size]
     if not 1 <= args.sample_hz <= 10000:
         raise Failure("--sample-hz must be 1 to 10000, not %d" % args.sample_hz)
     if args.plant_wrong_answer and args.plant_wrong_answer not in names:
