@@ -99,7 +99,7 @@ class Sqlite(Program):
     name, binary = "sqlite3", "/usr/bin/sqlite3"
     stresses = ("an in-memory database: B-tree pages, the page cache, statement "
                 "compilation, sorting and hashing for joins and GROUP BY")
-    sizes = {"tiny": dict(customers=300, orders=3000, items=50),
+    sizes = {"tiny": dict(customers=1000, orders=15000, items=100),
              "quick": dict(customers=3000, orders=40000, items=300),
              "full": dict(customers=20000, orders=300000, items=1000)}
 
@@ -166,7 +166,7 @@ class Lua(Program):
     name, binary = "lua5.4", "/usr/bin/lua5.4"
     stresses = ("a garbage-collected interpreter: many small tables and strings, a "
                 "hash table grown by string keys, binary trees built and dropped")
-    sizes = {"tiny": dict(rounds=2, keys=20000, depth=12),
+    sizes = {"tiny": dict(rounds=3, keys=40000, depth=13),
              "quick": dict(rounds=4, keys=40000, depth=14),
              "full": dict(rounds=8, keys=200000, depth=17)}
 
