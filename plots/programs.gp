@@ -1,5 +1,5 @@
 # programs.gp - one real program under each allocator (scripts/programs.py):
-# left, time, peak RSS and page faults relative to glibc (bars, min..max
+# left, time, CPU time, peak RSS and page faults relative to glibc (bars, min..max
 # whiskers, a dashed line at 1); right, RSS over time of each allocator's
 # median-time run.  Draws results/programs/NAME.*.
 #

@@ -30,10 +30,11 @@ over time, and proves the allocator's library was inside the program
 
 Then it writes into DIR (default results/programs):
 
-    table.md           one row per program and allocator: medians of time,
-                       peak RSS and page faults, each also relative to glibc
+    table.md           one row per program and allocator: medians of wall
+                       time, CPU time, peak RSS and page faults, each also
+                       relative to glibc
     summary.json       the same figures, with min and max, and every check
-    NAME.png, .svg     per program: time, peak RSS and faults relative to
+    NAME.png, .svg     per program: time, CPU, peak RSS, faults relative to
                        glibc (bars, min..max whiskers), and RSS over time
     raw/NAME/          bench's own results (.json, .csv, .samples.csv)
     work/NAME/         the generated input (stdout files are kept only for a
@@ -611,6 +612,10 @@ def check_run(prog, image, row, expected):
             answer = prog.check(f.read(), expected)
     if answer is not None:
         problems.append("wrong output: %s" % answer)
+    if row.get("user_seconds") is not None and row.get("sys_seconds") is not None:
+        run["cpu_seconds"] = row["user_seconds"] + row["sys_seconds"]
+    else:
+        run["cpu_seconds"] = None
     run["proven"] = proven
     run["output_ok"] = answer is None
     run["ok"] = not problems
@@ -633,7 +638,10 @@ def rss_series(path):
 
 # ============================================================ summaries == #
 
-FIGURES = (("seconds", "time"), ("rss_peak", "peak RSS"), ("minor_faults", "page faults"))
+# (figure, its label): cpu_seconds is user + sys, which a machine shared
+# with other jobs inflates much less than wall time.
+FIGURES = (("seconds", "time"), ("cpu_seconds", "CPU time"), ("rss_peak", "peak RSS"),
+           ("minor_faults", "page faults"))
 
 
 def summarize(record):
@@ -674,21 +682,23 @@ def fmt_ratio(s, key):
 
 def write_table(out_dir, records, header):
     lines = [header, "",
-             "| program | allocator | time (s) | ×glibc | peak RSS (MiB) | ×glibc | "
-             "page faults | ×glibc | proven | output |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: |"]
+             "| program | allocator | time (s) | ×glibc | CPU (s) | ×glibc | peak RSS (MiB) | "
+             "×glibc | page faults | ×glibc | proven | output |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: | :---: |"]
     for rec in records:
         for a, s in rec["summary"].items():
             t, r, f = s.get("seconds"), s.get("rss_peak"), s.get("minor_faults")
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            c = s.get("cpu_seconds")
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 rec["name"], a,
                 "%.3f" % t["median"] if t else "", fmt_ratio(s, "seconds"),
+                "%.3f" % c["median"] if c else "", fmt_ratio(s, "cpu_seconds"),
                 "%.1f" % (r["median"] / 2 ** 20) if r else "", fmt_ratio(s, "rss_peak"),
                 "%d" % f["median"] if f else "", fmt_ratio(s, "minor_faults"),
                 "yes" if s["proven"] else "**NO**", "right" if s["output_ok"] else "**WRONG**"))
     lines += ["", "Medians over the repetitions; ×glibc is the median relative to glibc's "
-              "(below 1 is less time, memory or faults).  page faults are minor + major, "
-              "from wait4.  *proven*: every run's allocator library was seen mapped in the "
+              "(below 1 is less time, memory or faults).  time is wall time, CPU is user + "
+              "sys; page faults are minor + major, all from wait4.  *proven*: every run's allocator library was seen mapped in the "
               "program's own image (docs/program.md); *output*: every run printed the answer "
               "computed by the generator (docs/programs.md).", ""]
     lines += ["| program | what it stresses |", "| --- | --- |"]
