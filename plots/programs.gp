@@ -32,6 +32,7 @@ set ylabel "median / glibc's median"
 set yrange [0:*]
 set offsets 0, 0, graph 0.12, 0
 set style fill solid 0.85 border lc rgb "#333333"
+set style textbox opaque noborder margins 0.5, 0.5   # values stay legible over the line at 1
 set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 1.5 lc rgb "#333333" front
 unset key
 plot for [a=1:na] bars index (a - 1) using (xpos($1, $2)):3:(bw / 2) with boxes \
@@ -39,7 +40,8 @@ plot for [a=1:na] bars index (a - 1) using (xpos($1, $2)):3:(bw / 2) with boxes 
      for [a=1:na] bars index (a - 1) using (xpos($1, $2)):3:4:5 with yerrorbars \
          pt 7 ps 0.4 lw 1.2 lc rgb "#111111" notitle, \
      for [a=1:na] bars index (a - 1) using (xpos($1, $2)):5:(sprintf("%.2f", $3)) \
-         with labels rotate by 90 left offset 0, 0.4 font ",9" textcolor rgb "#222222" notitle
+         with labels boxed rotate by 90 left offset 0, 0.4 font ",9" textcolor rgb "#222222" \
+         notitle
 unset arrow 1
 
 # -- right: RSS over time ------------------------------------------------ #
