@@ -51,6 +51,7 @@ program that is not installed (scripts/install-deps.sh programs).
 """
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -105,6 +106,8 @@ class Sqlite(Program):
              "full": dict(customers=20000, orders=300000, items=1000)}
 
     def generate(self, work, size, rng):
+        """workload.sql in work, and the five queries' output as sqlite3's
+        list mode prints it, computed from the generated rows."""
         p = self.sizes[size]
         ncust, nord, nitem = p["customers"], p["orders"], p["items"]
         cities = 17
@@ -329,6 +332,8 @@ class Ghostscript(Program):
     SIDE = 300  # page size in points, at 72 dpi one pixel each
 
     def generate(self, work, size, rng):
+        """document.ps in work, and each page's count of black pixels: only
+        a rectangle on whole pixels is black, everything else is gray."""
         p = self.sizes[size]
         path = os.path.join(work, "document.ps")
         black = []
@@ -624,8 +629,8 @@ def check_run(prog, image, row, expected):
 
 
 def rss_series(path):
-    """name -> [(t_s, rss_bytes)] from bench's .samples.csv."""
-    import csv
+    """name -> [(t_s, rss_bytes)] from bench's .samples.csv (one series per
+    run, named by its row and repetition); empty when the file is missing."""
     series = OrderedDict()
     if not os.path.isfile(path):
         return series
@@ -681,6 +686,8 @@ def fmt_ratio(s, key):
 
 
 def write_table(out_dir, records, header):
+    """table.md: one row per program and allocator, then what each program
+    stresses.  Returns the text."""
     lines = [header, "",
              "| program | allocator | time (s) | ×glibc | CPU (s) | ×glibc | peak RSS (MiB) | "
              "×glibc | page faults | ×glibc | proven | output |",
@@ -787,6 +794,8 @@ def cpu_model():
 
 
 def parse_args(argv):
+    """The command line, checked: a Failure (one line, exit 2) names what
+    is wrong and what is valid."""
     ap = argparse.ArgumentParser(
         description="Run Debian programs on generated inputs under every system allocator; "
                     "check their output; write a table and plots (docs/programs.md).")
@@ -850,6 +859,8 @@ def plant(expected):
 
 
 def main(argv):
+    """Every selected program in turn, then the table, plots and summary.
+    Returns the exit status (module docstring)."""
     try:
         args = parse_args(argv)
         bench = find_bench(args.bench)
