@@ -685,6 +685,10 @@ static const hl_option_spec option_table[] = {
      .help = "memory samples per second during each cell (default 100)", .section = SEC_OUTPUT,
      .type = HL_OPT_POSITIVE, FIELD(sample_hz), .max = 10000, .unit = "samples per second",
      .modes = IN_RUNS, .forwarding = HL_FORWARD_COPY, .example = "250"},
+    {.name = "program-stdout", .argument = required_argument, .usage = "--program-stdout=DIR",
+     .help = "keep each run's stdout in DIR/ALLOCATOR-repN.stdout (default\n"
+             "/dev/null), for checking what the program printed", .section = SEC_PROGRAM,
+     .type = HL_OPT_TEXT, FIELD(program_stdout), .unit = "directory name", .modes = IN_PROGRAM},
     {.name = "compare", .argument = no_argument, .usage = "--compare BASELINE CURRENT",
      .help = "compare two results files or directories; exit 1 on\n"
              "a regression (deterministic figures gate hard; ns/op by a\n"

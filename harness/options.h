@@ -84,6 +84,7 @@ typedef struct hl_options {
     const char *export_out; /* --export-action=FILE */
     const char *record;     /* --record=FILE: the trace -- PROGRAM's run is recorded into */
     char **program;         /* after "--": the program and its arguments */
+    const char *program_stdout; /* --program-stdout=DIR: each run's stdout kept there */
     int nprogram;
     uint64_t given;         /* bit i: row i of the option table was given */
 } hl_options;

@@ -137,6 +137,7 @@ stray                           | unexpected argument 'stray'
 --list --export-action=o r      | --list and --export-action do not go together
 --compare a b -- ls             | --compare does not go with -- PROGRAM
 --list -- ls                    | --list does not go with -- PROGRAM
+--program-stdout=o              | --program-stdout does not apply to a run; it goes with -- PROGRAM
 --compare a b --seed=3          | --seed does not apply to --compare
 --compare a b --quick           | --quick does not apply to --compare
 --compare a b --allocator=pool  | --allocator does not apply to --compare
