@@ -173,6 +173,8 @@
 #define POOL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* Slow paths stay out of line, so the fast paths need no stack frame. */
 #define POOL_SLOW __attribute__((noinline, cold))
+/* Paths some workloads take often, kept out of line for the same reason. */
+#define POOL_NOINLINE __attribute__((noinline))
 
 /* Bytes per chunk of arena descriptors, and the most chunks one instance may
  * map: 64 KiB x 256 holds ~290k descriptors, i.e. ~290 GiB of arenas. */
@@ -181,6 +183,9 @@
 
 /* The class of a pool on its arena's free-pool list. */
 #define POOL_NO_CLASS UINT32_MAX
+
+/* held_idx when no block is held: no allocation's class equals it. */
+#define POOL_NONE_HELD UINT32_MAX
 
 #ifndef NDEBUG
 #define POOL_POISON_FREED 0xDB
@@ -237,8 +242,12 @@ struct arena_desc {
     size_t index;               /* position in the descriptor table */
 };
 
-/* One instance.  The hot fields (usedpools) come first. */
+/* One instance.  The hot fields (the held block, usedpools) come first. */
 typedef struct pool_ctx {
+    pool_block *held;           /* the block freed last, held for the next
+                                   allocation while held_idx names a class */
+    pool_header *held_pool;     /* its pool */
+    uint32_t held_idx;          /* its class, or POOL_NONE_HELD */
     pool_header *usedpools[HL_POOL_NCLASSES];
     arena_desc *usable_arenas;  /* head: fewest free pools */
     arena_desc *last_with_nfree[HL_POOL_MAX_POOLS_PER_ARENA + 1];
@@ -413,11 +422,32 @@ static void block_check_poison(const pool_block *b, size_t size)
     for (size_t i = sizeof(pool_block); i < size; i++)
         assert(q[i] == POOL_POISON_FREED);
 }
+
+/* Assert the invariants of the held block, if any: it lies on a block
+ * boundary of its recorded pool, of its recorded class, was carved, is not
+ * on that pool's free list (the pool counts it in use), and the pool keeps
+ * another block in use, so holding it never keeps a pool from its arena.
+ * Cost: O(free blocks of that pool). */
+static void held_check(const pool_ctx *c)
+{
+    if (c->held_idx == POOL_NONE_HELD)
+        return;
+    const pool_block *b = c->held;
+    const pool_header *pool = c->held_pool;
+    uintptr_t off = (uintptr_t)b - (uintptr_t)pool;
+    assert(pool_of(b) == pool && pool->szidx == c->held_idx && pool->ref >= 2);
+    assert((uintptr_t)b >= (uintptr_t)pool && off >= HL_POOL_HEADER_SIZE && off < pool->nextoffset);
+    assert((off - HL_POOL_HEADER_SIZE) % hl_pool_class_size(pool->szidx) == 0);
+    for (const pool_block *q = pool->freeblock; q != NULL; q = q->next)
+        assert(q != b);
+}
 #define POOL_CHECK(c, pool) pool_check((c), (pool))
 #define ARENA_LIST_CHECK(c) arena_list_check(c)
+#define HELD_CHECK(c) held_check(c)
 #else
 #define POOL_CHECK(c, pool) ((void)0)
 #define ARENA_LIST_CHECK(c) ((void)0)
+#define HELD_CHECK(c) ((void)0)
 #endif
 
 /* ------------------------------------------------------ arena descriptors -- */
@@ -750,44 +780,142 @@ POOL_SLOW static void fallback_free(pool_ctx *c, void *p, size_t n)
 
 /* -------------------------------------------------------- method table -- */
 
-/* A block of n bytes.  Fast path: the head pool of the class pops its free
- * list, leaving the class list (inline) when that made it full.  Cost:
- * O(1); a new arena costs one mmap. */
+/* A block was just pushed on `pool`'s list and `pool` has no block left in
+ * use, or its list was empty before (`last`, the old head, is NULL).  None
+ * in use: the pool goes back to its arena.  A list that was empty on a
+ * wholly carved pool means the pool was full and off its class list: it
+ * rejoins it in front.  Cost: O(1), plus what an arena's release costs. */
+POOL_SLOW static void pool_free_rare(pool_ctx *c, pool_header *pool, pool_block *last)
+{
+    if (pool->ref == 0) {
+        pool_free_emptied(c, pool);
+        return;
+    }
+    if (last == NULL && pool->nextoffset > pool->maxnextoffset)
+        pool_link_used(c, pool, pool->szidx);
+    POOL_CHECK(c, pool);
+}
+
+/* Push b on the free list of its pool (pymalloc's free).  The common case,
+ * a pool that keeps blocks in use and already had free ones, stays inline;
+ * the rest is out of line. */
+static inline void pool_free_to_pool(pool_ctx *c, pool_header *pool, pool_block *b)
+{
+    pool_block *last = pool->freeblock;
+    b->next = last;
+    pool->freeblock = b;
+    uint32_t ref = --pool->ref;
+    if (POOL_LIKELY((ref != 0) & (last != NULL)))
+        return;
+    pool_free_rare(c, pool, last);
+}
+
+/* Free b (of class idx, in `pool`; no block is held): hold it when it
+ * would be its pool's first free block (pool_free says why), else push it
+ * on its pool's list. */
+static inline void pool_free_or_hold(pool_ctx *c, pool_header *pool, pool_block *b, unsigned idx)
+{
+    if (pool->freeblock == NULL && pool->ref > 1 && pool->szidx == idx) {
+        c->held = b;
+        c->held_pool = pool;
+        c->held_idx = idx;
+        return;
+    }
+    pool_free_to_pool(c, pool, b);
+}
+
+/* The held block was not asked for by the call after its free: it goes to
+ * its pool's free list after all. */
+static inline void held_release(pool_ctx *c)
+{
+    HELD_CHECK(c);
+    c->held_idx = POOL_NONE_HELD;
+    pool_free_to_pool(c, c->held_pool, c->held);
+}
+
+/* A block of class idx from the class's pools: the head pool pops its free
+ * list, leaving the class list (inline) when that made it full; it carves
+ * when its list is empty, and a class with no pool starts one. */
+static inline void *pool_alloc_from_pools(pool_ctx *c, unsigned idx)
+{
+    pool_header *pool = c->usedpools[idx];
+    if (POOL_LIKELY(pool != NULL)) {
+        pool_block *b = pool->freeblock;
+        if (POOL_LIKELY(b != NULL)) {
+#ifndef NDEBUG
+            block_check_poison(b, hl_pool_class_size(idx));
+#endif
+            /* Read the link once: the store to pool->freeblock could alias
+             * it, and the compiler would load it again. */
+            pool_block *next = b->next;
+            pool->freeblock = next;
+            pool->ref++;
+            /* The last listed block of a wholly carved pool: it is full. */
+            if (POOL_UNLIKELY(next == NULL) && pool->nextoffset > pool->maxnextoffset) {
+                pool_unlink_head(c, pool, idx);
+                POOL_CHECK(c, pool);
+            }
+            return b;
+        }
+        return pool_carve(c, pool, idx);
+    }
+    return pool_init_for_class(c, idx);
+}
+
+/* An allocation of class idx found a block of another class held: that
+ * one goes to its pool, and the class's pools serve.  Out of line (and
+ * reached by a tail call) so that pool_alloc needs no stack frame. */
+POOL_NOINLINE static void *pool_alloc_releasing(pool_ctx *c, unsigned idx)
+{
+    held_release(c);
+    return pool_alloc_from_pools(c, idx);
+}
+
+/* A block of n bytes.  Fastest path: the block held by the free just
+ * before, when it is of n's class (a compare and a store).  Otherwise the
+ * held block, if any, goes to its pool, and the class's pools serve
+ * (pool_alloc_from_pools).  Cost: O(1); a new arena costs one mmap. */
 static void *pool_alloc(void *ctx, size_t n)
 {
     pool_ctx *c = ctx;
     if (POOL_LIKELY(pool_is_small(n))) {
         unsigned idx = hl_pool_class_of(n);
-        pool_header *pool = c->usedpools[idx];
-        if (POOL_LIKELY(pool != NULL)) {
-            pool_block *b = pool->freeblock;
-            if (POOL_LIKELY(b != NULL)) {
+        if (POOL_LIKELY(c->held_idx == idx)) {
+            HELD_CHECK(c);
+            c->held_idx = POOL_NONE_HELD;
 #ifndef NDEBUG
-                block_check_poison(b, hl_pool_class_size(idx));
+            block_check_poison(c->held, hl_pool_class_size(idx));
 #endif
-                /* Read the link once: the store to pool->freeblock could
-                 * alias it, and the compiler would load it again. */
-                pool_block *next = b->next;
-                pool->freeblock = next;
-                pool->ref++;
-                /* The last listed block of a wholly carved pool: it is full. */
-                if (POOL_UNLIKELY(next == NULL) && pool->nextoffset > pool->maxnextoffset) {
-                    pool_unlink_head(c, pool, idx);
-                    POOL_CHECK(c, pool);
-                }
-                return b;
-            }
-            return pool_carve(c, pool, idx);
+            return c->held;
         }
-        return pool_init_for_class(c, idx);
+        if (c->held_idx != POOL_NONE_HELD)
+            return pool_alloc_releasing(c, idx);
+        return pool_alloc_from_pools(c, idx);
     }
     return fallback_alloc(c, n);
 }
 
-/* Release p (of n bytes).  Fast path: push on the pool's free list.  When
- * that list was empty the pool may have been full and rejoins its class
- * list (inline); a pool that became empty goes back to its arena (out of
- * line).  Cost: O(1); a released arena costs one munmap. */
+/* Free b (of class idx, in `pool`) when a block is held: release that one
+ * first, then free b as pool_free does.  Out of line for the reason
+ * pool_alloc_releasing is. */
+POOL_NOINLINE static void pool_free_releasing(pool_ctx *c, pool_header *pool, pool_block *b,
+                                              unsigned idx)
+{
+    held_release(c);
+    pool_free_or_hold(c, pool, b, idx);
+}
+
+/* Release p (of n bytes).  A block held from an earlier free goes to its
+ * pool first.  Fast path: push p on its pool's free list.  When that list
+ * is empty, p would be the pool's first free block: pymalloc would then
+ * link a full pool back into its class list, for the next allocation to
+ * take p and unlink it again.  Instead p is held (three stores to the
+ * context, nothing in the pool written), and an allocation of its class
+ * right after takes it back without touching the pool; any other call
+ * puts it on its pool's list first.  A pool whose last block in use is p
+ * does not hold it (that would keep the pool from its arena), nor does a
+ * block shrunk in place (n's class is not its pool's).  Cost: O(1); a
+ * released arena costs one munmap. */
 static void pool_free(void *ctx, void *p, size_t n)
 {
     pool_ctx *c = ctx;
@@ -796,29 +924,21 @@ static void pool_free(void *ctx, void *p, size_t n)
     if (POOL_LIKELY(pool_is_small(n))) {
         pool_header *pool = pool_of(p);
         pool_block *b = p;
-        pool_block *last = pool->freeblock;
+        unsigned idx = hl_pool_class_of(n);
 #ifndef NDEBUG
         assert(pool->szidx < HL_POOL_NCLASSES && pool->ref > 0);
-        assert(hl_pool_class_of(n) <= pool->szidx); /* n fits the block */
+        assert(idx <= pool->szidx); /* n fits the block */
         assert((uintptr_t)p >= (uintptr_t)pool + HL_POOL_HEADER_SIZE); /* past the header */
         assert(((uintptr_t)p - (uintptr_t)pool - HL_POOL_HEADER_SIZE) % hl_pool_class_size(pool->szidx) == 0);
         assert((uintptr_t)p - (uintptr_t)pool < pool->nextoffset);
+        assert(c->held_idx == POOL_NONE_HELD || c->held != b); /* a double free of the held block */
         block_poison(b, hl_pool_class_size(pool->szidx));
 #endif
-        b->next = last;
-        pool->freeblock = b;
-        uint32_t ref = --pool->ref;
-        if (POOL_LIKELY((ref != 0) & (last != NULL)))
-            return;
-        if (POOL_UNLIKELY(ref == 0)) {
-            pool_free_emptied(c, pool);
+        if (POOL_UNLIKELY(c->held_idx != POOL_NONE_HELD)) {
+            pool_free_releasing(c, pool, b, idx);
             return;
         }
-        /* The free list was empty: if nothing was left to carve either, the
-         * pool was full and rejoins the front of its class list. */
-        if (pool->nextoffset > pool->maxnextoffset)
-            pool_link_used(c, pool, pool->szidx);
-        POOL_CHECK(c, pool);
+        pool_free_or_hold(c, pool, b, idx);
         return;
     }
     fallback_free(c, p, n);
@@ -864,7 +984,9 @@ static int pool_init(void **ctx)
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return -ENOMEM;
-    *ctx = m; /* demand-zero: every list starts empty */
+    pool_ctx *c = m; /* demand-zero: every list starts empty */
+    c->held_idx = POOL_NONE_HELD;
+    *ctx = c;
     return 0;
 }
 
@@ -894,7 +1016,7 @@ static int pool_identify(char *version, size_t version_len, char *why, size_t wh
 {
     (void)why;
     (void)why_len;
-    snprintf(version, version_len, "heaplab-pool 2 (pymalloc design, 16 KiB pools with cache-coloured headers, 1 MiB arenas)");
+    snprintf(version, version_len, "heaplab-pool 3 (pymalloc design, 16 KiB pools with cache-coloured headers, 1 MiB arenas, the last freed block held for the next allocation)");
     return 0;
 }
 
@@ -905,6 +1027,21 @@ static long long pool_meta_resident(const pool_ctx *c)
     for (size_t k = 0; k < desc_chunks_mapped(c) && total >= 0; k++)
         total = hl_resident_add(total, c->desc_chunks[k], POOL_DESC_CHUNK_BYTES);
     return total;
+}
+
+/* A pool counts the held block in use (ref); the program does not hold
+ * it, so take it out of the figures: one block fewer in use, and its pool,
+ * if it had nothing else to give, is not full.  Cost: O(1). */
+static void snapshot_discount_held(const pool_ctx *c, hl_pool_snapshot *s)
+{
+    if (c->held_idx == POOL_NONE_HELD)
+        return;
+    unsigned idx = c->held_idx;
+    assert(c->held_pool->ref >= 2 && s->used_blocks[idx] >= 2);
+    s->used_blocks[idx]--;
+    s->bytes_in_used_blocks -= hl_pool_class_size(idx);
+    if (pool_is_full(c->held_pool))
+        s->pools_full--;
 }
 
 /* Walk every mapped arena and its carved pools, and ask the kernel which of
@@ -942,6 +1079,7 @@ static void pool_snapshot(const pool_ctx *c, hl_pool_snapshot *s)
             s->bytes_in_used_blocks += pool->ref * size;
         }
     }
+    snapshot_discount_held(c, s);
 }
 
 int hl_pool_inspect(void *ctx, hl_pool_snapshot *out)
