@@ -185,7 +185,7 @@
 #define POOL_NO_CLASS UINT32_MAX
 
 /* held_idx when no block is held: no allocation's class equals it. */
-#define POOL_NONE_HELD UINT32_MAX
+#define POOL_NONE_HELD SIZE_MAX
 
 #ifndef NDEBUG
 #define POOL_POISON_FREED 0xDB
@@ -244,11 +244,11 @@ struct arena_desc {
 
 /* One instance.  The hot fields (the held block, usedpools) come first. */
 typedef struct pool_ctx {
+    pool_header *usedpools[HL_POOL_NCLASSES];
     pool_block *held;           /* the block freed last, held for the next
                                    allocation while held_idx names a class */
-    pool_header *held_pool;     /* its pool */
-    uint32_t held_idx;          /* its class, or POOL_NONE_HELD */
-    pool_header *usedpools[HL_POOL_NCLASSES];
+    size_t held_idx;            /* its class, or POOL_NONE_HELD (word-sized:
+                                   compared with no widening) */
     arena_desc *usable_arenas;  /* head: fewest free pools */
     arena_desc *last_with_nfree[HL_POOL_MAX_POOLS_PER_ARENA + 1];
     arena_desc *unused_descs;   /* descriptors with no mapping */
@@ -433,9 +433,9 @@ static void held_check(const pool_ctx *c)
     if (c->held_idx == POOL_NONE_HELD)
         return;
     const pool_block *b = c->held;
-    const pool_header *pool = c->held_pool;
+    const pool_header *pool = pool_of(b);
     uintptr_t off = (uintptr_t)b - (uintptr_t)pool;
-    assert(pool_of(b) == pool && pool->szidx == c->held_idx && pool->ref >= 2);
+    assert(pool->szidx == c->held_idx && pool->ref >= 2);
     assert((uintptr_t)b >= (uintptr_t)pool && off >= HL_POOL_HEADER_SIZE && off < pool->nextoffset);
     assert((off - HL_POOL_HEADER_SIZE) % hl_pool_class_size(pool->szidx) == 0);
     for (const pool_block *q = pool->freeblock; q != NULL; q = q->next)
@@ -813,11 +813,10 @@ static inline void pool_free_to_pool(pool_ctx *c, pool_header *pool, pool_block 
 /* Free b (of class idx, in `pool`; no block is held): hold it when it
  * would be its pool's first free block (pool_free says why), else push it
  * on its pool's list. */
-static inline void pool_free_or_hold(pool_ctx *c, pool_header *pool, pool_block *b, unsigned idx)
+static inline void pool_free_or_hold(pool_ctx *c, pool_header *pool, pool_block *b, size_t idx)
 {
-    if (pool->freeblock == NULL && pool->ref > 1 && pool->szidx == idx) {
+    if (pool->freeblock == NULL && pool->ref > 1 && pool->szidx == (uint32_t)idx) {
         c->held = b;
-        c->held_pool = pool;
         c->held_idx = idx;
         return;
     }
@@ -830,13 +829,13 @@ static inline void held_release(pool_ctx *c)
 {
     HELD_CHECK(c);
     c->held_idx = POOL_NONE_HELD;
-    pool_free_to_pool(c, c->held_pool, c->held);
+    pool_free_to_pool(c, pool_of(c->held), c->held);
 }
 
 /* A block of class idx from the class's pools: the head pool pops its free
  * list, leaving the class list (inline) when that made it full; it carves
  * when its list is empty, and a class with no pool starts one. */
-static inline void *pool_alloc_from_pools(pool_ctx *c, unsigned idx)
+static inline void *pool_alloc_from_pools(pool_ctx *c, size_t idx)
 {
     pool_header *pool = c->usedpools[idx];
     if (POOL_LIKELY(pool != NULL)) {
@@ -865,7 +864,7 @@ static inline void *pool_alloc_from_pools(pool_ctx *c, unsigned idx)
 /* An allocation of class idx found a block of another class held: that
  * one goes to its pool, and the class's pools serve.  Out of line (and
  * reached by a tail call) so that pool_alloc needs no stack frame. */
-POOL_NOINLINE static void *pool_alloc_releasing(pool_ctx *c, unsigned idx)
+POOL_NOINLINE static void *pool_alloc_releasing(pool_ctx *c, size_t idx)
 {
     held_release(c);
     return pool_alloc_from_pools(c, idx);
@@ -879,7 +878,7 @@ static void *pool_alloc(void *ctx, size_t n)
 {
     pool_ctx *c = ctx;
     if (POOL_LIKELY(pool_is_small(n))) {
-        unsigned idx = hl_pool_class_of(n);
+        size_t idx = hl_pool_class_of(n);
         if (POOL_LIKELY(c->held_idx == idx)) {
             HELD_CHECK(c);
             c->held_idx = POOL_NONE_HELD;
@@ -899,7 +898,7 @@ static void *pool_alloc(void *ctx, size_t n)
  * first, then free b as pool_free does.  Out of line for the reason
  * pool_alloc_releasing is. */
 POOL_NOINLINE static void pool_free_releasing(pool_ctx *c, pool_header *pool, pool_block *b,
-                                              unsigned idx)
+                                              size_t idx)
 {
     held_release(c);
     pool_free_or_hold(c, pool, b, idx);
@@ -924,7 +923,7 @@ static void pool_free(void *ctx, void *p, size_t n)
     if (POOL_LIKELY(pool_is_small(n))) {
         pool_header *pool = pool_of(p);
         pool_block *b = p;
-        unsigned idx = hl_pool_class_of(n);
+        size_t idx = hl_pool_class_of(n);
 #ifndef NDEBUG
         assert(pool->szidx < HL_POOL_NCLASSES && pool->ref > 0);
         assert(idx <= pool->szidx); /* n fits the block */
@@ -1037,10 +1036,11 @@ static void snapshot_discount_held(const pool_ctx *c, hl_pool_snapshot *s)
     if (c->held_idx == POOL_NONE_HELD)
         return;
     unsigned idx = c->held_idx;
-    assert(c->held_pool->ref >= 2 && s->used_blocks[idx] >= 2);
+    const pool_header *pool = pool_of(c->held);
+    assert(pool->ref >= 2 && s->used_blocks[idx] >= 2);
     s->used_blocks[idx]--;
     s->bytes_in_used_blocks -= hl_pool_class_size(idx);
-    if (pool_is_full(c->held_pool))
+    if (pool_is_full(pool))
         s->pools_full--;
 }
 
