@@ -443,8 +443,8 @@ static void test_lazy_carving(void)
     hl_allocator_close(&a);
 }
 
-/* A full pool leaves the class list; a free into it puts it back in front,
- * so its freed block is the next one handed out. */
+/* A full pool leaves the class list; the block freed into it is the next
+ * one handed out (held for the next allocation, test_held_block). */
 static void test_full_pool_relink(void)
 {
     hl_allocator a;
