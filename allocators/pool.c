@@ -10,8 +10,8 @@
  * whether a block came from a pool, and neither a radix tree over arena
  * addresses nor a per-block header is needed.  A pool's header is not at
  * the pool's start but at a cache colour offset (below).  And a freed block
- * that would be its pool's first free one is held for the next call
- * instead of relinking its pool (below).  The last two are deliberate
+ * that would be its pool's first free one is held for the next allocation
+ * of its class instead of relinking its pool (below).  The last two are deliberate
  * departures from pymalloc, for speed.
  *
  * Memory layers
@@ -85,26 +85,30 @@
  * the pool again.  On churn's fixed64 variant three operations in four did
  * that.  So a free whose block would be the first on its pool's free list
  * does not push it: the block is held in the context (held, held_idx), the
- * pool untouched.  The next call decides where it goes:
+ * pool untouched.  What comes next decides where it goes:
  *
  *   alloc of the held block's class   takes it: two loads, a compare, a store
- *   alloc of another class            it goes to its pool, which relinks if
- *   free of anything                    it was full (pymalloc's path), then
- *                                       the call proceeds
+ *   alloc of another class            leaves it held (it could not use it)
+ *   free into a pool with free blocks leaves it held
+ *   free into a pool with none        first puts it on its pool's list, which
+ *                                       relinks a full pool (pymalloc's path),
+ *                                       then may hold its own block
  *
- * So at most one block is held, never past the next call, and pymalloc's
- * order of reuse stays LIFO.  Two conditions keep the arena promise
- * exact: a block that is its pool's last one in use (ref == 1) is never
- * held, so a pool empties and goes back to its arena the moment its last
- * block is freed, as in pymalloc; and a pool's count (ref) includes the
- * held block, which the statistics subtract.  A block shrunk in place is
- * freed with a size of a smaller class than its pool's and is not held (an
- * allocation of that class would get a block filed under another).  Frees
- * into pools that have free blocks, the common case of a mix of sizes, and
- * the allocations after them see a compare or two more (churn's mixed
- * variant: 41 -> 46 instructions per alloc/free pair under Callgrind); a
- * churn of one size (fixed64) went from 60 to 36.
- *
+ * So at most one block is held.  While it is, its pool's free list stays
+ * empty (nothing is pushed there without releasing it first), so every
+ * free into that pool releases it: only a free lowers a pool's count, and
+ * the count never comes down to the held block alone.  With a block that
+ * is its pool's last one in use (ref == 1) never held, a pool empties and
+ * goes back to its arena the moment its last block is freed, as in
+ * pymalloc.  A pool's count includes the held block; the statistics
+ * subtract it.  A block shrunk in place is freed with a size of a smaller
+ * class than its pool's and is not held (an allocation of that class would
+ * get a block filed under another).  The fast paths of a mix of sizes,
+ * where pools have free blocks, lose nothing to it: a free reads the same
+ * header word first, an allocation compares one more word.  Under
+ * Callgrind an alloc/free pair of churn's fixed64 variant went from 60 to
+ * 36 instructions, of its mixed variant from 41 to 38.
+
  * Arenas with a free pool form a doubly linked list sorted by ascending
  * number of free pools, so pools come from the fullest arena and the
  * emptiest ones drain.  last_with_nfree[k] points at the last arena of the
@@ -206,7 +210,8 @@
 #define POOL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 /* Slow paths stay out of line, so the fast paths need no stack frame. */
 #define POOL_SLOW __attribute__((noinline, cold))
-/* Paths some workloads take often, kept out of line for the same reason. */
+/* Paths some workloads take often, kept out of line for the same reason:
+ * reached by tail calls, they leave the fast paths without a frame. */
 #define POOL_NOINLINE __attribute__((noinline))
 
 /* Bytes per chunk of arena descriptors, and the most chunks one instance may
@@ -457,10 +462,10 @@ static void block_check_poison(const pool_block *b, size_t size)
 }
 
 /* Assert the invariants of the held block, if any: it lies on a block
- * boundary of its recorded pool, of its recorded class, was carved, is not
- * on that pool's free list (the pool counts it in use), and the pool keeps
- * another block in use, so holding it never keeps a pool from its arena.
- * Cost: O(free blocks of that pool). */
+ * boundary of a pool of its recorded class and was carved; that pool's
+ * free list is empty (so the block is not on it, and every free into the
+ * pool releases it first) and the pool keeps another block in use, so
+ * holding it never keeps a pool from its arena.  Cost: O(1). */
 static void held_check(const pool_ctx *c)
 {
     if (c->held_idx == POOL_NONE_HELD)
@@ -469,10 +474,9 @@ static void held_check(const pool_ctx *c)
     const pool_header *pool = pool_of(b);
     uintptr_t off = (uintptr_t)b - (uintptr_t)pool;
     assert(pool->szidx == c->held_idx && pool->ref >= 2);
+    assert(pool->freeblock == NULL); /* what pool_free's fast path relies on */
     assert((uintptr_t)b >= (uintptr_t)pool && off >= HL_POOL_HEADER_SIZE && off < pool->nextoffset);
     assert((off - HL_POOL_HEADER_SIZE) % hl_pool_class_size(pool->szidx) == 0);
-    for (const pool_block *q = pool->freeblock; q != NULL; q = q->next)
-        assert(q != b);
 }
 #define POOL_CHECK(c, pool) pool_check((c), (pool))
 #define ARENA_LIST_CHECK(c) arena_list_check(c)
@@ -844,8 +848,8 @@ static inline void pool_free_to_pool(pool_ctx *c, pool_header *pool, pool_block 
 }
 
 /* Free b (of class idx, in `pool`; no block is held): hold it when it
- * would be its pool's first free block (pool_free says why), else push it
- * on its pool's list. */
+ * would be its pool's first free block and may be held (pool_free_first
+ * says when), else push it on its pool's list. */
 static inline void pool_free_or_hold(pool_ctx *c, pool_header *pool, pool_block *b, size_t idx)
 {
     if (pool->freeblock == NULL && pool->ref > 1 && pool->szidx == (uint32_t)idx) {
@@ -856,9 +860,10 @@ static inline void pool_free_or_hold(pool_ctx *c, pool_header *pool, pool_block 
     pool_free_to_pool(c, pool, b);
 }
 
-/* The held block was not asked for by the call after its free: it goes to
- * its pool's free list after all (relinking the pool if it was full, as
- * pymalloc's free would have).  Its pool keeps another block in use. */
+/* A free came before an allocation of the held block's class: the held
+ * block goes to its pool's free list after all (relinking the pool if it
+ * was full, as pymalloc's free would have).  Its pool keeps another block
+ * in use. */
 static inline void held_release(pool_ctx *c)
 {
     HELD_CHECK(c);
@@ -895,19 +900,11 @@ static inline void *pool_alloc_from_pools(pool_ctx *c, size_t idx)
     return pool_init_for_class(c, idx);
 }
 
-/* An allocation of class idx found a block of another class held: that
- * one goes to its pool, and the class's pools serve.  Out of line (and
- * reached by a tail call) so that pool_alloc needs no stack frame. */
-POOL_NOINLINE static void *pool_alloc_releasing(pool_ctx *c, size_t idx)
-{
-    held_release(c);
-    return pool_alloc_from_pools(c, idx);
-}
-
-/* A block of n bytes.  Fastest path: the block held by the free just
- * before, when it is of n's class (a compare, a store, a load).  Otherwise the
- * held block, if any, goes to its pool, and the class's pools serve
- * (pool_alloc_from_pools).  Cost: O(1); a new arena costs one mmap. */
+/* A block of n bytes.  Fastest path: the held block, when it is of n's
+ * class (a compare, a store, a load).  Otherwise the class's pools serve
+ * (pool_alloc_from_pools), and a block of another class stays held: no
+ * allocation but one of its class could use it, and only a free lowers its
+ * pool's count.  Cost: O(1); a new arena costs one mmap. */
 static void *pool_alloc(void *ctx, size_t n)
 {
     pool_ctx *c = ctx;
@@ -921,16 +918,14 @@ static void *pool_alloc(void *ctx, size_t n)
 #endif
             return c->held;
         }
-        if (c->held_idx != POOL_NONE_HELD)
-            return pool_alloc_releasing(c, idx);
         return pool_alloc_from_pools(c, idx);
     }
     return fallback_alloc(c, n);
 }
 
 /* Free b (of class idx, in `pool`) when a block is held: release that one
- * first, then free b as pool_free does.  Out of line for the reason
- * pool_alloc_releasing is. */
+ * first, then free b as pool_free_first does.  Out of line (and reached by
+ * a tail call) so that pool_free needs no stack frame. */
 POOL_NOINLINE static void pool_free_releasing(pool_ctx *c, pool_header *pool, pool_block *b,
                                               size_t idx)
 {
@@ -938,17 +933,32 @@ POOL_NOINLINE static void pool_free_releasing(pool_ctx *c, pool_header *pool, po
     pool_free_or_hold(c, pool, b, idx);
 }
 
-/* Release p (of n bytes).  A block held from an earlier free goes to its
- * pool first.  Fast path: push p on its pool's free list.  When that list
- * is empty, p would be the pool's first free block: pymalloc would then
- * link a full pool back into its class list, for the next allocation to
- * take p and unlink it again.  Instead p is held (two stores to the
- * context, nothing in the pool written), and an allocation of its class
- * right after takes it back without touching the pool; any other call
- * puts it on its pool's list first.  A pool whose last block in use is p
- * does not hold it (that would keep the pool from its arena), nor does a
- * block shrunk in place (n's class is not its pool's).  Cost: O(1); a
- * released arena costs one munmap. */
+/* Free b (of class idx, as freed) into `pool`, whose free list is empty.
+ * A block held before goes to its pool first, so that at most one is held
+ * and, since a pool's list stays empty while its block is held, every free
+ * into the held block's pool comes here: its count never drops to the held
+ * block alone.  Then b is held when its pool keeps another block in use
+ * (else holding it would keep the pool from its arena) and n's class is
+ * the pool's (not so for a block shrunk in place: an allocation of n's
+ * class would get a block filed under another); otherwise it goes on the
+ * list, relinking a full pool (pymalloc's path). */
+static inline void pool_free_first(pool_ctx *c, pool_header *pool, pool_block *b, size_t idx)
+{
+    if (POOL_UNLIKELY(c->held_idx != POOL_NONE_HELD)) {
+        pool_free_releasing(c, pool, b, idx);
+        return;
+    }
+    pool_free_or_hold(c, pool, b, idx);
+}
+
+/* Release p (of n bytes).  Fast path: push p on its pool's free list.
+ * When that list is empty, p would be the pool's first free block: pymalloc
+ * would then link a full pool back into its class list, for the next
+ * allocation to take p and unlink it again.  Instead p is held (two stores
+ * to the context, nothing in the pool written), and the next allocation of
+ * its class takes it back without touching the pool; a block held before
+ * goes to its pool first (pool_free_first).  Cost: O(1); a released arena
+ * costs one munmap. */
 static void pool_free(void *ctx, void *p, size_t n)
 {
     pool_ctx *c = ctx;
@@ -957,21 +967,27 @@ static void pool_free(void *ctx, void *p, size_t n)
     if (POOL_LIKELY(pool_is_small(n))) {
         pool_header *pool = pool_of(p);
         pool_block *b = p;
-        size_t idx = hl_pool_class_of(n);
 #ifndef NDEBUG
         assert(pool->szidx < HL_POOL_NCLASSES && pool->ref > 0);
-        assert(idx <= pool->szidx); /* n fits the block */
+        assert(hl_pool_class_of(n) <= pool->szidx); /* n fits the block */
         assert((uintptr_t)p >= (uintptr_t)pool + HL_POOL_HEADER_SIZE); /* past the header */
         assert(((uintptr_t)p - (uintptr_t)pool - HL_POOL_HEADER_SIZE) % hl_pool_class_size(pool->szidx) == 0);
         assert((uintptr_t)p - (uintptr_t)pool < pool->nextoffset);
         assert(c->held_idx == POOL_NONE_HELD || c->held != b); /* a double free of the held block */
         block_poison(b, hl_pool_class_size(pool->szidx));
 #endif
-        if (POOL_UNLIKELY(c->held_idx != POOL_NONE_HELD)) {
-            pool_free_releasing(c, pool, b, idx);
+        pool_block *last = pool->freeblock;
+        if (POOL_LIKELY(last != NULL)) {
+            /* The pool is not the held block's: that one's list is empty
+             * while the block is held (pool_free_first). */
+            b->next = last;
+            pool->freeblock = b;
+            if (POOL_LIKELY(--pool->ref != 0))
+                return;
+            pool_free_emptied(c, pool);
             return;
         }
-        pool_free_or_hold(c, pool, b, idx);
+        pool_free_first(c, pool, b, hl_pool_class_of(n));
         return;
     }
     fallback_free(c, p, n);
@@ -1017,7 +1033,7 @@ static int pool_init(void **ctx)
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return -ENOMEM;
-    pool_ctx *c = m; /* demand-zero: every list starts empty */
+    pool_ctx *c = m; /* demand-zero: every list starts empty; nothing is held */
     c->held_idx = POOL_NONE_HELD;
     *ctx = c;
     return 0;
@@ -1049,7 +1065,7 @@ static int pool_identify(char *version, size_t version_len, char *why, size_t wh
 {
     (void)why;
     (void)why_len;
-    snprintf(version, version_len, "heaplab-pool 3 (pymalloc design, 16 KiB pools with cache-coloured headers, 1 MiB arenas, the last freed block held for the next allocation)");
+    snprintf(version, version_len, "heaplab-pool 3 (pymalloc design, 16 KiB pools with cache-coloured headers, 1 MiB arenas, a full pool's first freed block held for the next call)");
     return 0;
 }
 

@@ -485,8 +485,9 @@ static void test_full_pool_relink(void)
 
 /* The held block (pool.c): a free that would give a pool its first free
  * block holds the block instead, for the next allocation of its class.
- * The block is handed out once, goes to its pool when the next call is
- * another one, is never the last block in use of its pool (or the pool
+ * The block is handed out once, goes to its pool when a free into a pool
+ * without free blocks comes first, is never the last block in use of its
+ * pool (or the pool
  * would stay out of its arena), is filed under its pool's class, and the
  * snapshot does not count it in use. */
 static void test_held_block(void)
@@ -529,8 +530,8 @@ static void test_held_block(void)
     CHECK(q3 != p[3] && q3 != p[4] && pool_base(q3) == pool_base(extra));
     hl_free(&a, q3, n);
 
-    /* An allocation of another class releases it too; the block then comes
-     * back from its pool's list, once. */
+    /* An allocation of another class gets none of it and leaves it held;
+     * the next allocation of its class takes it, once. */
     hl_free(&a, p[7], n);
     void *other = hl_alloc(&a, 32);
     CHECK(other != p[7] && pool_base(other) != pool_base(p[0]));
