@@ -817,18 +817,12 @@ POOL_SLOW static void fallback_free(pool_ctx *c, void *p, size_t n)
 
 /* -------------------------------------------------------- method table -- */
 
-/* A block was just pushed on `pool`'s list and `pool` has no block left in
- * use, or its list was empty before (`last`, the old head, is NULL).  None
- * in use: the pool goes back to its arena.  A list that was empty on a
- * wholly carved pool means the pool was full and off its class list: it
- * rejoins it in front.  Cost: O(1), plus what an arena's release costs. */
-POOL_SLOW static void pool_free_rare(pool_ctx *c, pool_header *pool, pool_block *last)
+/* A block was just pushed on the empty list of `pool`, which keeps blocks
+ * in use.  When nothing was left to carve either, the pool was full and
+ * off its class list: it rejoins it in front.  Cost: O(1). */
+POOL_SLOW static void pool_free_relink(pool_ctx *c, pool_header *pool)
 {
-    if (pool->ref == 0) {
-        pool_free_emptied(c, pool);
-        return;
-    }
-    if (last == NULL && pool->nextoffset > pool->maxnextoffset)
+    if (pool->nextoffset > pool->maxnextoffset)
         pool_link_used(c, pool, pool->szidx);
     POOL_CHECK(c, pool);
 }
@@ -844,7 +838,11 @@ static inline void pool_free_to_pool(pool_ctx *c, pool_header *pool, pool_block 
     uint32_t ref = --pool->ref;
     if (POOL_LIKELY((ref != 0) & (last != NULL)))
         return;
-    pool_free_rare(c, pool, last);
+    if (ref == 0) {
+        pool_free_emptied(c, pool);
+        return;
+    }
+    pool_free_relink(c, pool);
 }
 
 /* Free b (of class idx, in `pool`; no block is held): hold it when it
@@ -933,6 +931,17 @@ POOL_NOINLINE static void pool_free_releasing(pool_ctx *c, pool_header *pool, po
     pool_free_or_hold(c, pool, b, idx);
 }
 
+/* b is the last block in use of `pool`, whose free list is empty, and no
+ * block is held: the pool goes back to its arena (b is not held: that
+ * would keep it there). */
+POOL_SLOW static void pool_free_last_block(pool_ctx *c, pool_header *pool, pool_block *b)
+{
+    b->next = NULL;
+    pool->freeblock = b;
+    pool->ref = 0;
+    pool_free_emptied(c, pool);
+}
+
 /* Free b (of class idx, as freed) into `pool`, whose free list is empty.
  * A block held before goes to its pool first, so that at most one is held
  * and, since a pool's list stays empty while its block is held, every free
@@ -941,14 +950,25 @@ POOL_NOINLINE static void pool_free_releasing(pool_ctx *c, pool_header *pool, po
  * (else holding it would keep the pool from its arena) and n's class is
  * the pool's (not so for a block shrunk in place: an allocation of n's
  * class would get a block filed under another); otherwise it goes on the
- * list, relinking a full pool (pymalloc's path). */
+ * list, relinking a full pool (pymalloc's path).  The held check comes
+ * first so that the fast path of pool_free does not load the pool's count
+ * before it needs it. */
 static inline void pool_free_first(pool_ctx *c, pool_header *pool, pool_block *b, size_t idx)
 {
     if (POOL_UNLIKELY(c->held_idx != POOL_NONE_HELD)) {
         pool_free_releasing(c, pool, b, idx);
         return;
     }
-    pool_free_or_hold(c, pool, b, idx);
+    if (POOL_UNLIKELY(pool->ref == 1)) {
+        pool_free_last_block(c, pool, b);
+        return;
+    }
+    if (POOL_LIKELY(pool->szidx == (uint32_t)idx)) {
+        c->held = b;
+        c->held_idx = idx;
+        return;
+    }
+    pool_free_to_pool(c, pool, b);
 }
 
 /* Release p (of n bytes).  Fast path: push p on its pool's free list.
