@@ -7,6 +7,9 @@
 #   make regress run the deterministic gate (Callgrind instruction counts, allocation
 #                counts, live and leaked bytes, collections) against results/baseline
 #   make baseline  refresh results/baseline from this machine
+#   make programs  the real-program suite (sqlite3, lua, python3, gs, z3) under every
+#                system allocator, outputs checked, into results/programs/
+#                (QUICK=1: small inputs, under 2 minutes; docs/programs.md)
 #   make fuzz    build the libFuzzer targets (clang) and run each for FUZZ_SECONDS
 #   make perf    every performance target, measured side by side: ratio, met or not, command
 #                (PERF_ARGS="--rounds=N --depth=N ..."; scripts/perf.py --help)
@@ -19,7 +22,8 @@ FUZZ_SECONDS ?= 20
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release -DHEAPLAB_WERROR=ON
 
-.PHONY: all deps build bench test test-release test-sanitize regress baseline plots fuzz perf clean
+.PHONY: all deps build bench test test-release test-sanitize regress baseline plots fuzz perf clean \
+	programs
 
 # The deterministic gate's matrix: small, fixed work, counted under Callgrind.
 # Boehm GC (tracing) is left out: conservative scanning makes its figures
@@ -53,6 +57,12 @@ test-sanitize: deps
 
 plots: deps
 	python3 scripts/plots.py $(RESULTS)
+
+# The suite's programs are an optional group of install-deps.sh: make test
+# does not install them.
+programs: build
+	@scripts/install-deps.sh programs
+	python3 scripts/programs.py $(if $(QUICK),--quick) --bench $(BUILD)/heaplab
 
 fuzz: deps
 	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DHEAPLAB_FUZZ=ON \

@@ -115,6 +115,7 @@ typedef struct cell {
     const hl_allocator_ops *a;
     const hl_collector_ops *c;
     int64_t params[HL_MAX_PARAMS];
+    const char *texts[HL_MAX_PARAMS]; /* text parameters (--param trace=FILE), or NULL */
     hl_workload_config cfg; /* alloc is filled per run */
     uint64_t ops;
     char version[256];
@@ -940,6 +941,10 @@ static void cell_format_params(cell *cl, double min_time)
         if (min_time > 0 && strcmp(cl->w->params[i].name, "ops") == 0)
             used += (size_t)snprintf(cl->params_text + used, sizeof cl->params_text - used,
                                      "%smin_time=%g", sep, min_time);
+        else if (hl_param_is_text(cl->w, i))
+            used += (size_t)snprintf(cl->params_text + used, sizeof cl->params_text - used,
+                                     "%s%s=%s", sep, cl->w->params[i].name,
+                                     cl->texts[i] ? cl->texts[i] : "");
         else
             used += (size_t)snprintf(cl->params_text + used, sizeof cl->params_text - used,
                                      "%s%s=%" PRId64, sep, cl->w->params[i].name, cl->params[i]);
@@ -1116,8 +1121,10 @@ int hl_cell_main(const hl_options *o)
         return 1;
     }
     hl_options_resolve_params(o, cl.w, cl.params);
+    hl_options_resolve_texts(o, cl.w, cl.texts);
     cl.cfg = (hl_workload_config){.params = cl.params, .variant = (size_t)variant,
-                                  .seed = o->seed};
+                                  .seed = o->seed, .texts = cl.texts,
+                                  .alloc_thread_safe = (cl.a->flags & HL_ALLOC_THREAD_SAFE) != 0};
     cl.ops = cl.w->ops(&cl.cfg);
     cell_format_params(&cl, 0);
     hl_cell_name(cl.w, (size_t)variant, cl.a, cl.c, cell_threads(&cl), cl.bench_name,

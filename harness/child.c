@@ -126,12 +126,19 @@ int hl_child_command(const hl_options *o, const hl_plan_cell *cell, int64_t repe
     rc |= hl_arglist_add(l, "--param");
     rc |= hl_arglist_add(l, "variant=%s", cell->w->variants[cell->variant].name);
     int64_t values[HL_MAX_PARAMS];
+    const char *texts[HL_MAX_PARAMS];
     hl_options_resolve_params(o, cell->w, values);
+    hl_options_resolve_texts(o, cell->w, texts);
     for (size_t i = 0; i < cell->w->nparams; i++) {
         if (cell->threads > 0 && strcmp(cell->w->params[i].name, HL_THREADS_PARAM) == 0)
             values[i] = cell->threads;
+        if (hl_param_is_text(cell->w, i) && texts[i] == NULL)
+            continue; /* a text parameter not given stays not given */
         rc |= hl_arglist_add(l, "--param");
-        rc |= hl_arglist_add(l, "%s=%" PRId64, cell->w->params[i].name, values[i]);
+        if (hl_param_is_text(cell->w, i))
+            rc |= hl_arglist_add(l, "%s=%s", cell->w->params[i].name, texts[i]);
+        else
+            rc |= hl_arglist_add(l, "%s=%" PRId64, cell->w->params[i].name, values[i]);
     }
     rc |= hl_arglist_add(l, "--repetitions=%" PRId64, repetitions);
     /* A --heap-sweep point's own limit or threshold (harness/heapsweep.c). */

@@ -15,7 +15,9 @@
  * overridden without a word.  Each option may be given once; a repeat with
  * the very same text is harmless and accepted, a repeat with other text is an
  * error (which of two values did the user mean?).  --param is the one flag
- * meant to repeat, and the rule holds per parameter NAME.  Flags that do not
+ * meant to repeat, and the rule holds per parameter NAME.  A text parameter
+ * (a name some workload marks in text_params: --param trace=FILE) keeps its
+ * text, which the workload's check_text validates here.  Flags that do not
  * go together, and parameter values that break an order the workload
  * declares (min <= max), are refused here, before any cell runs.
  */
@@ -254,6 +256,12 @@ static int validate_params(hl_options *o, char *err, size_t err_len)
             const hl_param_spec *spec = &wl->params[idx];
             char flag[96];
             snprintf(flag, sizeof flag, "--param %s", name);
+            if (hl_param_is_text(wl, (size_t)idx)) {
+                hl_error why = {{0}};
+                if (wl->check_text != NULL && wl->check_text((size_t)idx, o->params[k].text, &why) != 0)
+                    return bad(err, err_len, "%s=%s: %s", flag, o->params[k].text, why.msg);
+                continue;
+            }
             if (o->params[k].value < spec->min || o->params[k].value > spec->max)
                 return param_out_of_range(flag, o->params[k].value, wl, spec, err, err_len);
         }
@@ -300,14 +308,18 @@ static int parse_param(hl_options *o, const char *text, char *err, size_t err_le
         return bad(err, err_len, "--param: more than %d parameters", HL_MAX_PARAMS);
     char what[96];
     snprintf(what, sizeof what, "--param %.*s", (int)name_len, text);
-    int64_t value;
-    if (parse_int(what, eq + 1, 0, INT64_MAX, &value, err, err_len) != 0)
-        return -1;
     if (name_len >= sizeof o->params[0].name)
         return bad(err, err_len, "--param: parameter name '%.*s' is too long", (int)name_len, text);
     char name[sizeof o->params[0].name];
     memcpy(name, text, name_len);
     name[name_len] = '\0';
+    int64_t value = 0; /* a text parameter keeps its text only */
+    if (hl_param_name_is_text(name)) {
+        if (eq[1] == '\0')
+            return bad(err, err_len, "%s: missing value", what);
+    } else if (parse_int(what, eq + 1, 0, INT64_MAX, &value, err, err_len) != 0) {
+        return -1;
+    }
     for (size_t k = 0; k < o->nparams; k++) {
         if (strcmp(o->params[k].name, name) != 0)
             continue;
@@ -709,6 +721,10 @@ static const hl_option_spec option_table[] = {
      .help = "memory samples per second during each cell (default 100)", .section = SEC_OUTPUT,
      .type = HL_OPT_POSITIVE, FIELD(sample_hz), .max = 10000, .unit = "samples per second",
      .modes = IN_RUNS, .forwarding = HL_FORWARD_COPY, .example = "250"},
+    {.name = "program-stdout", .argument = required_argument, .usage = "--program-stdout=DIR",
+     .help = "keep each run's stdout in DIR/ALLOCATOR-repN.stdout (default\n"
+             "/dev/null), for checking what the program printed", .section = SEC_PROGRAM,
+     .type = HL_OPT_TEXT, FIELD(program_stdout), .unit = "directory name", .modes = IN_PROGRAM},
     {.name = "compare", .argument = no_argument, .usage = "--compare BASELINE CURRENT",
      .help = "compare two results files or directories; exit 1 on\n"
              "a regression (deterministic figures gate hard; ns/op by a\n"
@@ -792,6 +808,11 @@ static const hl_option_spec option_table[] = {
              "collector; exits 1 on any corruption (see docs/stress.md)", .section = SEC_STRESS,
      .type = HL_OPT_CUSTOM, .parse = set_stress, .modes = IN_RUN,
      .forwarding = HL_FORWARD_RESOLVED},
+    {.name = "record", .argument = required_argument, .usage = "--record=FILE",
+     .help = "record the program's allocation calls into the trace FILE\n"
+             "(runs it once, under glibc; replay the trace with\n"
+             "--workload=replay --param trace=FILE; docs/replay.md)", .section = SEC_PROGRAM,
+     .type = HL_OPT_TEXT, FIELD(record), .unit = "file name", .modes = IN_PROGRAM},
     {.name = "verbose", .argument = no_argument,
      .help = "show every check, not only regressions, improvements,\n"
              "changes, not-judged checks and notes", .section = SEC_COMPARE, .type = HL_OPT_FLAG,
@@ -1175,6 +1196,14 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
     if (o->mode == HL_MODE_HELP || o->mode == HL_MODE_LIST)
         return 0;
 
+    for (size_t i = 0; o->record != NULL && given_allocator && i < o->nallocators; i++)
+        if (strcmp(o->allocators[i]->name, "glibc") != 0)
+            return bad(err, err_len, "--record runs the program once, under glibc (the recorder "
+                       "passes each call on to glibc's malloc): it does not go with --allocator=%s;"
+                       " replay the trace under each allocator instead", o->allocators[i]->name);
+    if (o->record != NULL && o->repetitions > 1)
+        return bad(err, err_len, "--record runs the program once: it does not go with "
+                   "--repetitions=%" PRId64, o->repetitions);
     if (o->mode == HL_MODE_PROGRAM && (given_workload || o->nparams || o->variant))
         return bad(err, err_len, "--workload and --param do not apply to -- PROGRAM: the program "
                    "is the workload");
@@ -1222,6 +1251,16 @@ void hl_options_resolve_params(const hl_options *o, const hl_workload_ops *w, in
         for (size_t k = 0; k < o->nparams; k++)
             if (strcmp(o->params[k].name, w->params[i].name) == 0)
                 values[i] = o->params[k].value;
+    }
+}
+
+void hl_options_resolve_texts(const hl_options *o, const hl_workload_ops *w, const char **texts)
+{
+    for (size_t i = 0; i < w->nparams; i++) {
+        texts[i] = NULL;
+        for (size_t k = 0; k < o->nparams && hl_param_is_text(w, i); k++)
+            if (strcmp(o->params[k].name, w->params[i].name) == 0)
+                texts[i] = o->params[k].text;
     }
 }
 
@@ -1335,8 +1374,11 @@ void hl_print_list(void)
         for (size_t k = 0; k < w->nparams; k++) {
             const hl_param_spec *p = &w->params[k];
             char range[64];
-            printf("               %-12s %s (default %" PRId64 ", --quick %" PRId64 ", range %s)\n",
-                   p->name, p->description, p->def, p->quick, param_range(p, range, sizeof range));
+            if (hl_param_is_text(w, k))
+                printf("               %-12s %s (text)\n", p->name, p->description);
+            else
+                printf("               %-12s %s (default %" PRId64 ", --quick %" PRId64 ", range %s)\n",
+                       p->name, p->description, p->def, p->quick, param_range(p, range, sizeof range));
         }
         for (size_t k = 0; k < w->norders; k++)
             printf("             constraint: %s <= %s\n", w->params[w->orders[k].lesser].name,

@@ -86,7 +86,9 @@ typedef struct hl_options {
     int verbose;            /* --verbose: --compare shows every check */
     int require_same_cells; /* --require-same-cells: a lone cell is a regression */
     const char *export_out; /* --export-action=FILE */
+    const char *record;     /* --record=FILE: the trace -- PROGRAM's run is recorded into */
     char **program;         /* after "--": the program and its arguments */
+    const char *program_stdout; /* --program-stdout=DIR: each run's stdout kept there */
     int nprogram;
     uint64_t given;         /* bit i: row i of the option table was given */
 } hl_options;
@@ -175,6 +177,10 @@ int hl_options_parse(int argc, char **argv, hl_options *o, char *err, size_t err
 /* The value of each of w's parameters under o (defaults, --quick, --param),
  * written into values[w->nparams]. */
 void hl_options_resolve_params(const hl_options *o, const hl_workload_ops *w, int64_t *values);
+
+/* The text of each of w's text parameters given with --param, or NULL,
+ * written into texts[w->nparams] (NULL for every whole-number one). */
+void hl_options_resolve_texts(const hl_options *o, const hl_workload_ops *w, const char **texts);
 
 /* --help, generated from the option table, written to f. */
 void hl_write_help(FILE *f, const char *prog);

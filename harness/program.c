@@ -14,8 +14,10 @@
  *
  * One run:
  *   spawn   fork and exec (the parent learns of a failed exec through a
- *           close-on-exec pipe) into a process group of its own; stdin and
- *           stdout /dev/null, stderr to a file whose tail a failed run keeps
+ *           close-on-exec pipe) into a process group of its own; stdin
+ *           /dev/null, stdout /dev/null or, with --program-stdout, a file
+ *           of the run's own (so that a suite can check every run's
+ *           answer), stderr to a file whose tail a failed run keeps
  *   watch   sigtimedwait on SIGCHLD, waking at the next sample or at the
  *           deadline: the exit is seen at once, so sampling adds nothing to
  *           the wall time
@@ -58,7 +60,9 @@
 #include "common/clock.h"
 #include "harness/interrupt.h"
 #include "harness/proc.h"
+#include "harness/record.h"
 #include "harness/results.h"
+#include "recorder/raw.h"
 #include "workloads/rng.h"
 
 extern char **environ;
@@ -94,6 +98,7 @@ typedef struct rss_sample {
 typedef struct program_run {
     size_t rep;      /* repetition_index */
     size_t alloc;    /* which of the session's allocators */
+    long pid;        /* the program's process, once forked */
     int spawned;     /* the program started; the figures below are measured */
     int status;      /* wait4's status */
     int timed_out;
@@ -104,6 +109,7 @@ typedef struct program_run {
     int checks;        /* reads of /proc/PID/maps of the live program */
     int mapped_checks; /* those that found the allocator's library */
     char evidence[PATH_MAX + 1280]; /* preload_evidence */
+    char stdout_file[PATH_MAX];     /* --program-stdout: where its stdout went, or "" */
     rss_sample *samples;
     size_t nsamples, cap;
     char error[768];
@@ -446,16 +452,18 @@ static void kill_and_reap(pid_t pid, int *status, struct rusage *ru)
     }
 }
 
-/* The forked child: its own process group, stdin and stdout /dev/null,
- * stderr to err_path, bench's original signal mask, the address-space limit
- * of --rlimit-as when one is given, then the program.  On
- * failure the errno goes up `report` and the child exits 127.  Only
- * async-signal-safe calls from fork to exec. */
-static void exec_program(const char *file, char **args, char **env, const char *err_path,
-                         const sigset_t *mask, const struct rlimit *as_limit, int report)
+/* The forked child: its own process group, stdin /dev/null, stdout to
+ * out_path (truncated; /dev/null when it is ""), stderr to err_path,
+ * bench's original signal mask, the address-space limit of --rlimit-as when
+ * one is given, then the program.  On failure the errno goes up `report`
+ * and the child exits 127.  Only async-signal-safe calls from fork to exec. */
+static void exec_program(const char *file, char **args, char **env, const char *out_path,
+                         const char *err_path, const sigset_t *mask,
+                         const struct rlimit *as_limit, int report)
 {
     int in = open("/dev/null", O_RDONLY);
-    int out = open("/dev/null", O_WRONLY);
+    int out = out_path[0] ? open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644)
+                          : open("/dev/null", O_WRONLY);
     int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (setpgid(0, 0) == 0 && in >= 0 && out >= 0 && err >= 0 && dup2(in, 0) == 0 &&
         dup2(out, 1) == 1 && dup2(err, 2) == 2 && sigprocmask(SIG_SETMASK, mask, NULL) == 0 &&
@@ -472,15 +480,17 @@ static void exec_program(const char *file, char **args, char **env, const char *
     _exit(127);
 }
 
-/* Run the program once under pa and measure it into run.  `watched` holds
- * the signals blocked in bench during runs (SIGCHLD and the ones that stop
- * bench); `mask` is the signal mask the program starts with.  Never exits:
- * every outcome, interruption included, lands in run. */
+/* Run the program once under pa and measure it into run, its stdout into
+ * out_path ("" for /dev/null).  `watched` holds the signals blocked in
+ * bench during runs (SIGCHLD and the ones that stop bench); `mask` is the
+ * signal mask the program starts with.  Never exits: every outcome,
+ * interruption included, lands in run. */
 static void run_program(const hl_options *o, const program_allocator *pa, const char *file,
-                        char **args, const char *err_path, const sigset_t *watched,
-                        const sigset_t *mask, program_run *run)
+                        char **args, const char *out_path, const char *err_path,
+                        const sigset_t *watched, const sigset_t *mask, program_run *run)
 {
     memset(run, 0, sizeof *run);
+    snprintf(run->stdout_file, sizeof run->stdout_file, "%s", out_path);
     run->rss_peak = run->minor_faults = run->major_faults = -1;
     if (pa->unavailable != NULL) {
         snprintf(run->error, sizeof run->error, "allocator %s unavailable: %s", pa->a->name,
@@ -494,9 +504,11 @@ static void run_program(const hl_options *o, const program_allocator *pa, const 
     struct rlimit as_limit = {(rlim_t)o->rlimit_as, (rlim_t)o->rlimit_as};
     pid_t pid = rc == 0 ? fork() : -1;
     if (pid == 0) /* never returns */
-        exec_program(file, args, env, err_path, mask, o->rlimit_as ? &as_limit : NULL, fds[1]);
+        exec_program(file, args, env, out_path, err_path, mask,
+                     o->rlimit_as ? &as_limit : NULL, fds[1]);
     if (rc == 0 && pid < 0)
         rc = errno;
+    run->pid = pid;
     if (pid > 0) {
         setpgid(pid, pid); /* as the child does: no window without its group */
         close(fds[1]);
@@ -670,6 +682,8 @@ static cJSON *run_row(const hl_options *o, const program_allocator *pa, const ch
             cJSON_AddStringToObject(row, "preload_library", pa->library);
         cJSON_AddNumberToObject(row, "preload_checks", run->checks);
         cJSON_AddStringToObject(row, "preload_evidence", run->evidence);
+        if (run->stdout_file[0] != '\0')
+            cJSON_AddStringToObject(row, "stdout_file", run->stdout_file);
     }
     if (run_failed(run) && run->stderr_tail[0] != '\0')
         cJSON_AddStringToObject(row, "stderr_tail", run->stderr_tail);
@@ -703,7 +717,8 @@ static cJSON *run_series(const program_allocator *pa, const char *variant, size_
 
 /* Google Benchmark's context keys that a cell would have given, plus what
  * was run; hl_results_context adds the environment. */
-static cJSON *program_context(const char *file, const char *command, int argc, char **argv)
+static cJSON *program_context(const hl_options *o, const char *file, const char *command,
+                              int argc, char **argv)
 {
     cJSON *c = cJSON_CreateObject();
     char host[256] = "";
@@ -712,7 +727,8 @@ static cJSON *program_context(const char *file, const char *command, int argc, c
     cJSON_AddStringToObject(c, "executable", file);
     cJSON_AddNumberToObject(c, "num_cpus", (double)sysconf(_SC_NPROCESSORS_ONLN));
     cJSON_AddStringToObject(c, "program", command);
-    cJSON_AddStringToObject(c, "program_stdout", "/dev/null");
+    cJSON_AddStringToObject(c, "program_stdout", o->program_stdout ? o->program_stdout
+                                                                   : "/dev/null");
     cJSON_AddStringToObject(c, "program_stderr", "a temporary file; a failed run keeps its tail");
     return hl_results_context(c, argc, argv);
 }
@@ -741,6 +757,7 @@ typedef struct session {
     size_t nruns, cap;
     size_t failed;
     int interrupted;    /* the signal that stopped the session, or 0 */
+    hl_record_stats record; /* --record: the trace written (record.bytes > 0) */
 } session;
 
 /* Every run, interleaved: repetition 1 of each allocator, then repetition
@@ -775,10 +792,13 @@ static void run_all(const hl_options *o, const char *file, session *ss)
             if (pa->skip != NULL || ss->nruns == ss->cap)
                 continue;
             program_run *run = &ss->runs[ss->nruns];
-            char err_path[PATH_MAX + 64];
+            char err_path[PATH_MAX + 64], out_path[PATH_MAX] = "";
             snprintf(err_path, sizeof err_path, "%s/.program-%ld-%zu.err", o->out_dir,
                      (long)getpid(), ss->nruns);
-            run_program(o, pa, file, o->program, err_path, &watched, &saved, run);
+            if (o->program_stdout != NULL)
+                snprintf(out_path, sizeof out_path, "%s/%s-rep%" PRId64 ".stdout",
+                         o->program_stdout, pa->a->name, rep);
+            run_program(o, pa, file, o->program, out_path, err_path, &watched, &saved, run);
             unlink(err_path);
             run->rep = (size_t)rep;
             run->alloc = i;
@@ -820,7 +840,19 @@ static int write_results(const hl_options *o, const session *ss, const char *fil
         cJSON_AddStringToObject(one, "reason", ss->pas[i].skip);
         cJSON_AddItemToArray(skipped, one);
     }
-    cJSON *context = program_context(file, command, argc, argv);
+    cJSON *context = program_context(o, file, command, argc, argv);
+    if (ss->record.bytes > 0) { /* --record: what the trace holds */
+        cJSON *rec = cJSON_AddObjectToObject(context, "recorded_trace");
+        cJSON_AddStringToObject(rec, "file", o->record);
+        cJSON_AddNumberToObject(rec, "events", (double)ss->record.events);
+        cJSON_AddNumberToObject(rec, "calls_seen", (double)ss->record.raw_events);
+        cJSON_AddNumberToObject(rec, "threads", (double)ss->record.threads);
+        cJSON_AddNumberToObject(rec, "bytes", (double)ss->record.bytes);
+        cJSON_AddNumberToObject(rec, "bytes_per_event",
+                                (double)ss->record.bytes / (double)ss->record.events);
+        cJSON_AddNumberToObject(rec, "live_peak_bytes", (double)ss->record.live_peak);
+        cJSON_AddNumberToObject(rec, "unknown_frees", (double)ss->record.unknown_frees);
+    }
     if (ss->interrupted)
         cJSON_AddStringToObject(context, "interrupted_by", hl_stop_name(ss->interrupted));
     cJSON_AddItemToObject(doc, "context", context);
@@ -857,7 +889,7 @@ static void keep_interrupted(const hl_options *o, const session *ss, const char 
 
 int hl_program_main(const hl_options *o, int argc, char **argv)
 {
-    char err[1024], file[PATH_MAX], self[PATH_MAX];
+    char err[1024] = "", file[PATH_MAX], self[PATH_MAX];
     if (o->nprogram == 0)
         return bad_input("-- needs a program to run: bench [options] -- PROGRAM [ARGS...]");
     if (hl_options_program_refuses(o) != NULL)
@@ -867,6 +899,13 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
         return bad_input("%s", err);
     if (hl_results_check_dir(o->out_dir, err, sizeof err) != 0)
         return bad_input("%s", err);
+    hl_record_session record; /* --record: the recorder is glibc's preload */
+    if (o->record != NULL && hl_record_prepare(o, &record, err, sizeof err) != 0)
+        return bad_input("%s", err);
+    if (o->program_stdout != NULL && (hl_make_dirs(o->program_stdout, err, sizeof err) != 0 ||
+                                      access(o->program_stdout, W_OK | X_OK) != 0))
+        return bad_input("--program-stdout: cannot write to %s (%s)", o->program_stdout,
+                         err[0] ? err : strerror(errno));
     ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[self_len > 0 ? self_len : 0] = '\0';
 
@@ -898,8 +937,9 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
     }
 
     printf("heaplab: program %s under %zu allocator(s), %" PRId64 " repetition(s) "
-           "interleaved; its stdout to /dev/null, its stderr to a file (tail kept on failure)\n",
-           command, ss->active, o->repetitions);
+           "interleaved; its stdout to %s, its stderr to a file (tail kept on failure)\n",
+           command, ss->active, o->repetitions,
+           o->program_stdout ? o->program_stdout : "/dev/null");
     if (o->shuffle)
         printf("heaplab: allocators in random order in each repetition (--shuffle=%" PRIu64 ")\n",
                o->shuffle_seed);
@@ -913,10 +953,27 @@ int hl_program_main(const hl_options *o, int argc, char **argv)
                 printf("note      %-9s version unknown: %s\n", pa->a->name, pa->version_error);
         }
     }
+    if (o->record != NULL) { /* after the identity probes: they must not be recorded */
+        snprintf(ss->pas[0].library, sizeof ss->pas[0].library, "%s", record.library);
+        setenv(RAW_ENV_DIR, record.raw_dir, 1);
+        printf("heaplab: recording the program's allocation calls into %s (docs/replay.md)\n",
+               o->record);
+    }
     fflush(stdout);
     run_all(o, file, ss);
+    int record_failed = 0;
+    if (o->record != NULL) {
+        unsetenv(RAW_ENV_DIR);
+        if (hl_record_finish(o, &record, ss->nruns ? ss->runs[0].pid : -1,
+                             ss->nruns == 1 && !ss->interrupted && !run_failed(&ss->runs[0]),
+                             &ss->record, err, sizeof err) != 0 && !ss->interrupted) {
+            fprintf(stderr, "bench: --record=%s: %s\n", o->record, err);
+            record_failed = 1;
+        }
+        fflush(stdout);
+    }
 
-    int status = ss->failed ? 1 : 0;
+    int status = ss->failed || record_failed ? 1 : 0;
     char stem[600];
     if (ss->interrupted) {
         keep_interrupted(o, ss, file, variant, command, argc, argv);

@@ -3,9 +3,16 @@
 # that are missing.  Non-interactive, without recommends; `apt-get update`
 # runs only when an install needs it.  When everything is present it costs
 # one dpkg-query.
+#
+#   scripts/install-deps.sh            what build, test, plots and fuzz need
+#   scripts/install-deps.sh programs   the real-program suite's programs
+#                                      (make programs); make test does not
+#                                      install these: the suite's ctest test
+#                                      uses only sqlite3 and lua5.4, which
+#                                      are in the main list
 set -euo pipefail
 
-packages=(
+main_packages=(
   gcc g++ make cmake pkg-config        # the build
   libbenchmark-dev                     # timing, through harness/bench_shim.cc
   libcjson-dev                         # reading and writing results
@@ -17,7 +24,22 @@ packages=(
   gnuplot-nox fonts-dejavu-core        # make plots
   chromium                             # the HTML report's browser test
   clang libclang-rt-14-dev             # make fuzz: libFuzzer and the sanitizers' runtime
+  sqlite3 lua5.4                       # the real-program suite's test (small)
 )
+
+# scripts/programs.py: the programs it runs, beyond the two above.
+programs_packages=(
+  sqlite3 lua5.4 python3               # small interpreters and a database
+  ghostscript                          # PostScript rendering
+  z3                                   # an SMT solver
+)
+
+case ${1:-} in
+  '') packages=("${main_packages[@]}") ;;
+  programs) packages=("${programs_packages[@]}") ;;
+  *) echo "install-deps: unknown group '$1'; valid: no argument (build and test) or 'programs'" >&2
+     exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -137,6 +137,7 @@ stray                           | unexpected argument 'stray'
 --list --export-action=o r      | --list and --export-action do not go together
 --compare a b -- ls             | --compare does not go with -- PROGRAM
 --list -- ls                    | --list does not go with -- PROGRAM
+--program-stdout=o              | --program-stdout does not apply to a run; it goes with -- PROGRAM
 --compare a b --seed=3          | --seed does not apply to --compare
 --compare a b --quick           | --quick does not apply to --compare
 --compare a b --allocator=pool  | --allocator does not apply to --compare
@@ -149,6 +150,18 @@ stray                           | unexpected argument 'stray'
 --verbose                       | --verbose does not apply to a run; it goes with --compare
 --require-same-cells            | --require-same-cells does not apply to a run
 --cell-out=x.json               | --cell-out does not apply to a run; it goes with --run-cell
+--record=x.trace                | --record does not apply to a run; it goes with -- PROGRAM
+--record=x.trace --compare a b  | --record does not apply to --compare
+--record= -- true               | --record: missing file name
+--record=t --allocator=jemalloc -- true | --record runs the program once, under glibc (the recorder passes each call on to glibc's malloc): it does not go with --allocator=jemalloc
+--record=t --allocator=glibc,pool -- true | it does not go with --allocator=pool
+--record=t --repetitions=2 -- true | --record runs the program once: it does not go with --repetitions=2
+--record=/nonexistent-heaplab/t -- true | --record=/nonexistent-heaplab/t: cannot write beside it (No such file or directory)
+--record=. -- true              | --record=.: not a file name
+--workload=replay --param trace= | --param trace: missing value
+--workload=replay --param trace=/nonexistent-heaplab | --param trace=/nonexistent-heaplab: cannot read it (No such file or directory); valid: a trace written by bench --record
+--workload=replay --param trace=/etc/hostname | not a heaplab trace (it does not start with HLTRACE)
+--workload=churn --param trace=x | unknown parameter 'trace' for the selected workloads
 --workload=trees --heap-sweep=1,x | --heap-sweep: 'x' is not a heap factor: a number from 1 to 100
 --workload=trees --heap-sweep=0.5 | --heap-sweep: '0.5' is not a heap factor
 --workload=trees --heap-sweep=2,1.5 | --heap-sweep: factors must ascend, each once ('1.5' after 2)

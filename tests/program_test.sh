@@ -201,6 +201,7 @@ done <<TABLE
 --duration=5 -- true                 | --duration does not apply to -- PROGRAM
 --fail-alloc=3 -- true               | --fail-alloc does not apply to -- PROGRAM
 stray -- true                        | unexpected argument 'stray'
+--program-stdout=/etc/passwd -- true | --program-stdout: cannot write to /etc/passwd
 TABLE
 [[ -e $tmp/bad ]] && ls "$tmp/bad" | grep -q . && die "bad input wrote results"
 

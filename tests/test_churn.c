@@ -41,7 +41,7 @@ static outcome run_churn(const char *alloc_name, const char *variant, uint64_t s
     params[hl_workload_param_index(w, "live")] = live;
     params[hl_workload_param_index(w, "ops")] = ops;
     hl_workload_config cfg = {&tracked, NULL, params,
-                              (size_t)hl_workload_variant_index(w, variant), seed, &tracked};
+                              (size_t)hl_workload_variant_index(w, variant), seed, &tracked, NULL, 0};
     hl_error err = {{0}};
     void *state;
     out.rc = drive_run(w, &cfg, w->ops(&cfg), &state, &err); /* one step for all */

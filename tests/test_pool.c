@@ -443,8 +443,8 @@ static void test_lazy_carving(void)
     hl_allocator_close(&a);
 }
 
-/* A full pool leaves the class list; a free into it puts it back in front,
- * so its freed block is the next one handed out. */
+/* A full pool leaves the class list; the block freed into it is the next
+ * one handed out (held for the next allocation, test_held_block). */
 static void test_full_pool_relink(void)
 {
     hl_allocator a;
@@ -480,6 +480,104 @@ static void test_full_pool_relink(void)
         hl_free(&a, p[k], n);
     s = snap(&a);
     CHECK(s.pools_used == 0 && s.pools_full == 0 && s.bytes_in_used_blocks == 0);
+    hl_allocator_close(&a);
+}
+
+/* The held block (pool.c): a free that would give a pool its first free
+ * block holds the block instead, for the next allocation of its class.
+ * The block is handed out once, goes to its pool when a free into a pool
+ * without free blocks comes first, is never the last block in use of its
+ * pool (or the pool
+ * would stay out of its arena), is filed under its pool's class, and the
+ * snapshot does not count it in use. */
+static void test_held_block(void)
+{
+    hl_allocator a;
+    open_pool(&a);
+    const size_t n = 512;
+    const unsigned idx = hl_pool_class_of(n);
+    void *p[64];
+    p[0] = hl_alloc(&a, n);
+    const size_t cap = capacity_of_pool(p[0], idx);
+    for (size_t k = 1; k < cap; k++)
+        p[k] = hl_alloc(&a, n);
+    void *extra = hl_alloc(&a, n); /* a second pool, its head */
+    CHECK(pool_base(extra) != pool_base(p[0]));
+
+    /* Held, then handed out once: the next allocation comes from the
+     * second pool, not the held block again. */
+    hl_free(&a, p[9], n);
+    hl_pool_snapshot s = snap(&a);
+    CHECK(s.used_blocks[idx] == cap && s.pools_full == 0 && s.bytes_in_used_blocks == cap * n);
+    void *r1 = hl_alloc(&a, n);
+    void *r2 = hl_alloc(&a, n);
+    CHECK(r1 == p[9]);
+    CHECK(r2 != p[9] && pool_base(r2) == pool_base(extra));
+    s = snap(&a);
+    CHECK(s.used_blocks[idx] == cap + 2 && s.pools_full == 1);
+    hl_free(&a, r2, n);
+
+    /* A free releases the held block to its pool first: two frees, then
+     * three allocations, each block once (the third from the second pool). */
+    hl_free(&a, p[3], n);
+    hl_free(&a, p[4], n);
+    s = snap(&a);
+    CHECK(s.used_blocks[idx] == cap - 1);
+    void *q1 = hl_alloc(&a, n);
+    void *q2 = hl_alloc(&a, n);
+    void *q3 = hl_alloc(&a, n);
+    CHECK(q1 == p[4] && q2 == p[3]);
+    CHECK(q3 != p[3] && q3 != p[4] && pool_base(q3) == pool_base(extra));
+    hl_free(&a, q3, n);
+
+    /* An allocation of another class gets none of it and leaves it held;
+     * the next allocation of its class takes it, once. */
+    hl_free(&a, p[7], n);
+    void *other = hl_alloc(&a, 32);
+    CHECK(other != p[7] && pool_base(other) != pool_base(p[0]));
+    s = snap(&a);
+    CHECK(s.used_blocks[idx] == cap && s.used_blocks[hl_pool_class_of(32)] == 1);
+    void *back = hl_alloc(&a, n);
+    void *after = hl_alloc(&a, n);
+    CHECK(back == p[7] && after != p[7]);
+    hl_free(&a, after, n);
+    hl_free(&a, other, 32);
+
+    /* A block shrunk in place is freed under a smaller class: it is not
+     * held for that class, and the counts stay with the pool's class. */
+    void *shrunk = hl_realloc(&a, p[11], n, 400);
+    CHECK(shrunk == p[11]);
+    hl_free(&a, shrunk, 400);
+    s = snap(&a);
+    CHECK(s.used_blocks[idx] == cap && s.used_blocks[hl_pool_class_of(400)] == 0);
+    void *small = hl_alloc(&a, 400);
+    CHECK(small != p[11] && pool_base(small) != pool_base(p[0]));
+    hl_free(&a, small, 400);
+    p[11] = hl_alloc(&a, n);
+
+    /* A pool's last block in use is never held: the pool goes back to its
+     * arena at once.  First a pool of one block, then one of two whose
+     * first free is held and whose second releases and empties it. */
+    hl_free(&a, extra, n);
+    s = snap(&a);
+    CHECK(s.pools_used == 1 && s.used_blocks[idx] == cap);
+    void *z = hl_alloc(&a, 48);
+    hl_free(&a, z, 48);
+    s = snap(&a);
+    CHECK(s.pools_used == 1 && s.used_blocks[hl_pool_class_of(48)] == 0);
+    void *x = hl_alloc(&a, 48);
+    void *y = hl_alloc(&a, 48);
+    hl_free(&a, x, 48);
+    hl_free(&a, y, 48);
+    s = snap(&a);
+    CHECK(s.pools_used == 1 && s.used_blocks[hl_pool_class_of(48)] == 0);
+    for (size_t k = 0; k < cap; k++)
+        hl_free(&a, p[k], n);
+    s = snap(&a);
+    CHECK(s.pools_used == 0 && total_used(&s) == 0 && s.bytes_in_used_blocks == 0);
+    CHECK(s.arenas_mapped == 1);
+    CHECK(s.pools_empty_in_arenas == HL_POOL_MAX_POOLS_PER_ARENA ||
+          s.pools_empty_in_arenas == HL_POOL_MAX_POOLS_PER_ARENA - 1);
     hl_allocator_close(&a);
 }
 
@@ -926,6 +1024,7 @@ int main(void)
     test_colour_layout();
     test_lazy_carving();
     test_full_pool_relink();
+    test_held_block();
     test_drain_returns_arenas();
     test_arena_order();
     test_realloc();

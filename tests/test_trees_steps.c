@@ -141,8 +141,8 @@ static run_log run_logged(const char *variant, const char *collector, uint64_t b
         free(l.map);
         return out;
     }
-    hl_workload_config cfg = {&logged, &gc, params,
-                              (size_t)hl_workload_variant_index(w, variant), 1, NULL};
+    hl_workload_config cfg = {.alloc = &logged, .gc = &gc, .params = params,
+                              .variant = (size_t)hl_workload_variant_index(w, variant), .seed = 1};
     void *state;
     hl_error err = {{0}};
     hl_workload_result res;

@@ -82,7 +82,7 @@ static outcome run_one(const hl_workload_ops *w, const char *variant, const driv
     }
     int v = hl_workload_variant_index(w, variant);
     CHECK(v >= 0, "%s has no variant %s", w->name, variant);
-    hl_workload_config cfg = {top, &gc, params, (size_t)(v < 0 ? 0 : v), seed, NULL};
+    hl_workload_config cfg = {top, &gc, params, (size_t)(v < 0 ? 0 : v), seed, NULL, NULL, 0};
     out.ops = w->ops(&cfg);
     hl_error err = {{0}};
     void *state;

@@ -66,7 +66,7 @@ static outcome run_cell(const hl_workload_ops *w, const char *variant, const hl_
     }
     int v = hl_workload_variant_index(w, variant);
     hl_workload_config cfg = {&tracked, &gc, params, (size_t)(v < 0 ? 0 : v), seed,
-                              (c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked};
+                              (c->flags & HL_GC_OWN_HEAP) ? NULL : &tracked, NULL, 0};
     out.ops = w->ops(&cfg);
     void *state;
     out.live_before_setup = hl_tracker_read(&tracked).live_bytes;
@@ -247,7 +247,7 @@ static void test_trees(const hl_collector_ops *const *cs, size_t ncs)
 
     /* ops() from the parameters alone: every node the reference output
      * counts, and GCBench's formulas. */
-    hl_workload_config cfg = {NULL, NULL, params, 0, 1, NULL};
+    hl_workload_config cfg = {NULL, NULL, params, 0, 1, NULL, NULL, 0};
     uint64_t bt_nodes = 4095 + 2047 + 31744 + 32512 + 32704 + 32752;
     CHECK(w->ops(&cfg) == bt_nodes, "binarytrees ops() %" PRIu64 " != %" PRIu64, w->ops(&cfg),
           bt_nodes);

@@ -98,7 +98,7 @@ static outcome run_ops(const hl_workload_ops *w, const char *variant, const hl_c
     }
     hl_workload_config cfg = {&tracked, &gc, values,
                               (size_t)hl_workload_variant_index(w, variant), seed,
-                              out.own_heap ? NULL : &tracked};
+                              out.own_heap ? NULL : &tracked, NULL, 0};
     void *state;
     out.rc = drive_run(w, &cfg, 1024, &state, &err);
     out.live_before_finish = hl_tracker_read(&tracked).live_bytes;

@@ -24,6 +24,7 @@ static const hl_workload_getter workloads[] = {
     hl_falseshare_workload,
     hl_fragadv_workload,
     hl_mlarge_workload,
+    hl_replay_workload,
     hl_stress_workload,
     hl_empty_workload,
 };

@@ -26,6 +26,22 @@ int hl_workload_param_index(const hl_workload_ops *w, const char *name)
     return -1;
 }
 
+int hl_param_is_text(const hl_workload_ops *w, size_t i)
+{
+    return i < 32 && (w->text_params >> i & 1u);
+}
+
+int hl_param_name_is_text(const char *name)
+{
+    for (size_t k = 0; k < hl_workload_count(); k++) {
+        const hl_workload_ops *w = hl_workload_at(k);
+        int i = hl_workload_param_index(w, name);
+        if (i >= 0 && hl_param_is_text(w, (size_t)i))
+            return 1;
+    }
+    return 0;
+}
+
 const hl_param_order *hl_workload_broken_order(const hl_workload_ops *w, const int64_t *values)
 {
     for (size_t i = 0; i < w->norders; i++)

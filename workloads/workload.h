@@ -78,6 +78,15 @@ typedef struct hl_workload_config {
      * here and leaves the figure out when it is NULL; it never allocates
      * or frees through it. */
     const hl_allocator *tracker;
+    /* Text parameters' values in the order of the param table: the text
+     * given, or NULL (not given, and for every numeric parameter); the
+     * array itself may be NULL when the workload has no text parameter. */
+    const char *const *texts;
+    /* Whether `alloc` may be called from several threads at once (the
+     * allocator under the decorators is HL_ALLOC_THREAD_SAFE).  A workload
+     * whose thread count is not a parameter the harness can refuse (the
+     * replay of a recorded trace) serialises its calls when it is 0. */
+    int alloc_thread_safe;
 } hl_workload_config;
 
 typedef struct hl_workload_result {
@@ -119,6 +128,16 @@ typedef struct hl_workload_ops {
     const hl_param_order *orders; /* may be NULL: no constraints */
     size_t norders;
     unsigned flags;
+    /* Text parameters: bit i set when params[i] is a string (a file name:
+     * `--param trace=FILE`) rather than a whole number.  A text parameter
+     * has no default (its value is NULL when not given: the workload says
+     * what it then does), and its def, quick, min and max are ignored.
+     * check_text, when set, validates a given text in bench's own process
+     * before any cell runs, so a bad value is one line and exit 2, never a
+     * failed cell: 0, or -1 with one line in err naming what is wrong and
+     * what is valid. */
+    uint32_t text_params;
+    int (*check_text)(size_t param, const char *text, hl_error *err);
     /* Operations per step() call; 0 means the harness's default (1024).
      * Workloads that run their own threads ask for larger batches, so that
      * handing a batch to the workers costs little against the work. */
@@ -150,6 +169,7 @@ const hl_workload_ops *hl_xmalloc_workload(void);
 const hl_workload_ops *hl_falseshare_workload(void);
 const hl_workload_ops *hl_fragadv_workload(void);
 const hl_workload_ops *hl_mlarge_workload(void);
+const hl_workload_ops *hl_replay_workload(void);
 
 /* The registry (workloads/registry.c): a static const table of the getters
  * above, in --list order.  hl_workload_at(i) for i < hl_workload_count() is
@@ -160,6 +180,11 @@ size_t hl_workload_count(void);
 const hl_workload_ops *hl_workload_at(size_t i);
 const hl_workload_ops *hl_workload_find(const char *name);
 
+/* Whether params[i] of w is a text parameter. */
+int hl_param_is_text(const hl_workload_ops *w, size_t i);
+/* Whether some registered workload declares a text parameter `name`
+ * (then --param name=... is kept as text, not parsed as a number). */
+int hl_param_name_is_text(const char *name);
 /* Index of parameter `name` in w's table, or -1. */
 int hl_workload_param_index(const hl_workload_ops *w, const char *name);
 /* The first of w's declared orders that values[w->nparams] break, or NULL. */
