@@ -172,6 +172,9 @@ typedef struct cycle {
     int64_t long_lived_pending; /* survivors into gen 2 since then */
     int collecting;
     int64_t tracked;            /* objects on the generation lists */
+    int64_t tracked_kind[3];    /* of those, by hl_type_kind: untrack_tuples and
+                                   untrack_dicts are skipped when no object of
+                                   their kind is tracked (they would find none) */
     size_t weakrefs_alive;      /* weak reference objects alive */
     int finalizers_seen;        /* an object whose type has finalize was made */
     int legacy_seen;            /* an object whose type has legacy_del was made */
@@ -305,6 +308,7 @@ static void track(cycle *c, hl_object *o)
     list_append(h, &c->gen[0].head);
     *rc_word(o) |= CYCLE_TRACKED;
     c->tracked++;
+    c->tracked_kind[kind_of(o)]++;
 }
 
 /* o (tracked, on a flag-free list) leaves the generations for the
@@ -317,6 +321,7 @@ static void untrack(cycle *c, hl_object *o)
     list_append(h, &c->untracked);
     *rc_word(o) &= ~CYCLE_TRACKED;
     c->tracked--;
+    c->tracked_kind[kind_of(o)]--;
 }
 
 static void visit_may_be_tracked(hl_object **field, void *arg)
@@ -525,6 +530,8 @@ static size_t untrack_atomic_containers(cycle *c, gc_head *young, hl_type_kind k
  * number untracked.  O(young + tuples' fields). */
 static size_t untrack_tuples(cycle *c, gc_head *young)
 {
+    if (c->tracked_kind[HL_KIND_TUPLE] == 0)
+        return 0; /* none anywhere: the walk would find none */
     return untrack_atomic_containers(c, young, HL_KIND_TUPLE);
 }
 
@@ -535,6 +542,8 @@ static size_t untrack_tuples(cycle *c, gc_head *young)
  * untracked.  O(young + dicts' fields). */
 static size_t untrack_dicts(cycle *c, gc_head *young)
 {
+    if (c->tracked_kind[HL_KIND_DICT] == 0)
+        return 0; /* none anywhere: the walk would find none */
     return untrack_atomic_containers(c, young, HL_KIND_DICT);
 }
 
@@ -859,8 +868,10 @@ static inline void rc_unregister(rc_heap *h, hl_object *o)
 {
     cycle *c = (cycle *)h;
     list_unlink(head_of(o));
-    if (is_tracked(o))
+    if (is_tracked(o)) {
         c->tracked--;
+        c->tracked_kind[kind_of(o)]--;
+    }
     if (is_trackable_kind(o->type, o->nrefs)) {
         if (c->gen[0].count > 0)
             c->gen[0].count--;
@@ -939,6 +950,7 @@ static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, 
     if (trackable && (t == NULL || t->kind != HL_KIND_DICT)) {
         *rc_word(o) |= CYCLE_TRACKED;
         c->tracked++;
+        c->tracked_kind[t != NULL ? t->kind : HL_KIND_OBJECT]++;
         list_append(head_of(o), &c->gen[0].head);
     } else {
         list_append(head_of(o), &c->untracked);
@@ -1038,6 +1050,9 @@ static void cycle_stats(void *ctx, hl_gc_stats *out)
     out->callbacks_run = c->heap.callbacks_run;
     out->finalizers_run = c->heap.finalizers_run;
     out->resurrected = c->heap.resurrected;
+    assert(c->tracked_kind[HL_KIND_OBJECT] + c->tracked_kind[HL_KIND_TUPLE] +
+               c->tracked_kind[HL_KIND_DICT] ==
+           c->tracked);
     out->tracked_objects = c->tracked;
     hl_pause_summary(&c->pauses, out);
     out->own_live_bytes = out->own_heap_bytes = -1;
