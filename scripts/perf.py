@@ -20,7 +20,10 @@ machine, never a figure carried over from another run:
   the harness        the empty workload under 1 ns per operation;
   cycle vs CPython   heaplab's whole collection per collected object at most
                      0.5x CPython 3.11's with a __slots__ class (pairs of
-                     1,000,000 objects; scripts/cpython_compare.py, run once).
+                     1,000,000 objects; scripts/cpython_compare.py, run once);
+  the recorder       `bench --record` at most doubles a python3 run's CPU time
+                     (PYTHONMALLOC=malloc, an object-heavy script), and its
+                     trace takes at most 16 bytes per event.
 
 A round runs every measurement once: each reference program under each
 system allocator (LD_PRELOAD of the library `bench --list` names, the
@@ -48,6 +51,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -61,7 +65,18 @@ SYSTEM = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
 ALL_SIX = SYSTEM + ["pool", "arena"]
 TREES_ALLOCATORS = SYSTEM + ["pool"]  # arena keeps every node: not a trees row
 LIMITS = {"tax": 1.3, "refcount": 1.2, "cycle": 1.6, "fastest": 1.0, "pool_vs_mimalloc": 0.5,
-          "fragadv_rss": 1.0, "empty_ns": 1.0, "cpython": 0.5}
+          "fragadv_rss": 1.0, "empty_ns": 1.0, "cpython": 0.5, "record_slowdown": 2.0,
+          "trace_bytes": 16.0}
+# The program the recorder targets run: object-heavy Python, every object from
+# malloc (PYTHONMALLOC=malloc), about half a second here.
+RECORD_SCRIPT = """
+live = []
+for i in range(600000):
+    live.append({"key": i, "text": str(i) * 3, "pair": (i, i + 1)})
+    if len(live) > 40000:
+        del live[:20000]
+print(len(live))
+"""
 CHURN_LIVE = 1000
 
 
@@ -129,6 +144,13 @@ class Plan:
                             "--param", "variant=pairs", "--param", "batch=500000",
                             "--param", "ops=500000", "--param", "collect=1",
                             "--gc-threshold=0,0,0", "--repetitions=3"]
+        self.record_dir = tempfile.mkdtemp(prefix="heaplab-perf-record-")
+        script = os.path.join(self.record_dir, "objects.py")
+        with open(script, "w") as f:
+            f.write(RECORD_SCRIPT)
+        self.python = [BENCH, "--", "/usr/bin/python3", script]
+        self.python_recorded = [BENCH, "--record=" + os.path.join(self.record_dir, "objects.trace"),
+                                "--", "/usr/bin/python3", script]
         self.ref_trees = [os.path.join(BUILD, "ref-binarytrees"), d]
         self.ref_trees_gc = [os.path.join(BUILD, "ref-binarytrees-gc"), d]
         self.ref_trees_layout = [os.path.join(BUILD, "ref-binarytrees-layout"), d]
@@ -141,6 +163,10 @@ class Plan:
                ("bench churn", lambda: self.bench(self.churn_cmd)),
                ("bench fragadv", lambda: self.bench(self.fragadv_cmd)),
                ("bench empty", lambda: self.bench(self.empty_cmd))]
+        if os.access("/usr/bin/python3", os.X_OK):
+            out += [("program python3", lambda: self.program(self.python, "plain")),
+                    ("program python3 recorded",
+                     lambda: self.program(self.python_recorded, "recorded"))]
         for a in SYSTEM:
             if a in self.paths:
                 out.append(("ref trees " + a, lambda a=a: self.ref(self.ref_trees, a)))
@@ -163,6 +189,28 @@ class Plan:
         if m is None:
             raise Failure("scripts/cpython_compare.py printed no target line")
         return float(m.group(1))
+
+    def program(self, cmd, kind):
+        """{("program", kind): row} of one program-mode run of python3 with every
+        object from malloc; a recorded run's row carries the trace's
+        bytes per event (from the results' context)."""
+        env = dict(os.environ, PYTHONMALLOC="malloc")
+        with tempfile.TemporaryDirectory(prefix="heaplab-perf-") as d:
+            p = subprocess.run(cmd[:1] + ["--out=" + d] + cmd[1:], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if p.returncode != 0:
+                raise Failure("%s exited %d: %s" % (shlex.join(cmd), p.returncode,
+                                                    p.stderr.strip().splitlines()[-1:]))
+            with open(glob.glob(os.path.join(d, "*.json"))[0]) as f:
+                doc = json.load(f)
+        row = dict(doc["benchmarks"][0])
+        trace = doc["context"].get("recorded_trace")
+        if kind == "recorded" and not trace:
+            raise Failure("%s recorded no trace" % shlex.join(cmd))
+        if trace:
+            row["trace_bytes_per_event"] = trace["bytes_per_event"]
+        row["ns_per_op"] = row["cpu_time"]  # the whole process's CPU time, ns
+        return {("program", "python3", kind, "-"): row}
 
     def bench(self, cmd):
         """{(workload, variant, allocator, collector): row} of one bench run."""
@@ -237,7 +285,7 @@ def measure(args, paths):
         for label, job in jobs:
             t0 = time.time()
             result = job()
-            if label.startswith("bench"):
+            if label.startswith("bench") or label.startswith("program"):
                 for key, row in result.items():
                     samples.setdefault(("bench",) + key, []).append(row["ns_per_op"])
                     last[("bench",) + key] = row
@@ -327,6 +375,16 @@ def targets(plan, med, last):
     add("empty_ns", "harness: the empty workload, ns per operation / 1 ns",
         bench("empty", "default", "glibc", "manual"), 1.0, "empty", "limit",
         [q(plan.empty_cmd)])
+    plain, recorded = (med.get(("bench", "program", "python3", k, "-")) for k in
+                       ("plain", "recorded"))
+    if plain and recorded:
+        add("record_slowdown", "recorder: python3 CPU time recorded / not recorded",
+            recorded / 1e6, plain / 1e6, "recorded", "plain", [
+                "PYTHONMALLOC=malloc " + q(plan.python_recorded),
+                "PYTHONMALLOC=malloc " + q(plan.python)], unit="ms")
+        bpe = last[("bench", "program", "python3", "recorded", "-")]["trace_bytes_per_event"]
+        add("trace_bytes", "recorder: trace bytes per event / 1", bpe, 1.0, "trace", "limit",
+            ["PYTHONMALLOC=malloc " + q(plan.python_recorded)], unit="B")
     if ("cpython",) in med:
         r = med[("cpython",)]
         out.append({"kind": "cpython", "name": "cycle (pool) / CPython __slots__ class, per "
@@ -427,6 +485,7 @@ def main(argv):
         plan, med, last = measure(args, paths)
         ts = targets(plan, med, last)
         parts = breakdown(plan, med)
+        shutil.rmtree(plan.record_dir, ignore_errors=True)
     except Failure as e:
         print("perf: %s" % e, file=sys.stderr)
         return 1
