@@ -33,8 +33,8 @@
  */
 #define _GNU_SOURCE /* dladdr, clock_gettime */
 
+#include "reference/ref.h"
 #include <stdint.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -124,24 +124,6 @@ static void drop(node *n)
     NODE_FREE(n);
 }
 
-/* The file of the library whose malloc this process calls: the proof that
- * a preloaded allocator really serves it (printed as "malloc_from PATH"). */
-static const char *malloc_owner(void)
-{
-    Dl_info info;
-    void *sym = dlsym(RTLD_DEFAULT, "malloc");
-    if (sym == NULL || dladdr(sym, &info) == 0 || info.dli_fname == NULL)
-        return "unknown";
-    return info.dli_fname;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 10;
@@ -153,7 +135,7 @@ int main(int argc, char **argv)
     GC_INIT();
 #endif
     int min = 4, max = n > min + 2 ? n : min + 2;
-    double t0 = now_s();
+    double t0 = ref_now_s();
 
     node *stretch = make(max + 1);
     printf("stretch tree of depth %d\t check: %llu\n", max + 1,
@@ -175,8 +157,8 @@ int main(int argc, char **argv)
            (unsigned long long)check(long_lived, max));
     drop(long_lived);
 
-    double s = now_s() - t0;
-    printf("malloc_from %s\n", malloc_owner());
+    double s = ref_now_s() - t0;
+    printf("malloc_from %s\n", ref_malloc_owner());
     printf("nodes %llu seconds %.6f ns_per_node %.3f\n", (unsigned long long)nodes_made, s,
            s * 1e9 / (double)nodes_made);
     return 0;

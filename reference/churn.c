@@ -21,10 +21,10 @@
  */
 #define _GNU_SOURCE /* dladdr, clock_gettime */
 
+#include "reference/ref.h"
 #include "workloads/rng.h"
 
 #include <inttypes.h>
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,24 +86,6 @@ static inline void drop(slot *s)
     free(s->p);
 }
 
-/* The file of the library whose malloc this process calls: the proof that
- * a preloaded allocator really serves it (printed as "malloc_from PATH"). */
-static const char *malloc_owner(void)
-{
-    Dl_info info;
-    void *sym = dlsym(RTLD_DEFAULT, "malloc");
-    if (sym == NULL || dladdr(sym, &info) == 0 || info.dli_fname == NULL)
-        return "unknown";
-    return info.dli_fname;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 4 || argc > 5 || (strcmp(argv[1], "mixed") != 0 && strcmp(argv[1], "fixed64") != 0)) {
@@ -131,7 +113,7 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < live; i++)
         make(&slots[i], draw_size(hl_rng_next(&rng)), next_op++);
 
-    double t0 = now_s();
+    double t0 = ref_now_s();
     for (uint64_t i = 0; i < ops; i++) {
         uint64_t r = hl_rng_next(&rng);
         slot *s = &slots[hl_rng_below((uint32_t)(r >> 32), live)];
@@ -139,12 +121,12 @@ int main(int argc, char **argv)
         drop(s);
         make(s, size, next_op++);
     }
-    double t = now_s() - t0;
+    double t = ref_now_s() - t0;
 
     for (uint32_t i = 0; i < live; i++)
         drop(&slots[i]);
     free(slots);
-    printf("malloc_from %s\n", malloc_owner());
+    printf("malloc_from %s\n", ref_malloc_owner());
     printf("ops %" PRIu64 " seconds %.6f ns_per_op %.3f checksum %016" PRIx64 "\n", ops, t,
            t * 1e9 / (double)ops, checksum);
     return 0;

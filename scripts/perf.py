@@ -58,6 +58,8 @@ import sys
 import tempfile
 import time
 
+import cpython_compare  # cpu_model, shared by the scripts (scripts/ is on sys.path)
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(TOP, "bench")
 BUILD = os.path.join(TOP, "build")
@@ -111,14 +113,8 @@ def preload_paths():
 
 
 def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
+    """The CPU's model name, as every heaplab script reports it."""
+    return cpython_compare.cpu_model() or "unknown CPU"
 
 
 class Plan:
@@ -378,13 +374,16 @@ def targets(plan, med, last):
     plain, recorded = (med.get(("bench", "program", "python3", k, "-")) for k in
                        ("plain", "recorded"))
     if plain and recorded:
+        # The script lives in a temporary directory: name it for the reader.
+        rq = lambda argv: q(argv).replace(plan.record_dir, "TMP") + \
+            "   # TMP/objects.py: scripts/perf.py's RECORD_SCRIPT"
         add("record_slowdown", "recorder: python3 CPU time recorded / not recorded",
             recorded / 1e6, plain / 1e6, "recorded", "plain", [
-                "PYTHONMALLOC=malloc " + q(plan.python_recorded),
-                "PYTHONMALLOC=malloc " + q(plan.python)], unit="ms")
+                "PYTHONMALLOC=malloc " + rq(plan.python_recorded),
+                "PYTHONMALLOC=malloc " + rq(plan.python)], unit="ms")
         bpe = last[("bench", "program", "python3", "recorded", "-")]["trace_bytes_per_event"]
         add("trace_bytes", "recorder: trace bytes per event / 1", bpe, 1.0, "trace", "limit",
-            ["PYTHONMALLOC=malloc " + q(plan.python_recorded)], unit="B")
+            ["PYTHONMALLOC=malloc " + rq(plan.python_recorded)], unit="B")
     if ("cpython",) in med:
         r = med[("cpython",)]
         out.append({"kind": "cpython", "name": "cycle (pool) / CPython __slots__ class, per "

@@ -63,6 +63,8 @@ import subprocess
 import sys
 from collections import OrderedDict
 
+import cpython_compare  # cpu_model, shared by the scripts (scripts/ is on sys.path)
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ALLOCATORS = ("glibc", "jemalloc", "mimalloc", "tcmalloc")
 ALLOCATOR_COLORS = {"glibc": "#1f77b4", "jemalloc": "#d62728", "mimalloc": "#2ca02c",
@@ -783,14 +785,8 @@ def plot_program(out_dir, rec, subtitle):
 # ================================================================= main == #
 
 def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
+    """The CPU's model name, as every heaplab script reports it."""
+    return cpython_compare.cpu_model() or "unknown CPU"
 
 
 def parse_args(argv):
