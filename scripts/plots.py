@@ -853,8 +853,8 @@ def plot_latency(r, cells):
         sub = ["collector: %s" % collectors[0]] if len(collectors) == 1 else []
         if len(threads) == 1 and threads[0] > 1:
             sub.append("%d threads" % threads[0])
-        sub.append("every %s timed; timer cost %.0f ns subtracted" % (
-            "operation" if every == 1 else "%dth operation per thread" % every, timer))
+        sub.append("%s timed; timer cost %.0f ns subtracted" % (
+            "every operation" if every == 1 else "one operation in %d per thread" % every, timer))
         stem = "latency_%s_%s" % (slug(workload), slug(variant))
         variables = OrderedDict(
             title="Latency tail: %s / %s" % (workload, variant), subtitle="; ".join(sub),
