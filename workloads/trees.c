@@ -282,9 +282,20 @@ static inline void trees_release(trees *t, hl_object *o)
         hl_release(t->gc, o);
 }
 
-/* The tree at root is dead: free it node by node under manual (an explicit
- * stack, no recursion; missing children of a half-built tree are fine), or
- * drop the reference to its root.  Costs O(nodes) under manual, O(1) here
+/* Free the subtree at o under manual, children before parents, the left
+ * subtree first: the order of the recursive free in C's binary-trees.
+ * Missing children (a half-built tree) are fine.  Recursion at most
+ * TREES_TREE_DEPTH_MAX + 1 deep. */
+static void trees_free_subtree(trees *t, hl_object *o)
+{
+    for (int i = 0; i < 2; i++)
+        if (o->refs[i] != NULL)
+            trees_free_subtree(t, o->refs[i]);
+    hl_free_object(t->gc, o);
+}
+
+/* The tree at root is dead: free it node by node under manual, or drop
+ * the reference to its root.  Costs O(nodes) under manual, O(1) here
  * otherwise (the collector pays). */
 static void trees_drop(trees *t, hl_object *root)
 {
@@ -294,17 +305,7 @@ static void trees_drop(trees *t, hl_object *root)
         hl_release(t->gc, root);
         return;
     }
-    /* Pop one, push its children: at most one more entry per level. */
-    hl_object *stack[TREES_TREE_DEPTH_MAX + 2];
-    int n = 0;
-    stack[n++] = root;
-    while (n > 0) {
-        hl_object *o = stack[--n];
-        for (int i = 0; i < 2; i++)
-            if (o->refs[i] != NULL)
-                stack[n++] = o->refs[i];
-        hl_free_object(t->gc, o);
-    }
+    trees_free_subtree(t, root);
 }
 
 /* The first node found wrong by trees_count, and its depth. */
