@@ -215,6 +215,14 @@ typedef struct hl_collector_ops {
      * bytes, held by one workload reference.  NULL when memory is exhausted.
      * May run a collection first. */
     hl_object *(*new_object)(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size);
+    /* Optional (NULL: hl_new_child does hl_new, hl_store, hl_release): a
+     * new object stored at once into o->refs[field] (replacing its value
+     * as store does), held by no workload reference.  For a collector whose
+     * workload references cost what a stored object does not need (tracing's
+     * root table); o must be alive.  Returns the child, borrowed (o holds
+     * it), or NULL with o untouched when memory is exhausted. */
+    hl_object *(*new_child)(void *ctx, hl_object *o, uint32_t field, const hl_type *t,
+                            uint32_t nrefs, uint32_t data_size);
     /* o->refs[field] = value, keeping counts right (value may be NULL).
      * NULL: the store is a plain write, which the inline hl_store does
      * itself (a collector with no barrier and no counts: manual, tracing,
@@ -274,6 +282,23 @@ static inline void hl_release(const hl_gc *gc, hl_object *o)
 {
     if (gc->ops->release != NULL)
         gc->ops->release(gc->ctx, o);
+}
+
+/* A new object of type t stored into o->refs[field], held by o alone: the
+ * same as hl_new, hl_store and hl_release in a row, which is what it does
+ * unless the collector has a cheaper way (new_child).  Returns the child
+ * (borrowed), or NULL with o untouched. */
+static inline hl_object *hl_new_child(const hl_gc *gc, hl_object *o, uint32_t field,
+                                      const hl_type *t, uint32_t nrefs, uint32_t data_size)
+{
+    if (gc->ops->new_child != NULL)
+        return gc->ops->new_child(gc->ctx, o, field, t, nrefs, data_size);
+    hl_object *child = hl_new(gc, t, nrefs, data_size);
+    if (child != NULL) {
+        hl_store(gc, o, field, child);
+        hl_release(gc, child);
+    }
+    return child;
 }
 
 static inline void hl_free_object(const hl_gc *gc, hl_object *o)

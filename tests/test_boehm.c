@@ -850,6 +850,58 @@ static void test_tracing_atomic(void)
     hl_allocator_close(&base);
 }
 
+/* A parent with `width` children made by hl_new_child, in a frame of its
+ * own (so no stale word of the test's frame points at a child). */
+static NOINLINE hl_object *children_build(const hl_gc *gc, uint32_t width)
+{
+    hl_object *parent = hl_new(gc, &node_type, width, 0);
+    for (uint32_t i = 0; parent != NULL && i < width; i++) {
+        hl_object *c = hl_new_child(gc, parent, i, &node_type, 1, 8);
+        if (c == NULL)
+            break;
+        node_words(c)[0] = i;
+    }
+    return parent;
+}
+
+/* tracing's new_child leaves no root: the children live while their parent
+ * holds them (through automatic and explicit collections) and die with it.
+ * A child left on the root table would survive its parent. */
+static void test_tracing_new_child(void)
+{
+    enum { WIDTH = 20000 };
+    hl_allocator base = {0};
+    CHECK(hl_allocator_open(&base, hl_allocator_find("pool")) == 0, "pool failed to open");
+    hl_gc gc = {0};
+    if (hl_gc_open(&gc, hl_collector_find("tracing"), &base, NULL) != 0) {
+        CHECK(0, "tracing failed to open");
+        hl_allocator_close(&base);
+        return;
+    }
+    CHECK(gc.ops->new_child != NULL, "tracing has no new_child");
+    collect_clean(&gc);
+    int64_t empty = stats_of(&gc).own_live_bytes;
+    hl_object **held = slots_new(1);
+    held[0] = children_build(&gc, WIDTH);
+    make_garbage(&gc, 400000); /* Boehm collects by itself meanwhile */
+    collect_clean(&gc);
+    int64_t full = stats_of(&gc).own_live_bytes;
+    CHECK(held[0] != NULL && wide_intact(held[0], WIDTH),
+          "tracing: children made by new_child did not survive collections under their parent");
+    int64_t children = (int64_t)WIDTH * (int64_t)hl_object_size(1, 8);
+    CHECK(full - empty >= children, "tracing: %lld live bytes with %d children of %zu bytes",
+          (long long)(full - empty), WIDTH, hl_object_size(1, 8));
+    hl_release(&gc, held[0]);
+    held[0] = NULL;
+    collect_clean(&gc);
+    int64_t after = stats_of(&gc).own_live_bytes;
+    CHECK(after - empty < children / 10, "tracing: %lld bytes still live after the parent of %d "
+          "new_child children died (a child left rooted?)", (long long)(after - empty), WIDTH);
+    slots_free(held, 1);
+    hl_gc_close(&gc);
+    hl_allocator_close(&base);
+}
+
 int main(int argc, char **argv)
 {
     if (each_allocator_init(argc, argv, "test_boehm", 0) != 0)
@@ -859,5 +911,6 @@ int main(int argc, char **argv)
         test_marksweep_on(each_allocators[i]);
     test_finalizers();
     test_tracing_atomic();
+    test_tracing_new_child();
     return each_allocator_finish(check_status("test_boehm"));
 }

@@ -430,17 +430,21 @@ static void trees_begin(trees *t)
     }
 }
 
-/* A new node of `depth` stored into o's field `field`, the workload's own
- * reference dropped: the top-down builder's one move.  Returns the node
- * (borrowed: o holds it), or NULL with err set. */
+/* A new node of `depth` stored into o's field `field`, held by o alone
+ * (hl_new_child): the top-down builder's one move.  Returns the node
+ * (borrowed), or NULL with err set. */
 static inline hl_object *trees_add_child(trees *t, hl_object *o, uint32_t field, int depth,
                                          hl_error *err)
 {
-    hl_object *child = trees_new_node(t, depth, err);
-    if (child == NULL)
+    hl_object *child = hl_new_child(t->gc, o, field, &trees_node_type, TREES_NODE_REFS,
+                                    TREES_NODE_DATA);
+    if (__builtin_expect(child == NULL, 0)) {
+        hl_fail(err, "out of memory: node allocation failed after %" PRIu64 " nodes",
+                t->ops_done);
         return NULL;
-    hl_store(t->gc, o, field, child);
-    trees_release(t, child);
+    }
+    uint64_t cookie = trees_cookie(t->salt, depth);
+    memcpy(trees_node_data(child), &cookie, sizeof cookie);
     return child;
 }
 
