@@ -1,7 +1,8 @@
 /*
- * objset.h - the set of live objects of a collector without generation
- * lists (manual, refcount), so that fini can free whatever the workload
- * left behind.  Private to collectors/.
+ * objset.h - the set of live objects of refcount, the collector without
+ * generation lists that must free what the workload left behind at fini
+ * (the cycles it leaks).  Private to collectors/.  (manual keeps none: a
+ * C program's leak stays a leak; docs/design-notes.md.)
  *
  * A dense array of object pointers in untracked memory; each object keeps
  * its own index in bits 32..62 of the 8-byte word just before it (the last
