@@ -823,16 +823,25 @@ static void test_finalizers(void)
 
 /* Under tracing an object without reference slots is an atomic block
  * (never scanned: GCBench's array of doubles); one with slots is not. */
+/* A fresh tracing instance (over a pool it ignores) into *gc.  Returns 0,
+ * or -1 with the failure checked and nothing left open. */
+static int tracing_open(hl_allocator *base, hl_gc *gc)
+{
+    CHECK(hl_allocator_open(base, hl_allocator_find("pool")) == 0, "pool failed to open");
+    if (hl_gc_open(gc, hl_collector_find("tracing"), base, NULL) != 0) {
+        CHECK(0, "tracing failed to open");
+        hl_allocator_close(base);
+        return -1;
+    }
+    return 0;
+}
+
 static void test_tracing_atomic(void)
 {
     hl_allocator base = {0};
-    CHECK(hl_allocator_open(&base, hl_allocator_find("pool")) == 0, "pool failed to open");
     hl_gc gc = {0};
-    if (hl_gc_open(&gc, hl_collector_find("tracing"), &base, NULL) != 0) {
-        CHECK(0, "tracing failed to open");
-        hl_allocator_close(&base);
+    if (tracing_open(&base, &gc) != 0)
         return;
-    }
     hl_object *plain = hl_new(&gc, &node_type, 0, 64), *refs = hl_new(&gc, &node_type, 2, 64);
     size_t size = 0;
     CHECK(plain != NULL && GC_get_kind_and_size(GC_base(plain), &size) == GC_I_PTRFREE,
@@ -871,13 +880,9 @@ static void test_tracing_new_child(void)
 {
     enum { WIDTH = 20000 };
     hl_allocator base = {0};
-    CHECK(hl_allocator_open(&base, hl_allocator_find("pool")) == 0, "pool failed to open");
     hl_gc gc = {0};
-    if (hl_gc_open(&gc, hl_collector_find("tracing"), &base, NULL) != 0) {
-        CHECK(0, "tracing failed to open");
-        hl_allocator_close(&base);
+    if (tracing_open(&base, &gc) != 0)
         return;
-    }
     CHECK(gc.ops->new_child != NULL, "tracing has no new_child");
     collect_clean(&gc);
     int64_t empty = stats_of(&gc).own_live_bytes;

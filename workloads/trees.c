@@ -261,10 +261,10 @@ static inline uint64_t trees_node_cookie(hl_object *o)
     return v;
 }
 
-/* A new node of `depth` in the current tree, held by a workload reference. */
-static inline hl_object *trees_new_node(trees *t, int depth, hl_error *err)
+/* Node o (fresh, or NULL when its allocation failed) gets the cookie of
+ * `depth` in the current tree.  Returns o, or NULL with err set. */
+static inline hl_object *trees_stamp(trees *t, hl_object *o, int depth, hl_error *err)
 {
-    hl_object *o = hl_new(t->gc, &trees_node_type, TREES_NODE_REFS, TREES_NODE_DATA);
     if (__builtin_expect(o == NULL, 0)) {
         hl_fail(err, "out of memory: node allocation failed after %" PRIu64 " nodes",
                 t->ops_done);
@@ -273,6 +273,13 @@ static inline hl_object *trees_new_node(trees *t, int depth, hl_error *err)
     uint64_t cookie = trees_cookie(t->salt, depth);
     memcpy(trees_node_data(o), &cookie, sizeof cookie);
     return o;
+}
+
+/* A new node of `depth` in the current tree, held by a workload reference. */
+static inline hl_object *trees_new_node(trees *t, int depth, hl_error *err)
+{
+    return trees_stamp(t, hl_new(t->gc, &trees_node_type, TREES_NODE_REFS, TREES_NODE_DATA),
+                       depth, err);
 }
 
 /* Drop the workload's reference to o (the collector decides its fate). */
@@ -436,16 +443,9 @@ static void trees_begin(trees *t)
 static inline hl_object *trees_add_child(trees *t, hl_object *o, uint32_t field, int depth,
                                          hl_error *err)
 {
-    hl_object *child = hl_new_child(t->gc, o, field, &trees_node_type, TREES_NODE_REFS,
-                                    TREES_NODE_DATA);
-    if (__builtin_expect(child == NULL, 0)) {
-        hl_fail(err, "out of memory: node allocation failed after %" PRIu64 " nodes",
-                t->ops_done);
-        return NULL;
-    }
-    uint64_t cookie = trees_cookie(t->salt, depth);
-    memcpy(trees_node_data(child), &cookie, sizeof cookie);
-    return child;
+    return trees_stamp(t, hl_new_child(t->gc, o, field, &trees_node_type, TREES_NODE_REFS,
+                                       TREES_NODE_DATA),
+                       depth, err);
 }
 
 /* Give node o (of `depth`, with no children yet) its whole subtree at
