@@ -12,6 +12,8 @@
  */
 #include "common/trace.h"
 
+#include "common/io.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -264,22 +266,6 @@ int hl_trace_put(hl_trace_writer *w, uint32_t thread, hl_trace_kind kind, uint32
     return 0;
 }
 
-/* Write n bytes or fail. */
-static int write_all(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 int64_t hl_trace_writer_write(hl_trace_writer *w, int fd, hl_trace_error *err)
 {
     if (w->events == 0)
@@ -308,9 +294,9 @@ int64_t hl_trace_writer_write(hl_trace_writer *w, int fd, hl_trace_error *err)
     for (uint32_t t = 0; t < w->nthreads; t++)
         h = fnv1a(h, w->threads[t].data, w->threads[t].len);
     put_u64(header + CHECKSUM_OFFSET, h);
-    int rc = write_all(fd, header, sizeof header) | write_all(fd, table, table_len);
+    int rc = hl_write_all(fd, header, sizeof header) | hl_write_all(fd, table, table_len);
     for (uint32_t t = 0; t < w->nthreads && rc == 0; t++)
-        rc = write_all(fd, w->threads[t].data, w->threads[t].len);
+        rc = hl_write_all(fd, w->threads[t].data, w->threads[t].len);
     free(table);
     if (rc != 0)
         return trace_fail(err, "cannot write the trace: %s", strerror(errno ? errno : EIO));

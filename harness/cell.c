@@ -24,6 +24,7 @@
 
 #include "allocators/latency.h"
 #include "common/clock.h"
+#include "common/io.h"
 #include "common/quantile.h"
 #include "harness/bench_shim.h"
 #include "harness/metrics.h"
@@ -547,33 +548,6 @@ static void cell_add_latency(const cell *cl, cJSON *row)
     cJSON_AddStringToObject(row, "latency_clock", f->clock);
 }
 
-/* Move all len bytes between buf and fd, as many calls as a pipe needs
- * (interrupted calls are retried): write them when `writing`, else read
- * exactly len.  Returns 0, or -1 on an error or an early end. */
-static int cell_transfer_all(int fd, char *buf, size_t len, int writing)
-{
-    while (len > 0) {
-        ssize_t n = writing ? write(fd, buf, len) : read(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int cell_write_all(int fd, const void *buf, size_t len)
-{
-    return cell_transfer_all(fd, (char *)buf, len, 1); /* only read from */
-}
-
-static int cell_read_all(int fd, void *buf, size_t len)
-{
-    return cell_transfer_all(fd, buf, len, 0);
-}
-
 /* The memory pass of a collector with its own heap (HL_GC_OWN_HEAP), in a
  * forked child, so that the heap it grows is never the one a later pass of
  * this process runs on.  Boehm's heap is one per process and cannot be
@@ -610,24 +584,24 @@ static int cell_memory_pass_isolated(cell *cl, hl_error *err)
         alarm(alarm_left);
         int rc = cell_memory_pass(cl, err);
         const hl_sampler *s = &cl->mem.sampler;
-        int ok = cell_write_all(fds[1], &rc, sizeof rc) == 0 &&
-                 cell_write_all(fds[1], err, sizeof *err) == 0 &&
-                 cell_write_all(fds[1], &cl->mem, sizeof cl->mem) == 0 &&
-                 cell_write_all(fds[1], s->samples, s->n * sizeof *s->samples) == 0;
+        int ok = hl_write_all(fds[1], &rc, sizeof rc) == 0 &&
+                 hl_write_all(fds[1], err, sizeof *err) == 0 &&
+                 hl_write_all(fds[1], &cl->mem, sizeof cl->mem) == 0 &&
+                 hl_write_all(fds[1], s->samples, s->n * sizeof *s->samples) == 0;
         _exit(ok ? 0 : 1);
     }
     close(fds[1]);
     int rc = -1;
     memory_figures m;
-    int got = cell_read_all(fds[0], &rc, sizeof rc) == 0 &&
-              cell_read_all(fds[0], err, sizeof *err) == 0 &&
-              cell_read_all(fds[0], &m, sizeof m) == 0;
+    int got = hl_read_all(fds[0], &rc, sizeof rc) == 0 &&
+              hl_read_all(fds[0], err, sizeof *err) == 0 &&
+              hl_read_all(fds[0], &m, sizeof m) == 0;
     if (got) {
         m.sampler.cap = m.sampler.n;
         m.sampler.samples = m.sampler.n ? hl_untracked_alloc(m.sampler.n * sizeof *m.sampler.samples)
                                         : NULL;
         got = (m.sampler.n == 0 || m.sampler.samples != NULL) &&
-              cell_read_all(fds[0], m.sampler.samples, m.sampler.n * sizeof *m.sampler.samples) == 0;
+              hl_read_all(fds[0], m.sampler.samples, m.sampler.n * sizeof *m.sampler.samples) == 0;
         if (!got)
             hl_sampler_free(&m.sampler);
     }

@@ -4,6 +4,8 @@
  */
 #include "harness/results.h"
 
+#include "common/io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,19 +30,11 @@ static int write_temporary(const char *path, const char *data, size_t len, char 
         snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(err, err_len, "cannot write %s: %s", path,
-                     n < 0 ? strerror(errno) : "short write");
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        done += (size_t)n;
+    if (hl_write_all(fd, data, len) != 0) {
+        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        return -1;
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
         snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));

@@ -578,7 +578,9 @@ def read_line(path):
         return None
 
 
-def cpu_model():
+def cpu_model(default=None):
+    """The CPU's model name from /proc/cpuinfo, or `default`; every heaplab
+    script reports it this way."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -586,7 +588,7 @@ def cpu_model():
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return None
+    return default
 
 
 def make_context(argv):

@@ -112,11 +112,6 @@ def preload_paths():
     return paths
 
 
-def cpu_model():
-    """The CPU's model name, as every heaplab script reports it."""
-    return cpython_compare.cpu_model() or "unknown CPU"
-
-
 class Plan:
     """The measurements of one round and what each one yields."""
 
@@ -157,7 +152,6 @@ class Plan:
         out = [("bench trees", lambda: self.bench(self.trees_cmd)),
                ("bench tracing", lambda: self.bench(self.tracing_cmd)),
                ("bench churn", lambda: self.bench(self.churn_cmd)),
-               ("bench fragadv", lambda: self.bench(self.fragadv_cmd)),
                ("bench empty", lambda: self.bench(self.empty_cmd))]
         if os.access("/usr/bin/python3", os.X_OK):
             out += [("program python3", lambda: self.program(self.python, "plain")),
@@ -190,13 +184,8 @@ class Plan:
         """{("program", kind): row} of one program-mode run of python3 with every
         object from malloc; a recorded run's row carries the trace's
         bytes per event (from the results' context)."""
-        env = dict(os.environ, PYTHONMALLOC="malloc")
         with tempfile.TemporaryDirectory(prefix="heaplab-perf-") as d:
-            p = subprocess.run(cmd[:1] + ["--out=" + d] + cmd[1:], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            if p.returncode != 0:
-                raise Failure("%s exited %d: %s" % (shlex.join(cmd), p.returncode,
-                                                    p.stderr.strip().splitlines()[-1:]))
+            run(cmd[:1] + ["--out=" + d] + cmd[1:], env=dict(os.environ, PYTHONMALLOC="malloc"))
             with open(glob.glob(os.path.join(d, "*.json"))[0]) as f:
                 doc = json.load(f)
         row = dict(doc["benchmarks"][0])
@@ -212,7 +201,7 @@ class Plan:
         """{(workload, variant, allocator, collector): row} of one bench run."""
         with tempfile.TemporaryDirectory(prefix="heaplab-perf-") as d:
             run(cmd + ["--out=" + d])
-            files = [f for f in glob.glob(os.path.join(d, "*.json"))]
+            files = glob.glob(os.path.join(d, "*.json"))
             if len(files) != 1:
                 raise Failure("%s left %d result files" % (shlex.join(cmd), len(files)))
             with open(files[0]) as f:
@@ -270,36 +259,42 @@ def same_work_trees(ref, row):
 
 
 def measure(args, paths):
-    """Run the rounds; return (plan, medians, refs_seen, rows_seen)."""
+    """Run the rounds and the one-off measurements; return (plan, medians,
+    last), last holding each measurement's last row or reference output."""
     plan = Plan(args, paths)
-    samples = {}  # key -> [ns per op]
-    last = {}     # key -> the last row or reference output (for the checks)
-    rng = random.Random(args.seed)
-    for rnd in range(args.rounds):
-        jobs = plan.jobs()
-        rng.shuffle(jobs)
-        for label, job in jobs:
-            t0 = time.time()
-            result = job()
-            if label.startswith("bench") or label.startswith("program"):
-                for key, row in result.items():
-                    samples.setdefault(("bench",) + key, []).append(row["ns_per_op"])
-                    last[("bench",) + key] = row
-            else:
-                key = tuple(["ref"] + label.split()[1:])
-                value = result.get("ns_per_node", result.get("ns_per_op"))
-                samples.setdefault(key, []).append(float(value))
-                last[key] = result
-            print("  round %d/%d  %-22s %5.1f s" % (rnd + 1, args.rounds, label,
-                                                    time.time() - t0), flush=True)
-    medians = {k: statistics.median(v) for k, v in samples.items()}
-    for key in list(last):
-        if key[0] == "bench" and key[1] == "fragadv":  # memory: the same every round
-            medians[("rss",) + key[1:]] = float(last[key]["rss_peak"])
-    if not args.no_cpython:
+    try:
+        samples = {}  # key -> [ns per op]
+        last = {}     # key -> the last row or reference output (for the checks)
+        rng = random.Random(args.seed)
+        for rnd in range(args.rounds):
+            jobs = plan.jobs()
+            rng.shuffle(jobs)
+            for label, job in jobs:
+                t0 = time.time()
+                result = job()
+                if label.startswith("bench") or label.startswith("program"):
+                    for key, row in result.items():
+                        samples.setdefault(("bench",) + key, []).append(row["ns_per_op"])
+                        last[("bench",) + key] = row
+                else:
+                    key = tuple(["ref"] + label.split()[1:])
+                    value = result.get("ns_per_node", result.get("ns_per_op"))
+                    samples.setdefault(key, []).append(float(value))
+                    last[key] = result
+                print("  round %d/%d  %-22s %5.1f s" % (rnd + 1, args.rounds, label,
+                                                        time.time() - t0), flush=True)
+        medians = {k: statistics.median(v) for k, v in samples.items()}
+        # Peak RSS does not depend on timing: fragadv runs once, for it alone.
         t0 = time.time()
-        medians[("cpython",)] = plan.cpython()
-        print("  once      cpython comparison     %5.1f s" % (time.time() - t0), flush=True)
+        for key, row in plan.bench(plan.fragadv_cmd).items():
+            medians[("rss",) + key] = float(row["rss_peak"])
+        print("  once      bench fragadv          %5.1f s" % (time.time() - t0), flush=True)
+        if not args.no_cpython:
+            t0 = time.time()
+            medians[("cpython",)] = plan.cpython()
+            print("  once      cpython comparison     %5.1f s" % (time.time() - t0), flush=True)
+    finally:  # the recorder's script and trace, on success or failure
+        shutil.rmtree(plan.record_dir, ignore_errors=True)
     return plan, medians, last
 
 
@@ -480,15 +475,16 @@ def main(argv):
     try:
         paths = preload_paths()
         print("heaplab perf: %d round(s) on %s; trees depth %d, churn %d ops" % (
-            args.rounds, cpu_model(), args.depth, args.churn_ops), flush=True)
+            args.rounds, cpython_compare.cpu_model("unknown CPU"), args.depth,
+            args.churn_ops), flush=True)
         plan, med, last = measure(args, paths)
         ts = targets(plan, med, last)
         parts = breakdown(plan, med)
-        shutil.rmtree(plan.record_dir, ignore_errors=True)
     except Failure as e:
         print("perf: %s" % e, file=sys.stderr)
         return 1
-    context = {"cpu_model": cpu_model(), "date": time.strftime("%Y-%m-%d"),
+    context = {"cpu_model": cpython_compare.cpu_model("unknown CPU"),
+               "date": time.strftime("%Y-%m-%d"),
                "rounds": args.rounds, "load_avg": os.getloadavg(),
                "sizes": "trees depth %d, churn %d ops with %d live" % (
                    args.depth, args.churn_ops, CHURN_LIVE)}

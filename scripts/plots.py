@@ -62,7 +62,7 @@ FORMATS = ("png", "svg")
 # Files this script writes into the output directory; anything else there
 # (the gnuplot scripts, README.md) is never touched.
 GENERATED = re.compile(r"^(throughput|program_time|fragmentation|gc_pauses|"
-                       r"(memory|scaling|latency|mmu|soak)_[A-Za-z0-9._-]+)"
+                       r"(memory|scaling|latency|mmu|soak|heapsweep)_[A-Za-z0-9._-]+)"
                        r"\.(png|svg)$|^report\.html$")
 
 # One colour per allocator and per collector, the same in every plot.

@@ -784,11 +784,6 @@ def plot_program(out_dir, rec, subtitle):
 
 # ================================================================= main == #
 
-def cpu_model():
-    """The CPU's model name, as every heaplab script reports it."""
-    return cpython_compare.cpu_model() or "unknown CPU"
-
-
 def parse_args(argv):
     """The command line, checked: a Failure (one line, exit 2) names what
     is wrong and what is valid."""
@@ -881,7 +876,7 @@ def main(argv):
     command = "scripts/programs.py " + " ".join(argv) if argv else "scripts/programs.py"
     header = ("Real programs under each allocator: `%s` (size %s, %d repetition(s), seed %d) "
               "on %s, %d CPUs." % (command.strip(), args.size, args.repetitions, args.seed,
-                                   cpu_model(), os.cpu_count() or 0))
+                                   cpython_compare.cpu_model("unknown CPU"), os.cpu_count() or 0))
     text = write_table(out_dir, records, header)
     subtitle = "size %s, %d repetition(s); bars: median relative to glibc, whiskers min..max" \
         % (args.size, args.repetitions)
@@ -892,7 +887,7 @@ def main(argv):
             notes.append("%s: no plot: %s" % (rec["name"], why))
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(OrderedDict(command=command, size=args.size, repetitions=args.repetitions,
-                              seed=args.seed, cpu=cpu_model(),
+                              seed=args.seed, cpu=cpython_compare.cpu_model("unknown CPU"),
                               programs=[{k: v for k, v in r.items() if k != "samples"}
                                         for r in records]), f, indent=1)
     print(text)

@@ -443,6 +443,21 @@ static void test_lazy_carving(void)
     hl_allocator_close(&a);
 }
 
+/* Allocate blocks of n bytes (n a size class of at most 64 blocks a pool)
+ * into p[] until the first pool is full, each checked to be in it.
+ * Returns the pool's capacity. */
+static size_t fill_one_pool(hl_allocator *a, size_t n, void **p)
+{
+    p[0] = hl_alloc(a, n);
+    const size_t cap = capacity_of_pool(p[0], hl_pool_class_of(n));
+    CHECK(cap <= 64);
+    for (size_t k = 1; k < cap; k++) {
+        p[k] = hl_alloc(a, n);
+        CHECK(pool_base(p[k]) == pool_base(p[0]));
+    }
+    return cap;
+}
+
 /* A full pool leaves the class list; the block freed into it is the next
  * one handed out (held for the next allocation, test_held_block). */
 static void test_full_pool_relink(void)
@@ -452,13 +467,7 @@ static void test_full_pool_relink(void)
     const size_t n = 512;
     const unsigned idx = hl_pool_class_of(n);
     void *p[64];
-    p[0] = hl_alloc(&a, n);
-    const size_t cap = capacity_of_pool(p[0], idx);
-    CHECK(cap <= 64);
-    for (size_t k = 1; k < cap; k++) {
-        p[k] = hl_alloc(&a, n);
-        CHECK(pool_base(p[k]) == pool_base(p[0]));
-    }
+    const size_t cap = fill_one_pool(&a, n, p);
     hl_pool_snapshot s = snap(&a);
     CHECK(s.pools_used == 1 && s.pools_full == 1 && s.carved_blocks[idx] == cap);
     void *extra = hl_alloc(&a, n);
@@ -497,10 +506,7 @@ static void test_held_block(void)
     const size_t n = 512;
     const unsigned idx = hl_pool_class_of(n);
     void *p[64];
-    p[0] = hl_alloc(&a, n);
-    const size_t cap = capacity_of_pool(p[0], idx);
-    for (size_t k = 1; k < cap; k++)
-        p[k] = hl_alloc(&a, n);
+    const size_t cap = fill_one_pool(&a, n, p);
     void *extra = hl_alloc(&a, n); /* a second pool, its head */
     CHECK(pool_base(extra) != pool_base(p[0]));
 

@@ -291,7 +291,7 @@ PY
 # A program run: its wall time drawn, no "collector: -", no live-bytes
 # legend without live bytes, nothing on stderr.
 "$bench" --allocator=glibc --out="$tmp/prog" -- /bin/sh -c 'seq 1 20000 | sort -n >/dev/null' \
-  >"$tmp/prog.log" 2>&1 || { cat "$tmp/prog.log"; die "the program run exited $?"; }
+  >"$tmp/prog.log" 2>&1 || { rc=$?; cat "$tmp/prog.log"; die "the program run exited $rc"; }
 "${plots[@]}" "$tmp/prog" --out "$tmp/p-prog" >"$tmp/p-prog.out" 2>"$tmp/p-prog.err" \
   || die "plots.py on a program run exited $?"
 [[ -s $tmp/p-prog.err ]] && die "plots.py wrote to stderr on a program run: $(cat "$tmp/p-prog.err")"
