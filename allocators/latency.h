@@ -48,9 +48,9 @@ int hl_latency_collect(const hl_allocator *timed, hl_latency_samples *out);
 
 void hl_latency_samples_free(hl_latency_samples *s);
 
-/* The timer: ticks now (the TSC, fenced so the timed operation stays
- * between two reads), and a calibration point pairing it with the
- * monotonic clock. */
+/* The timer's ticks now, unfenced (the TSC; the monotonic clock's ns
+ * where there is none): for calibrating ticks against CLOCK_MONOTONIC
+ * over a whole pass, not for timing one operation. */
 uint64_t hl_latency_ticks(void);
 
 #endif

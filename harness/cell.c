@@ -462,7 +462,7 @@ static void cell_latency_figures(cell *cl, hl_latency_samples *s)
             f->ns[k][q] = -1;
         if (s->n[k] == 0)
             continue;
-        hl_median(s->ticks[k], s->n[k]); /* sorts: the quantiles below read it */
+        hl_sort_doubles(s->ticks[k], s->n[k]); /* the quantiles below read it sorted */
         for (int q = 0; q < LATENCY_POINTS; q++)
             f->ns[k][q] = hl_quantile_sorted(s->ticks[k], s->n[k], latency_q[q]) / f->ticks_per_ns;
     }

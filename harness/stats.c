@@ -16,9 +16,14 @@ static int by_value(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-double hl_median(double *v, size_t n)
+void hl_sort_doubles(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, by_value);
+}
+
+double hl_median(double *v, size_t n)
+{
+    hl_sort_doubles(v, n);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 

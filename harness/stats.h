@@ -14,6 +14,9 @@
 
 #include <cjson/cJSON.h>
 
+/* Sort v[0..n) ascending, in place (for quantiles of the result). */
+void hl_sort_doubles(double *v, size_t n);
+
 /* The median of v[0..n) (n > 0): the middle value, or the mean of the two
  * middle ones when n is even.  v is sorted in place.  O(n log n). */
 double hl_median(double *v, size_t n);

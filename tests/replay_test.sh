@@ -124,10 +124,10 @@ for t in ts: t.join()
     die "threads: bench --record failed: $(tail -3 "$tmp/mtr.out")"
   "$bench" --out="$tmp/mt" --workload=replay --param trace="$tmp/mt.trace" --allocator=glibc,pool \
     >"$tmp/mt.out" 2>&1 || die "threads: replay failed: $(tail -3 "$tmp/mt.out")"
-  read -r threads waits < <(row "$tmp"/mt/*.json '"\(.wl_trace_threads) \(.wl_replay_cross_thread_waits)"')
+  read -r threads waits < <(row "$tmp"/mt/*.json '"\(.wl_trace_threads) \(.wl_trace_cross_thread_events)"')
   sums=$(jq -r '.benchmarks[] | select(.run_type == "iteration") | .checksum' "$tmp"/mt/*.json | sort -u)
   [[ $threads -ge 3 && $waits -gt 0 && $(wc -l <<<"$sums") -eq 1 ]] &&
-    echo "ok   threads: $threads recorded threads replayed with $waits cross-thread waits, one checksum ($sums)" ||
+    echo "ok   threads: $threads recorded threads replayed with $waits cross-thread events, one checksum ($sums)" ||
     die "threads: $threads threads, $waits waits, checksums: $(echo $sums)"
 fi
 

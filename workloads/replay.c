@@ -55,7 +55,7 @@
  * Figures: wl_trace_events, wl_trace_threads, wl_trace_live_peak_bytes
  * (the exact peak of requested live bytes in the recorded order, from the
  * trace's header), wl_trace_bytes_per_event, wl_trace_aligned_events,
- * wl_replay_cross_thread_waits, wl_replay_left_live (objects the program
+ * wl_trace_cross_thread_events, wl_replay_left_live (objects the program
  * never freed, freed by finish) and wl_replay_table_bytes (the replay's
  * own slot table, resident from setup on).
  */
@@ -562,7 +562,7 @@ static int replay_finish(void *state, hl_workload_result *res, hl_error *err)
     hl_stats_add(&res->figures, "trace_bytes_per_event", "bytes",
                  (double)r->info->file_bytes / (double)r->info->nevents);
     hl_stats_add(&res->figures, "trace_aligned_events", "count", (double)aligned);
-    hl_stats_add(&res->figures, "replay_cross_thread_waits", "count", (double)waits);
+    hl_stats_add(&res->figures, "trace_cross_thread_events", "count", (double)waits);
     hl_stats_add(&res->figures, "replay_left_live", "count", (double)r->left_live);
     hl_stats_add(&res->figures, "replay_table_bytes", "bytes", (double)r->table_bytes);
     int rc = 0;
