@@ -104,10 +104,7 @@ static hl_object *manual_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
     hl_object *o = hl_alloc(m->alloc, size);
     if (o == NULL)
         return NULL;
-    memset(o, 0, size);
-    o->type = t;
-    o->nrefs = nrefs;
-    o->data_size = data_size;
+    hl_object_init(o, size, t, nrefs, data_size);
     m->allocated++;
     return o;
 }

@@ -274,10 +274,7 @@ static inline void rc_store(rc_heap *h, hl_object *o, uint32_t field, hl_object 
 static inline void rc_init_object(hl_object *o, size_t size, const hl_type *t, uint32_t nrefs,
                                   uint32_t data_size)
 {
-    memset(o, 0, size);
-    o->type = t;
-    o->nrefs = nrefs;
-    o->data_size = data_size;
+    hl_object_init(o, size, t, nrefs, data_size);
     *rc_word(o) = 1;
 }
 
