@@ -295,9 +295,11 @@ static inline void trees_release(trees *t, hl_object *o)
  * TREES_TREE_DEPTH_MAX + 1 deep. */
 static void trees_free_subtree(trees *t, hl_object *o)
 {
-    for (int i = 0; i < 2; i++)
-        if (o->refs[i] != NULL)
-            trees_free_subtree(t, o->refs[i]);
+    hl_object *left = o->refs[0], *right = o->refs[1];
+    if (left != NULL)
+        trees_free_subtree(t, left);
+    if (right != NULL)
+        trees_free_subtree(t, right);
     hl_free_object(t->gc, o);
 }
 
