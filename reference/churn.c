@@ -17,6 +17,12 @@
  * lines: "malloc_from PATH", the library that really served malloc (the
  * proof that a preload took), and "ops N seconds S ns_per_op X checksum HEX".
  *
+ * Built a second time as ref-churn-floor (REF_FLOOR_ALLOC): the same loop
+ * on reference/floor.h's allocator, the least an allocator can do, called
+ * in-process.  Its time is the workload's own cost with an allocator next
+ * to free, the floor under any allocator's churn figure; it prints
+ * "malloc_from floor" instead of a library.
+ *
  * Usage: ref-churn mixed|fixed64 LIVE OPS [SEED]
  */
 #define _GNU_SOURCE /* dladdr, clock_gettime */
@@ -29,6 +35,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifdef REF_FLOOR_ALLOC
+#include "reference/floor.h"
+#define BLOCK_ALLOC(size) floor_alloc(size)
+#define BLOCK_FREE(p) floor_free(p)
+#define MALLOC_FROM "floor"
+#else
+#define BLOCK_ALLOC(size) malloc(size)
+#define BLOCK_FREE(p) free(p)
+#define MALLOC_FROM ref_malloc_owner()
+#endif
 
 #define TAIL_MAGIC 0xa5a5a5a5a5a5a5a5ull
 
@@ -60,7 +77,7 @@ static inline size_t draw_size(uint64_t r)
 
 static inline void make(slot *s, size_t size, uint64_t op)
 {
-    unsigned char *p = malloc(size);
+    unsigned char *p = BLOCK_ALLOC(size);
     if (p == NULL) {
         fprintf(stderr, "ref-churn: out of memory after %" PRIu64 " operations\n", op);
         exit(1);
@@ -83,7 +100,7 @@ static inline void drop(slot *s)
         exit(1);
     }
     checksum = (checksum ^ head) * 0x100000001b3ull;
-    free(s->p);
+    BLOCK_FREE(s->p);
 }
 
 int main(int argc, char **argv)
@@ -126,7 +143,7 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < live; i++)
         drop(&slots[i]);
     free(slots);
-    printf("malloc_from %s\n", ref_malloc_owner());
+    printf("malloc_from %s\n", MALLOC_FROM);
     printf("ops %" PRIu64 " seconds %.6f ns_per_op %.3f checksum %016" PRIx64 "\n", ops, t,
            t * 1e9 / (double)ops, checksum);
     return 0;

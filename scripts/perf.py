@@ -35,6 +35,22 @@ work is proven the same: the reference binary-trees prints the Benchmarks
 Game's checks, which must equal heaplab's check figures, and the reference
 churn loop's checksum must equal heaplab's churn checksum.
 
+Bounds (not targets): for each target the issue sets, the best figure any
+strategy could reach on this machine, measured in the same rounds, so that
+a "not met" says whether the limit is within reach at all:
+
+  pool / mimalloc    build/ref-churn-floor (churn's loop on reference/floor.h,
+                     the least allocator: a few instructions a call, in
+                     process) against heaplab's churn under mimalloc: no
+                     allocator's churn can cost less than the floor's;
+  trees tax          build/ref-binarytrees-layout against ref-binarytrees:
+                     heaplab's node layout in plain C, no harness at all;
+  cycle / manual     refcount / manual (cycle is reference counting plus
+                     collections).  Beside them, not a bound: cycle with
+                     CPython's full collections held off
+                     (--gc-threshold=700,10,1000000), what the young
+                     collections alone cost ("where cycle's time goes").
+
 Output: one line per target (the ratio, the limit, "met" or "not met", and
 the commands behind it), and DIR/perf.json and DIR/perf.md (default
 results/perf/).  --update-readme rewrites the README's targets table (the
@@ -80,6 +96,11 @@ for i in range(600000):
 print(len(live))
 """
 CHURN_LIVE = 1000
+
+
+def quote(argv):
+    """A command line for the reader: paths inside the checkout made relative."""
+    return shlex.join([os.path.relpath(a, TOP) if a.startswith(TOP) else a for a in argv])
 
 
 class Failure(Exception):
@@ -146,13 +167,23 @@ class Plan:
         self.ref_trees_gc = [os.path.join(BUILD, "ref-binarytrees-gc"), d]
         self.ref_trees_layout = [os.path.join(BUILD, "ref-binarytrees-layout"), d]
         self.ref_churn = [os.path.join(BUILD, "ref-churn"), "fixed64", str(CHURN_LIVE), ops]
+        self.ref_churn_floor = {v: [os.path.join(BUILD, "ref-churn-floor"), v, str(CHURN_LIVE), ops]
+                                for v in ("mixed", "fixed64")}
+        # cycle with the full collections held off (threshold 2 never reached
+        # in a run): the young generations' share of cycle's cost.
+        self.trees_young_cmd = [BENCH, "--workload=trees", "--param", "variant=binarytrees",
+                                "--param", "depth=" + d, "--collector=cycle",
+                                "--gc-threshold=700,10,1000000",
+                                "--allocator=" + ",".join(a for a in TREES_ALLOCATORS
+                                                          if a in paths or a == "pool")]
 
     def jobs(self):
         """(label, function) for every measurement of a round."""
         out = [("bench trees", lambda: self.bench(self.trees_cmd)),
                ("bench tracing", lambda: self.bench(self.tracing_cmd)),
                ("bench churn", lambda: self.bench(self.churn_cmd)),
-               ("bench empty", lambda: self.bench(self.empty_cmd))]
+               ("bench empty", lambda: self.bench(self.empty_cmd)),
+               ("bench trees-young", lambda: self.bench(self.trees_young_cmd, "cycle-young"))]
         if os.access("/usr/bin/python3", os.X_OK):
             out += [("program python3", lambda: self.program(self.python, "plain")),
                     ("program python3 recorded",
@@ -164,6 +195,8 @@ class Plan:
                 out.append(("ref trees-layout " + a,
                             lambda a=a: self.ref(self.ref_trees_layout, a)))
         out.append(("ref trees-gc", lambda: self.ref(self.ref_trees_gc, None)))
+        for v, cmd in self.ref_churn_floor.items():
+            out.append(("ref churn-floor " + v, lambda cmd=cmd: self.ref(cmd, "floor")))
         return out
 
     def cpython(self):
@@ -197,8 +230,10 @@ class Plan:
         row["ns_per_op"] = row["cpu_time"]  # the whole process's CPU time, ns
         return {("program", "python3", kind, "-"): row}
 
-    def bench(self, cmd):
-        """{(workload, variant, allocator, collector): row} of one bench run."""
+    def bench(self, cmd, collector=None):
+        """{(workload, variant, allocator, collector): row} of one bench run;
+        `collector` renames the collector in the keys (a run with other
+        settings than the targets' cells, kept apart from them)."""
         with tempfile.TemporaryDirectory(prefix="heaplab-perf-") as d:
             run(cmd + ["--out=" + d])
             files = glob.glob(os.path.join(d, "*.json"))
@@ -213,15 +248,16 @@ class Plan:
             if "error_message" in r or r.get("error_occurred"):
                 raise Failure("%s: %s failed: %s" % (shlex.join(cmd), r["name"],
                                                     r.get("error_message", "?")))
-            cells[(r["workload"], r["variant"], r["allocator"], r["collector"])] = r
+            cells[(r["workload"], r["variant"], r["allocator"], collector or r["collector"])] = r
         return cells
 
     def ref(self, cmd, allocator):
         """The reference program's figures under `allocator` (None: not preloaded
-        and not checked: the GC_MALLOC program)."""
+        and not checked: the GC_MALLOC program; "floor": not preloaded, and
+        the program must say its own floor allocator served it)."""
         env = dict(os.environ)
         env.pop("LD_PRELOAD", None)
-        if allocator is not None and self.paths.get(allocator):
+        if allocator not in (None, "floor") and self.paths.get(allocator):
             env["LD_PRELOAD"] = self.paths[allocator]
         out = run(cmd, env=env)
         fig = {"lines": out.splitlines()}
@@ -232,7 +268,11 @@ class Plan:
                     fig[k] = v
             elif words and words[0] == "malloc_from":
                 fig["malloc_from"] = words[1]
-        if allocator is not None:
+        if allocator == "floor":
+            if fig.get("malloc_from") != "floor":
+                raise Failure("%s: served by %s, not its floor allocator" % (
+                    shlex.join(cmd), fig.get("malloc_from", "?")))
+        elif allocator is not None:
             want = os.path.basename(self.paths[allocator]) if self.paths.get(allocator) else "libc.so"
             if want not in fig.get("malloc_from", ""):
                 raise Failure("%s under %s: malloc is served by %s, not %s" % (
@@ -301,8 +341,7 @@ def measure(args, paths):
 def targets(plan, med, last):
     """The targets, each a dict: name, ratio, limit, met, figures, commands."""
     out = []
-    q = lambda argv: shlex.join([os.path.relpath(a, TOP) if a.startswith(TOP) else a
-                                 for a in argv])
+    q = quote
 
     def add(kind, name, num, den, num_what, den_what, commands, unit="ns"):
         if num is None or den is None:
@@ -411,7 +450,61 @@ def breakdown(plan, med):
     return out
 
 
-def markdown(ts, context, parts):
+def bounds(plan, med, last):
+    """The best ratio any strategy could reach for the targets whose limits
+    may lie out of reach, measured in the same rounds (not targets): a list
+    of dicts: name, limit, bound, reachable, how, command."""
+    out = []
+    q = quote
+
+    def add(kind, name, num, den, how, command):
+        if num is None or den is None:
+            return
+        out.append({"name": name, "limit": LIMITS[kind], "bound": round(num / den, 3),
+                    "reachable": num / den <= LIMITS[kind], "how": how, "command": command})
+
+    for v in ("mixed", "fixed64"):
+        floor = last.get(("ref", "churn-floor", v))
+        row = last.get(("bench", "churn", v, "mimalloc", "manual"))
+        if floor and row and floor.get("checksum") != row["checksum"]:
+            raise Failure("churn/%s: the floor program's checksum %s, heaplab's %s" % (
+                v, floor.get("checksum"), row["checksum"]))
+        add("pool_vs_mimalloc", "pool / mimalloc: churn/" + v,
+            med.get(("ref", "churn-floor", v)), med.get(("bench", "churn", v, "mimalloc", "manual")),
+            "the least allocator in plain C (ref-churn-floor) / heaplab under mimalloc",
+            q(plan.ref_churn_floor[v]))
+    for a in SYSTEM:
+        pre = ("LD_PRELOAD=%s " % plan.paths[a]) if plan.paths.get(a) else ""
+        layout = last.get(("ref", "trees-layout", a))
+        row = last.get(("bench", "trees", "binarytrees", a, "manual"))
+        if layout and row:
+            same_work_trees(layout, row)
+        add("tax", "harness tax: trees/binarytrees manual, " + a,
+            med.get(("ref", "trees-layout", a)), med.get(("ref", "trees", a)),
+            "heaplab's node layout in plain C, no harness / two-pointer C",
+            pre + q(plan.ref_trees_layout))
+    for a in TREES_ALLOCATORS:
+        manual = med.get(("bench", "trees", "binarytrees", a, "manual"))
+        add("cycle", "cycle / manual: trees/binarytrees, " + a,
+            med.get(("bench", "trees", "binarytrees", a, "refcount")), manual,
+            "refcount / manual (cycle is counting plus collections)", q(plan.trees_cmd))
+    return out
+
+
+def cycle_parts(plan, med):
+    """Where cycle's time goes on trees/binarytrees, per allocator (not
+    targets): ns per node under manual, refcount, cycle with CPython's full
+    collections held off, and cycle, from the same rounds."""
+    out = []
+    for a in TREES_ALLOCATORS:
+        ns = {c: med.get(("bench", "trees", "binarytrees", a, c))
+              for c in ("manual", "refcount", "cycle-young", "cycle")}
+        if all(ns.values()):
+            out.append(dict({"allocator": a}, **{c: round(v, 2) for c, v in ns.items()}))
+    return out
+
+
+def markdown(ts, context, parts, bnds, cparts, plan):
     lines = ["| target | measured | limit | verdict | figures |",
              "| --- | ---: | ---: | --- | --- |"]
     for t in ts:
@@ -428,6 +521,24 @@ def markdown(ts, context, parts):
             lines.append("| %s | %.2f ns | %.2f ns | %.2f ns | %.2fx | %.2fx |" % (
                 p["allocator"], p["plain_ns"], p["layout_ns"], p["heaplab_ns"],
                 p["object_model"], p["harness"]))
+    if bnds:
+        lines += ["", "Bounds (not targets): the best ratio any strategy could reach, measured in "
+                  "the same rounds; a limit below its bound is out of reach on this machine:", "",
+                  "| target | limit | bound | within reach | what bounds it |",
+                  "| --- | ---: | ---: | --- | --- |"]
+        for b in bnds:
+            lines.append("| %s | %.2fx | %.2fx | %s | %s |" % (
+                b["name"], b["limit"], b["bound"], "yes" if b["reachable"] else "**no**",
+                b["how"]))
+    if cparts:
+        lines += ["", "Where cycle's time goes on trees/binarytrees, ns per node (not targets; "
+                  "\"no full collections\": `%s`):" % " ".join(
+                      a for a in plan.trees_young_cmd[1:] if a.startswith("--gc")), "",
+                  "| allocator | manual | refcount | cycle, no full collections | cycle |",
+                  "| --- | ---: | ---: | ---: | ---: |"]
+        for c in cparts:
+            lines.append("| %s | %.2f | %.2f | %.2f | %.2f |" % (
+                c["allocator"], c["manual"], c["refcount"], c["cycle-young"], c["cycle"]))
     lines.append("")
     lines.append("Measured by `make perf` (scripts/perf.py, %d round(s), medians; %s) on %s, %s." % (
         context["rounds"], context["sizes"], context["cpu_model"], context["date"]))
@@ -438,7 +549,9 @@ def markdown(ts, context, parts):
         for c in t["commands"]:
             if c not in seen:
                 seen.append(c)
-    seen += [p["command"] for p in parts]
+    seen += [c for c in [p["command"] for p in parts] + [b["command"] for b in bnds] +
+             ([quote(plan.trees_young_cmd)] if cparts else [])
+             if c not in seen]
     lines.extend("    " + c for c in seen)
     return "\n".join(lines) + "\n"
 
@@ -469,7 +582,13 @@ def main(argv):
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     p.add_argument("--no-cpython", action="store_true",
                    help="leave out the comparison with CPython (about a minute)")
+    p.add_argument("--check-work", action="store_true",
+                   help="one round at the given sizes, no CPython, nothing written: only "
+                   "the proofs that each reference program does heaplab's work (the test "
+                   "suite runs this at small sizes)")
     args = p.parse_args(argv)
+    if args.check_work:
+        args.rounds, args.no_cpython = 1, True
     if args.rounds < 1 or not 4 <= args.depth <= 22 or args.churn_ops < 1:
         p.error("--rounds must be >= 1, --depth 4-22 and --churn-ops >= 1")
     try:
@@ -480,9 +599,16 @@ def main(argv):
         plan, med, last = measure(args, paths)
         ts = targets(plan, med, last)
         parts = breakdown(plan, med)
+        bnds = bounds(plan, med, last)
+        cparts = cycle_parts(plan, med)
     except Failure as e:
         print("perf: %s" % e, file=sys.stderr)
         return 1
+    if args.check_work:
+        print("same work: the binary-trees checks of ref-binarytrees and ref-binarytrees-layout "
+              "(per system allocator), ref-binarytrees-gc and heaplab's rows agree; ref-churn's and ref-churn-floor's "
+              "checksums equal heaplab's churn checksums")
+        return 0
     context = {"cpu_model": cpython_compare.cpu_model("unknown CPU"),
                "date": time.strftime("%Y-%m-%d"),
                "rounds": args.rounds, "load_avg": os.getloadavg(),
@@ -504,9 +630,22 @@ def main(argv):
                   "object model %.2fx  harness %.2fx" % (
                       p["allocator"], p["plain_ns"], p["layout_ns"], p["heaplab_ns"],
                       p["object_model"], p["harness"]))
+    if bnds:
+        print("\nbounds: the best ratio any strategy could reach here (not targets)")
+        for b in bnds:
+            print("  %-*s  %5.2fx  (limit %.2fx)  %-11s  %s" % (
+                width, b["name"], b["bound"], b["limit"],
+                "reachable" if b["reachable"] else "OUT OF REACH", b["how"]))
+    if cparts:
+        print("\nwhere cycle's time goes on trees/binarytrees (ns per node): young = cycle with "
+              "the full collections held off")
+        for c in cparts:
+            print("  %-9s manual %6.2f  refcount %6.2f  young %6.2f  cycle %6.2f" % (
+                c["allocator"], c["manual"], c["refcount"], c["cycle-young"], c["cycle"]))
     os.makedirs(args.out, exist_ok=True)
-    table = markdown(ts, context, parts)
+    table = markdown(ts, context, parts, bnds, cparts, plan)
     for name, text in (("perf.json", json.dumps({"context": context, "targets": ts, "breakdown": parts,
+                                                  "bounds": bnds, "cycle_parts": cparts,
                                                   "medians_ns": {"/".join(k): v for k, v in
                                                                  med.items()}}, indent=1)),
                        ("perf.md", table)):
