@@ -109,6 +109,19 @@ static hl_object *manual_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
     return o;
 }
 
+/* A zeroed object stored into parent->refs[field] (a plain write, as
+ * store is here: the old value is the workload's to free), or NULL with
+ * parent untouched.  hl_new_child's fallback would do the same through
+ * three table lookups (new_object, then the NULL store and release). */
+static hl_object *manual_new_child(void *ctx, hl_object *parent, uint32_t field,
+                                   const hl_type *t, uint32_t nrefs, uint32_t data_size)
+{
+    hl_object *o = manual_new_object(ctx, t, nrefs, data_size);
+    if (o != NULL)
+        parent->refs[field] = o;
+    return o;
+}
+
 /* o is being freed and has weak references: clear them all, then run their
  * callbacks, newest first.  Weak references freed by the callbacks are
  * released once the outermost run is over. */
@@ -226,6 +239,7 @@ static const hl_collector_ops manual_ops = {
     .init = manual_init,
     .fini = manual_fini,
     .new_object = manual_new_object,
+    .new_child = manual_new_child,
     .store = NULL,   /* a plain write, inlined by hl_store */
     .retain = NULL,  /* no counts: hl_retain and hl_release make no call */
     .release = NULL,
