@@ -25,8 +25,14 @@
  * Both, finalizers (last section): hl_type.finalize and legacy_del run once
  * per dead object, before anything of the dead set is freed and inside the
  * collection's pause; a resurrected object survives with what it reaches
- * and is not finalized again.  tracing: objects without reference slots are
- * atomic blocks.
+ * and is not finalized again.
+ *
+ * tracing only (last): objects without reference slots are atomic blocks
+ * (a pointer in their data keeps nothing alive) and come zeroed; the root
+ * count packed in the 8-byte header survives 70000 retains, and the
+ * finalized flag beside it neither disturbs the count nor is lost by it;
+ * an object an earlier instance left alive is counted by no later census
+ * and its finalizer does not run there.
  */
 #include <stdint.h>
 #include <string.h>
