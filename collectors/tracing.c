@@ -111,20 +111,28 @@
  * made once per process): atomic, never scanned and not cleared (objects
  * without reference slots, as GCBench's array of doubles, and weak
  * references), zeroed here by hl_object_init; and scanned, every word, as
- * GC_MALLOC's kind, cleared by Boehm.  A kind of their own lets the census
- * and fini tell heaplab's objects from any other block exactly, with no tag
- * word in the header.  Scanned blocks up to TRACING_FREE_LISTS granules
- * come from the instance's own free lists, popped inline and refilled a
- * block's worth at a time by GC_generic_malloc_many: what GC_MALLOC's
- * thread-local lists do, without the call, the thread-local lookup and
- * the size-class lookup per object (the lists are roots, so Boehm keeps
- * what they hold; the census skips it).
+ * GC_MALLOC's kind, cleared by Boehm.  Kinds of their own let the census
+ * tell heaplab's blocks from Boehm's own (finalizer and link records) and
+ * the weak reference nodes exactly.  Scanned blocks up to
+ * TRACING_FREE_LISTS granules come from the instance's own free lists,
+ * popped inline and refilled a block's worth at a time by
+ * GC_generic_malloc_many: what GC_MALLOC's thread-local lists do, without
+ * the call, the thread-local lookup and the size-class lookup per object
+ * (the lists are roots, so Boehm keeps what they hold; a block there has a
+ * link in its header word, which the census tells from a header, below).
  *
  * Instances.  Boehm's heap outlives an instance, and so may objects the
- * stack still seemed to reach when it closed.  fini marks each such object
- * a leftover (its slot TRACING_SLOT_LEFTOVER): a later instance's census
- * does not count it and its finalizers and callbacks do not run there,
- * however many instances the process opens.
+ * stack still seemed to reach when it closed, or dead ones Boehm has not
+ * swept yet (a nearly full block is not swept until a later collection
+ * frees more of it) that a stale word marks again later.  Such an object must count in no later
+ * instance's census and run no finalizer or callback there.  An unrooted
+ * object's slot therefore holds its instance's tag (TRACING_TAG_BIT | a
+ * serial, 2^31 instances before one repeats), and a rooted one's slot is
+ * checked against the root table: an object is the open instance's
+ * exactly when its slot is that instance's tag, or a slot of that
+ * instance's table that holds it (header_is_mine).  A block that never
+ * held an object since its last sweep has a free-list link in that word:
+ * an address, whose upper half never has the tag bit, so it fails both.
  *
  * What Boehm lets us measure:
  *   collections[0]      GC_get_gc_no() since init (one generation).
@@ -190,8 +198,8 @@ typedef struct tracing_header {
     uint32_t roots : 31;    /* workload references; > 0 exactly when on the root table;
                                saturates at TRACING_ROOTS_STUCK */
     uint32_t finalized : 1; /* its type's finalizers ran (at most once per object) */
-    uint32_t slot;          /* index in the root table while roots > 0;
-                               TRACING_SLOT_LEFTOVER once its instance closed */
+    uint32_t slot;          /* index in the root table while roots > 0, else
+                               the instance's tag (TRACING_TAG_BIT set) */
 } tracing_header;
 
 _Static_assert(sizeof(tracing_header) == 8, "a trees node must fit a 48-byte granule");
@@ -202,20 +210,17 @@ _Static_assert(sizeof(tracing_header) % _Alignof(hl_object) == 0, "hl_object mus
 #define TRACING_ROOTS_STUCK ((uint32_t)INT32_MAX)
 
 /* Slots of the first root table (> 0); it doubles when full, up to
- * TRACING_ROOTS_MAX slots (a slot index is 32 bits in the header, and
- * TRACING_SLOT_LEFTOVER is never an index). */
+ * TRACING_ROOTS_MAX slots (a slot index never has TRACING_TAG_BIT). */
 #define TRACING_ROOTS_MIN ((size_t)4096)
-#define TRACING_ROOTS_MAX ((size_t)UINT32_MAX)
+#define TRACING_ROOTS_MAX ((size_t)1 << 31)
 
 /* Blocks up to this many granules of the scanned kind come from the
  * instance's own free lists (scanned_block); larger ones from Boehm's
  * GC_malloc_kind. */
 #define TRACING_FREE_LISTS 16
 
-/* The slot of an object whose instance closed while Boehm still kept it
- * (tracing_fini marks every such object): a later instance in the same
- * process counts it in no census and runs none of its finalizers. */
-#define TRACING_SLOT_LEFTOVER UINT32_MAX
+/* Set in an instance's tag, never in a root-table slot. */
+#define TRACING_TAG_BIT 0x80000000u
 
 /* A weak reference's data.  The block is atomic, so `target` does not keep
  * its referent alive; it is a disappearing link. */
@@ -237,6 +242,7 @@ static const hl_type tracing_weakref_type = {.name = "weakref"};
 static const hl_collector_ops tracing_ops; /* finalizers hand it to the type's */
 
 typedef struct tracing {
+    uint32_t tag;           /* TRACING_TAG_BIT | serial: unrooted objects' slot */
     tracing_header **roots; /* [0, nroots) rooted objects, untracked memory */
     size_t nroots, roots_cap;
     /* Blocks of the scanned kind taken from Boehm a batch at a time, by
@@ -268,6 +274,7 @@ typedef struct tracing {
 /* Boehm's hooks are process-wide: they reach the open instance here, and
  * chain to the hooks that were set before it opened (fini restores them). */
 static tracing *tracing_active;
+static uint32_t tracing_serial; /* instances opened in this process, mod 2^31 */
 static GC_on_collection_event_proc tracing_prev_event;
 static GC_push_other_roots_proc tracing_prev_push;
 
@@ -286,11 +293,15 @@ static size_t block_size(const hl_object *o)
     return sizeof(tracing_header) + hl_object_size(o->nrefs, o->data_size);
 }
 
-/* Whether h is the prefix of an object some closed instance left in
- * Boehm's heap (see tracing_fini). */
-static int header_is_leftover(const tracing_header *h)
+/* Whether h, the start of a block of heaplab's kinds, is an object of
+ * instance t: unrooted with t's tag, or rooted in t's table at its slot.
+ * False for an earlier instance's object and for a block on a free list
+ * (see the design comment).  O(1). */
+static int header_is_mine(const tracing *t, const tracing_header *h)
 {
-    return h->roots == 0 && h->slot == TRACING_SLOT_LEFTOVER;
+    if (h->roots == 0)
+        return h->slot == t->tag;
+    return h->slot < t->nroots && t->roots[h->slot] == h;
 }
 
 /* --------------------------------------------------- Boehm's set-up -- */
@@ -305,17 +316,13 @@ static pthread_once_t tracing_once = PTHREAD_ONCE_INIT;
  * when allocated.  Atomic: never scanned, not cleared, as PTRFREE. */
 static int tracing_kind_scanned, tracing_kind_atomic;
 
-/* Whether the block at base (its start, from Boehm's enumeration) is one
- * of heaplab's objects: a block of heaplab's kinds, and not one waiting on
- * an instance's free list (cleared but for the link: nrefs 0, which no
- * object of the scanned kind has).  O(1). */
-static int block_is_object(const void *base)
+/* Whether the block at base (its start, from Boehm's enumeration) is of
+ * heaplab's kinds: an object, of some instance, or a block on a free list
+ * (header_is_mine tells).  O(1). */
+static int block_is_heaplab(const void *base)
 {
     int kind = GC_get_kind_and_size(base, NULL);
-    if (kind == tracing_kind_atomic)
-        return 1;
-    return kind == tracing_kind_scanned &&
-           ((const hl_object *)((const char *)base + sizeof(tracing_header)))->nrefs != 0;
+    return kind == tracing_kind_scanned || kind == tracing_kind_atomic;
 }
 
 /* Start Boehm once per process: exact base and hl_object pointers only,
@@ -401,7 +408,8 @@ static int roots_add(tracing *t, tracing_header *h)
     return 0;
 }
 
-/* h's count reached 0: the last slot moves into its place. */
+/* h's count reached 0: the last slot moves into its place, and h's slot
+ * holds the instance's tag again. */
 static void roots_remove(tracing *t, tracing_header *h)
 {
     size_t i = h->slot;
@@ -409,6 +417,7 @@ static void roots_remove(tracing *t, tracing_header *h)
     t->roots[i] = last;
     last->slot = (uint32_t)i;
     t->roots[t->nroots] = NULL;
+    h->slot = t->tag; /* after the move: h may be `last` */
 }
 
 /* ----------------------------------------------------------- objects -- */
@@ -480,7 +489,7 @@ static hl_object *tracing_alloc(tracing *t, const hl_type *type, uint32_t nrefs,
         atomic ? GC_malloc_kind(size, tracing_kind_atomic) : scanned_block(t, size);
     if (h == NULL)
         return NULL;
-    *h = (tracing_header){.roots = rooted ? 1 : 0};
+    *h = (tracing_header){.roots = rooted ? 1 : 0, .slot = t->tag};
     hl_object *o = object_of(h);
     if (atomic) {
         hl_object_init(o, osize, type, nrefs, data_size);
@@ -576,10 +585,10 @@ static void tracing_free_object(void *ctx, hl_object *o)
 static void GC_CALLBACK census_visit(void *base, size_t bytes, void *arg)
 {
     tracing *t = arg;
-    if (!block_is_object(base))
+    if (!block_is_heaplab(base))
         return;
     tracing_header *h = base;
-    if (header_is_leftover(h))
+    if (!header_is_mine(t, h))
         return;
     size_t size = block_size(object_of(h));
     assert(size <= bytes);
@@ -634,7 +643,7 @@ static void run_weak_callbacks(tracing *t, tracing_weak_node *chain)
         if (n->weakref == 0)
             continue;
         tracing_header *wh = GC_REVEAL_POINTER(n->weakref);
-        if (header_is_leftover(wh))
+        if (!header_is_mine(t, wh))
             continue;
         hl_object *w = object_of(wh);
         tracing_weak *d = hl_object_data(w);
@@ -670,7 +679,7 @@ static void GC_CALLBACK tracing_finalizer(void *base, void *client_data)
 {
     tracing *t = tracing_active;
     tracing_header *h = base;
-    if (t == NULL || header_is_leftover(h))
+    if (t == NULL || !header_is_mine(t, h))
         return;
     run_weak_callbacks(t, client_data);
     run_type_finalizers(t, h);
@@ -798,6 +807,8 @@ static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_confi
         hl_untracked_free(t, sizeof *t);
         return -ENOMEM;
     }
+    tracing_serial = (tracing_serial + 1) & ~TRACING_TAG_BIT;
+    t->tag = TRACING_TAG_BIT | tracing_serial;
     t->gc_no_at_init = GC_get_gc_no();
     tracing_prev_event = GC_get_on_collection_event();
     tracing_prev_push = GC_get_push_other_roots();
@@ -808,33 +819,9 @@ static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_confi
     return 0;
 }
 
-/* One block Boehm kept as the instance closes: an object becomes a
- * leftover, out of every later instance's census and finalizers. */
-static void GC_CALLBACK leftover_visit(void *base, size_t bytes, void *arg)
-{
-    (void)bytes, (void)arg;
-    if (!block_is_object(base))
-        return;
-    tracing_header *h = base;
-    h->roots = 0;
-    h->slot = TRACING_SLOT_LEFTOVER;
-}
-
-static void *GC_CALLBACK leftovers_mark_locked(void *arg)
-{
-    (void)arg;
-    GC_enumerate_reachable_objects_inner(leftover_visit, NULL);
-    return NULL;
-}
-
 /* Drop every root and collect; what the stack still seems to reach stays
- * in Boehm's heap (it cannot be shut down), and callbacks no longer run.
- * Every object that collection kept is marked a leftover, so that no later
- * instance counts it as its own or runs its finalizers: Boehm's mark bits
- * name exactly those objects now, and what it did not keep is already
- * garbage, swept (GC_gcollect reclaims every block first) before a later
- * census could see it.  Costs a full collection and a walk of the heap's
- * blocks, once per instance. */
+ * in Boehm's heap (it cannot be shut down), and callbacks no longer run
+ * (nor in a later instance: the objects are not its own). */
 static void tracing_fini(void *ctx)
 {
     tracing *t = ctx;
@@ -844,7 +831,6 @@ static void tracing_fini(void *ctx)
     GC_gcollect();
     if (GC_should_invoke_finalizers())
         GC_invoke_finalizers(); /* they see no instance and do nothing */
-    GC_call_with_alloc_lock(leftovers_mark_locked, NULL);
     hl_untracked_free(t->roots, t->roots_cap * sizeof *t->roots);
     hl_pause_free(&t->pauses);
     hl_untracked_free(t, sizeof *t);

@@ -1131,30 +1131,33 @@ static void leftover_finalize(const hl_gc *gc, hl_object *o)
 
 static const hl_type leftover_type = {.name = "leftover", .finalize = leftover_finalize};
 
-/* One object of type t, kept alive only by leftover_kept. */
-static NOINLINE void leftover_make(const hl_gc *gc, const hl_type *t)
+/* One object of type t, kept alive by leftover_kept, and by the workload's
+ * reference too when `rooted` (a reference never dropped before close). */
+static NOINLINE void leftover_make(const hl_gc *gc, const hl_type *t, int rooted)
 {
     hl_object *o = hl_new(gc, t, 1, 8);
     if (o == NULL)
         return;
     node_words(o)[0] = 0x1ef70e7u;
     leftover_kept = o;
-    hl_release(gc, o);
+    if (!rooted)
+        hl_release(gc, o);
 }
 
-/* An object an earlier instance left alive (kept by the program's data,
- * which Boehm scans) belongs to no later instance: its census does not
- * count it, and its finalizer does not run there. */
+/* An object an earlier instance left alive (kept by a root of Boehm's
+ * own), unrooted or still rooted when it closed, belongs to no later
+ * instance: its census does not count it, and its finalizer does not run
+ * there. */
 static void test_tracing_leftovers(void)
 {
     hl_allocator base = {0};
     hl_gc gc = {0};
-    const hl_type *types[2] = {&node_type, &leftover_type};
+    const hl_type *types[3] = {&node_type, &leftover_type, &node_type};
     GC_add_roots((void *)&leftover_kept, (char *)&leftover_kept + sizeof leftover_kept);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         if (tracing_open(&base, &gc) != 0)
             return;
-        leftover_make(&gc, types[k]);
+        leftover_make(&gc, types[k], k == 2);
         hl_gc_close(&gc);
         hl_allocator_close(&base);
         if (tracing_open(&base, &gc) != 0)
@@ -1164,8 +1167,9 @@ static void test_tracing_leftovers(void)
         CHECK(leftover_kept != NULL && node_words(leftover_kept)[0] == 0x1ef70e7u,
               "tracing: the object kept past its instance's close was damaged");
         CHECK(s.own_live_bytes == 0 && s.objects_freed == 0,
-              "tracing (%s): a later instance counts an earlier one's object: %lld live "
-              "bytes, %llu freed of %llu", types[k]->name, (long long)s.own_live_bytes,
+              "tracing (%s%s): a later instance counts an earlier one's object: %lld live "
+              "bytes, %llu freed of %llu", types[k]->name, k == 2 ? ", rooted" : "",
+              (long long)s.own_live_bytes,
               (unsigned long long)s.objects_freed, (unsigned long long)s.objects_allocated);
         leftover_kept = NULL;
         leftover_calls = 0;
@@ -1227,18 +1231,29 @@ static void test_tracing_new_child(void)
     hl_allocator_close(&base);
 }
 
+/* Each test starts on a scrubbed stack: a frame's unwritten slots (an
+ * ASan redzone, padding) keep whatever an earlier test's calls left there,
+ * and a stale word that once pointed at a block Boehm since gave to a new
+ * object would keep that object alive through every check of the test. */
 int main(int argc, char **argv)
 {
     if (each_allocator_init(argc, argv, "test_boehm", 0) != 0)
         return 2;
+    scrub_stack();
     test_tracing();
     for (size_t i = 0; i < each_allocator_count; i++)
         test_marksweep_on(each_allocators[i]);
+    scrub_stack();
     test_finalizers();
+    scrub_stack();
     test_tracing_atomic();
+    scrub_stack();
     test_tracing_new_child();
+    scrub_stack();
     test_tracing_root_count();
+    scrub_stack();
     test_tracing_finalized_flag();
+    scrub_stack();
     test_tracing_leftovers();
     return each_allocator_finish(check_status("test_boehm"));
 }
