@@ -23,9 +23,10 @@
  * bounds Boehm's heap (the sections it got from the system, GC_get_heap_size;
  * page granularity).  An allocation the heap cannot hold without passing it
  * makes Boehm collect (GC_set_max_retries: a full collection before it gives
- * up, twice), and only then call its out-of-memory function, which answers
- * NULL here (tracing_out_of_memory): GC_MALLOC returns NULL, new_object
- * returns NULL and the workload fails with its own error, a failed row, not
+ * up, twice), and only then fail: a free list's refill comes back empty, or
+ * GC_malloc_kind calls Boehm's out-of-memory function, which answers NULL
+ * here (tracing_out_of_memory).  new_object returns NULL and the workload
+ * fails with its own error, a failed row, not
  * an abort.  Boehm's "Out of Memory" warnings are silenced under a limit:
  * the failure is expected there, and the row says it.  A limit below the
  * heap Boehm already holds when the collector opens (its initial 64 KiB) is
@@ -41,17 +42,23 @@
  * are O(1) without hashing, and an object leaves the table (swap with the
  * last slot) when its count reaches 0.  The table lives in untracked memory
  * too; a push-other-roots hook hands its used part to Boehm's marker at
- * every collection.  Boehm also scans the C stack, registers and static
- * data conservatively, so a stale word there can keep garbage alive: that
- * is Boehm's nature, and part of what this strategy measures.
+ * every collection.  Boehm also scans the C stack and registers
+ * conservatively, so a stale word there can keep garbage alive: that is
+ * Boehm's nature, and part of what this strategy measures.
  *
- *       tracing_header (16 bytes)        one GC_MALLOC block
- *     +---------------------------+ <- what Boehm sees (the base)
- *     | roots (u32) | owner (u32) |
- *     | slot (size_t)             |
- *     +---------------------------+ <- hl_object * (base + 16)
- *     | hl_object ...             |
- *     +---------------------------+
+ *       tracing_header (8 bytes)              one block of heaplab's kinds
+ *     +--------------------------------------+ <- what Boehm sees (the base)
+ *     | roots (31 bits) finalized (1) | slot |
+ *     +--------------------------------------+ <- hl_object * (base + 8)
+ *     | hl_object ...                        |
+ *     +--------------------------------------+
+ *
+ * Eight bytes, not sixteen, because Boehm's mark and sweep cost grows with
+ * heap bytes: a trees node (40-byte hl_object) is a 48-byte block, three
+ * 16-byte granules, where a 16-byte prefix made it four.  hl_object is
+ * 8-aligned here, as under refcount.  The count has 31 bits (a count that
+ * reaches 2^31 - 1 sticks there: rooted for good), the finalized flag the
+ * last bit of that word, the root-table slot the other word.
  *
  * Boehm is started as a language runtime with exact roots would start it:
  *   - interior-pointer recognition off, the displacement of hl_object inside
@@ -63,12 +70,15 @@
  *     library holds a pointer into this heap, since every root is
  *     registered, and scanning libstdc++'s and Google Benchmark's data would
  *     add about 13 us of harness cost to every collection (21 us -> 8 us per
- *     empty GC_gcollect here).  The main program's data is still scanned.
+ *     empty GC_gcollect here).  On Linux Boehm finds the main program's
+ *     data through the same walk of loaded objects, so that is not scanned
+ *     either: a static variable keeps nothing alive (a test that needs one
+ *     to must GC_add_roots it).
  *
  * Weak references.  A weak reference is an object of a private type (its
- * data is not weakref.h's hl_weak_data; the block is GC_MALLOC_ATOMIC, never
- * scanned) whose data holds the target pointer,
- * registered as a disappearing link, so Boehm zeroes it when the target is
+ * data is not weakref.h's hl_weak_data; the block is of the atomic kind,
+ * never scanned) whose data holds the target pointer, registered as a
+ * disappearing link, so Boehm zeroes it when the target is
  * found unreachable, before any finalizer runs.  A callback needs a
  * finalizer on the target (GC_register_finalizer_no_order); Boehm keeps one
  * finalizer per object, so the callbacks of one target chain through small
@@ -97,8 +107,32 @@
  * not used, so legacy_del makes nothing uncollectable here (marksweep.c
  * says why that is safe for a tracing collector).
  *
- * Objects without reference slots come from GC_MALLOC_ATOMIC (never
- * scanned, as GCBench's array of doubles); the rest from GC_MALLOC.
+ * Allocation.  Objects come from two Boehm kinds of their own (GC_new_kind,
+ * made once per process): atomic, never scanned and not cleared (objects
+ * without reference slots, as GCBench's array of doubles, and weak
+ * references), zeroed here by hl_object_init; and scanned, every word, as
+ * GC_MALLOC's kind, cleared by Boehm.  Kinds of their own let the census
+ * tell heaplab's blocks from Boehm's own (finalizer and link records) and
+ * the weak reference nodes exactly.  Scanned blocks up to
+ * TRACING_FREE_LISTS granules come from the instance's own free lists,
+ * popped inline and refilled a block's worth at a time by
+ * GC_generic_malloc_many: what GC_MALLOC's thread-local lists do, without
+ * the call, the thread-local lookup and the size-class lookup per object
+ * (the lists are roots, so Boehm keeps what they hold; a block there has a
+ * link in its header word, which the census tells from a header, below).
+ *
+ * Instances.  Boehm's heap outlives an instance, and so may objects the
+ * stack still seemed to reach when it closed, or dead ones Boehm has not
+ * swept yet (a nearly full block is not swept until a later collection
+ * frees more of it) that a stale word marks again later.  Such an object must count in no later
+ * instance's census and run no finalizer or callback there.  An unrooted
+ * object's slot therefore holds its instance's tag (TRACING_TAG_BIT | a
+ * serial, 2^31 instances before one repeats), and a rooted one's slot is
+ * checked against the root table: an object is the open instance's
+ * exactly when its slot is that instance's tag, or a slot of that
+ * instance's table that holds it (header_is_mine).  A block that never
+ * held an object since its last sweep has a free-list link in that word:
+ * an address, whose upper half never has the tag bit, so it fails both.
  *
  * What Boehm lets us measure:
  *   collections[0]      GC_get_gc_no() since init (one generation).
@@ -143,34 +177,50 @@
  */
 #include "collectors/collector.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <string.h>
 
 #include <gc/gc.h>
+#include <gc/gc_inline.h>
 #include <gc/gc_mark.h>
 
 #include "collectors/pauses.h"
 
 /* ------------------------------------------------------------ layout -- */
 
+/* The prefix of every object: 8 bytes, so a trees node (a 40-byte
+ * hl_object) is a 48-byte block, three of Boehm's 16-byte granules; with
+ * 16 bytes it took four.  hl_object is therefore 8-aligned here, as under
+ * refcount (whose prefix is 8 bytes too). */
 typedef struct tracing_header {
-    uint32_t roots;     /* workload references; > 0 exactly when on the root table */
-    uint32_t owner;     /* TRACING_OWNER_TAG ^ instance serial: whose object this is */
-    uint32_t slot;      /* index in the root table while roots > 0 */
-    uint32_t finalized; /* its type's finalizers ran (at most once per object) */
+    uint32_t roots : 31;    /* workload references; > 0 exactly when on the root table;
+                               saturates at TRACING_ROOTS_STUCK */
+    uint32_t finalized : 1; /* its type's finalizers ran (at most once per object) */
+    uint32_t slot;          /* index in the root table while roots > 0, else
+                               the instance's tag (TRACING_TAG_BIT set) */
 } tracing_header;
 
-_Static_assert(sizeof(tracing_header) % 16 == 0, "objects must stay 16-aligned");
+_Static_assert(sizeof(tracing_header) == 8, "a trees node must fit a 48-byte granule");
+_Static_assert(sizeof(tracing_header) % _Alignof(hl_object) == 0, "hl_object must stay aligned");
+
+/* A root count that reached 2^31 - 1 stays there: the object stays rooted
+ * for good (a leak, never an early death).  No workload comes near it. */
+#define TRACING_ROOTS_STUCK ((uint32_t)INT32_MAX)
 
 /* Slots of the first root table (> 0); it doubles when full, up to
- * TRACING_ROOTS_MAX (a slot index is 32 bits in the header). */
+ * TRACING_ROOTS_MAX slots (a slot index never has TRACING_TAG_BIT). */
 #define TRACING_ROOTS_MIN ((size_t)4096)
-#define TRACING_ROOTS_MAX ((size_t)UINT32_MAX)
+#define TRACING_ROOTS_MAX ((size_t)1 << 31)
 
-/* Tags the objects of one instance, so the census counts no block of an
- * earlier instance and no internal block of Boehm's. */
-#define TRACING_OWNER_TAG 0x484c4243u
+/* Blocks up to this many granules of the scanned kind come from the
+ * instance's own free lists (scanned_block); larger ones from Boehm's
+ * GC_malloc_kind. */
+#define TRACING_FREE_LISTS 16
+
+/* Set in an instance's tag, never in a root-table slot. */
+#define TRACING_TAG_BIT 0x80000000u
 
 /* A weak reference's data.  The block is atomic, so `target` does not keep
  * its referent alive; it is a disappearing link. */
@@ -192,9 +242,13 @@ static const hl_type tracing_weakref_type = {.name = "weakref"};
 static const hl_collector_ops tracing_ops; /* finalizers hand it to the type's */
 
 typedef struct tracing {
-    uint32_t owner;
+    uint32_t tag;           /* TRACING_TAG_BIT | serial: unrooted objects' slot */
     tracing_header **roots; /* [0, nroots) rooted objects, untracked memory */
     size_t nroots, roots_cap;
+    /* Blocks of the scanned kind taken from Boehm a batch at a time, by
+     * size in granules (1..TRACING_FREE_LISTS), chained through their first
+     * word: a root, so that Boehm keeps them (see scanned_block). */
+    void *free_lists[TRACING_FREE_LISTS + 1];
 
     GC_word gc_no_at_init;
     uint64_t pause_start_ns; /* 0 outside a collection */
@@ -220,7 +274,7 @@ typedef struct tracing {
 /* Boehm's hooks are process-wide: they reach the open instance here, and
  * chain to the hooks that were set before it opened (fini restores them). */
 static tracing *tracing_active;
-static uint32_t tracing_serial;
+static uint32_t tracing_serial; /* instances opened in this process, mod 2^31 */
 static GC_on_collection_event_proc tracing_prev_event;
 static GC_push_other_roots_proc tracing_prev_push;
 
@@ -239,13 +293,43 @@ static size_t block_size(const hl_object *o)
     return sizeof(tracing_header) + hl_object_size(o->nrefs, o->data_size);
 }
 
+/* Whether h, the start of a block of heaplab's kinds, is an object of
+ * instance t: unrooted with t's tag, or rooted in t's table at its slot.
+ * False for an earlier instance's object and for a block on a free list
+ * (see the design comment).  O(1). */
+static int header_is_mine(const tracing *t, const tracing_header *h)
+{
+    if (h->roots == 0)
+        return h->slot == t->tag;
+    return h->slot < t->nroots && t->roots[h->slot] == h;
+}
+
 /* --------------------------------------------------- Boehm's set-up -- */
 
 static pthread_once_t tracing_once = PTHREAD_ONCE_INIT;
 
+/* Boehm kinds of heaplab's objects, made once per process (Boehm's kinds
+ * are few and never freed): blocks of these kinds are objects, and nothing
+ * else is, so the census needs no tag in the header to tell them from
+ * Boehm's own blocks (finalizer and link records) or the weak reference
+ * nodes.  Scanned: every word, as GC_MALLOC's NORMAL kind, and cleared
+ * when allocated.  Atomic: never scanned, not cleared, as PTRFREE. */
+static int tracing_kind_scanned, tracing_kind_atomic;
+
+/* Whether the block at base (its start, from Boehm's enumeration) is of
+ * heaplab's kinds: an object, of some instance, or a block on a free list
+ * (header_is_mine tells).  O(1). */
+static int block_is_heaplab(const void *base)
+{
+    int kind = GC_get_kind_and_size(base, NULL);
+    return kind == tracing_kind_scanned || kind == tracing_kind_atomic;
+}
+
 /* Start Boehm once per process: exact base and hl_object pointers only,
  * no scan of shared libraries' data (see the design comment), finalizers
- * run only when we ask. */
+ * run only when we ask; and make heaplab's two kinds.  A kind's descriptor
+ * GC_DS_LENGTH with the size added scans the whole block; 0 bytes without
+ * it is Boehm's mark of a pointer-free block. */
 static void tracing_start_boehm(void)
 {
     if (!GC_is_init_called()) {
@@ -255,6 +339,8 @@ static void tracing_start_boehm(void)
     GC_set_finalize_on_demand(1);
     GC_INIT();
     GC_register_displacement(sizeof(tracing_header));
+    tracing_kind_scanned = (int)GC_new_kind(GC_new_free_list(), GC_DS_LENGTH, 1, 1);
+    tracing_kind_atomic = (int)GC_new_kind(GC_new_free_list(), GC_DS_LENGTH, 0, 0);
 }
 
 /* Boehm's collection events: time each collection, automatic or not. */
@@ -277,13 +363,16 @@ static void GC_CALLBACK tracing_on_event(GC_EventType event)
         tracing_prev_event(event);
 }
 
-/* Boehm's marker asks for extra roots: the used part of the root table.
+/* Boehm's marker asks for extra roots: the used part of the root table,
+ * and the free lists (a list's first block, which reaches the rest).
  * Runs with the allocation lock held and the world stopped. */
 static void GC_CALLBACK tracing_push_roots(void)
 {
     tracing *t = tracing_active;
     if (t != NULL && t->nroots > 0)
         GC_push_all(t->roots, t->roots + t->nroots);
+    if (t != NULL)
+        GC_push_all(t->free_lists, t->free_lists + TRACING_FREE_LISTS + 1);
     if (tracing_prev_push != NULL)
         tracing_prev_push(); /* the thread stacks, in threaded builds */
 }
@@ -319,7 +408,8 @@ static int roots_add(tracing *t, tracing_header *h)
     return 0;
 }
 
-/* h's count reached 0: the last slot moves into its place. */
+/* h's count reached 0: the last slot moves into its place, and h's slot
+ * holds the instance's tag again. */
 static void roots_remove(tracing *t, tracing_header *h)
 {
     size_t i = h->slot;
@@ -327,6 +417,7 @@ static void roots_remove(tracing *t, tracing_header *h)
     t->roots[i] = last;
     last->slot = (uint32_t)i;
     t->roots[t->nroots] = NULL;
+    h->slot = t->tag; /* after the move: h may be `last` */
 }
 
 /* ----------------------------------------------------------- objects -- */
@@ -335,15 +426,21 @@ static void roots_remove(tracing *t, tracing_header *h)
  * here, outside Boehm's lock: right after the collection that queued them
  * returns (every allocation and collect() ends here).  Their time belongs to
  * that collection's pause, as under marksweep and cycle: the pause the event
- * hook left open is recorded now, with it.  Cheap when nothing is queued and
- * no pause is open. */
-static void tracing_run_finalizers(tracing *t)
+ * hook left open is recorded now, with it.  Only a collection queues
+ * finalizers, and every collection while the instance is open leaves its
+ * pause open (Boehm reports each one, GC_EVENT_START to GC_EVENT_END), so
+ * without an open pause there is nothing to run: one load, inline, on
+ * every allocation.  Whatever an earlier instance left queued, its fini ran. */
+static void tracing_run_finalizers_now(tracing *t);
+
+static inline void tracing_run_finalizers(tracing *t)
 {
-    if (!t->pause_open) {
-        if (GC_should_invoke_finalizers())
-            GC_invoke_finalizers();
-        return;
-    }
+    if (__builtin_expect(t->pause_open, 0))
+        tracing_run_finalizers_now(t);
+}
+
+static void tracing_run_finalizers_now(tracing *t)
+{
     /* Closed before the finalizers run: one that allocates comes back here
      * and must not record this pause a second time. */
     t->pause_open = 0;
@@ -354,45 +451,76 @@ static void tracing_run_finalizers(tracing *t)
     hl_pause_record(&t->pauses, ns + (double)(hl_now_ns() - start));
 }
 
-/* A new block for an object of nrefs slots and data_size bytes, held by one
- * root.  `atomic`: Boehm never scans it (objects without reference slots,
- * weak references); it is zeroed here, as GC_MALLOC_ATOMIC does not.  NULL when
- * Boehm's heap or the root table cannot grow. */
+/* A cleared block of the scanned kind of `size` bytes, its first word
+ * (the free list's link) excepted: the caller writes the header there.
+ * NULL when Boehm's heap cannot grow.  What Boehm's thread-local
+ * allocation does inside GC_malloc, inline: pop the instance's list of
+ * that size, refilled by GC_generic_malloc_many (a block's worth of
+ * objects, and the collection policy of any Boehm allocation).  Cost: O(1)
+ * but for a refill. */
+static inline tracing_header *scanned_block(tracing *t, size_t size)
+{
+    size_t granules = (size + GC_GRANULE_BYTES - 1) / GC_GRANULE_BYTES;
+    if (granules > TRACING_FREE_LISTS)
+        return GC_malloc_kind(size, tracing_kind_scanned);
+    void **list = &t->free_lists[granules];
+    if (__builtin_expect(*list == NULL, 0)) {
+        GC_generic_malloc_many(granules * GC_GRANULE_BYTES, tracing_kind_scanned, list);
+        if (*list == NULL)
+            return NULL;
+    }
+    void *block = *list;
+    *list = *(void **)block;
+    return block;
+}
+
+/* A new object of nrefs slots and data_size bytes, held by one root when
+ * `rooted`.  `atomic`: a block Boehm never scans (objects without reference
+ * slots, weak references), which Boehm does not clear, so hl_object_init
+ * zeroes it; a scanned block comes cleared and only its header words are
+ * written.  NULL when Boehm's heap or the root table cannot grow.  Cost:
+ * Boehm's allocation, plus O(size) for an atomic block. */
 static hl_object *tracing_alloc(tracing *t, const hl_type *type, uint32_t nrefs,
                                 uint32_t data_size, int atomic, int rooted)
 {
-    size_t size = sizeof(tracing_header) + hl_object_size(nrefs, data_size);
-    tracing_header *h = atomic ? GC_MALLOC_ATOMIC(size) : GC_MALLOC(size);
+    size_t osize = hl_object_size(nrefs, data_size);
+    size_t size = sizeof(tracing_header) + osize;
+    tracing_header *h =
+        atomic ? GC_malloc_kind(size, tracing_kind_atomic) : scanned_block(t, size);
     if (h == NULL)
         return NULL;
-    if (atomic)
-        memset(h, 0, size);
-    h->owner = t->owner;
-    if (rooted) {
-        h->roots = 1;
-        if (roots_add(t, h) != 0)
-            return NULL; /* unrooted: the next collection takes it back */
-    }
+    *h = (tracing_header){.roots = rooted ? 1 : 0, .slot = t->tag};
     hl_object *o = object_of(h);
-    o->type = type;
-    o->nrefs = nrefs;
-    o->data_size = data_size;
+    if (atomic) {
+        hl_object_init(o, osize, type, nrefs, data_size);
+    } else {
+        o->type = type;
+        o->nrefs = nrefs;
+        o->data_size = data_size;
+    }
+    if (rooted && roots_add(t, h) != 0)
+        return NULL; /* unrooted: the next collection takes it back */
     t->objects_allocated++;
     return o;
 }
 
+/* One more workload reference to o; rooted on its first.  A count stuck at
+ * TRACING_ROOTS_STUCK stays (o is rooted for good). */
 static void tracing_retain(void *ctx, hl_object *o)
 {
     tracing_header *h = header_of(o);
+    if (h->roots == TRACING_ROOTS_STUCK)
+        return;
     if (h->roots++ == 0 && roots_add(ctx, h) != 0)
         h->roots = 0; /* no room to root it: it lives while reachable otherwise */
 }
 
+/* One workload reference to o fewer; off the root table at the last. */
 static void tracing_release(void *ctx, hl_object *o)
 {
     tracing_header *h = header_of(o);
-    if (h->roots == 0)
-        return; /* a reference the root table could not record */
+    if (h->roots == 0 || h->roots == TRACING_ROOTS_STUCK)
+        return; /* a reference the root table could not record, or a stuck count */
     if (--h->roots == 0)
         roots_remove(ctx, h);
 }
@@ -452,18 +580,19 @@ static void tracing_free_object(void *ctx, hl_object *o)
 
 /* ------------------------------------------------------------ census -- */
 
-/* One block Boehm kept: count it when it is an object of this instance. */
+/* One block Boehm kept: count it when it is an object of the open
+ * instance. */
 static void GC_CALLBACK census_visit(void *base, size_t bytes, void *arg)
 {
     tracing *t = arg;
-    if (bytes < sizeof(tracing_header) + sizeof(hl_object))
+    if (!block_is_heaplab(base))
         return;
     tracing_header *h = base;
-    if (h->owner != t->owner)
+    if (!header_is_mine(t, h))
         return;
     size_t size = block_size(object_of(h));
-    if (size > bytes)
-        return; /* not one of ours after all */
+    assert(size <= bytes);
+    (void)bytes;
     t->census_live_objects++;
     t->census_live_bytes += size;
 }
@@ -514,7 +643,7 @@ static void run_weak_callbacks(tracing *t, tracing_weak_node *chain)
         if (n->weakref == 0)
             continue;
         tracing_header *wh = GC_REVEAL_POINTER(n->weakref);
-        if (wh->owner != t->owner)
+        if (!header_is_mine(t, wh))
             continue;
         hl_object *w = object_of(wh);
         tracing_weak *d = hl_object_data(w);
@@ -550,7 +679,7 @@ static void GC_CALLBACK tracing_finalizer(void *base, void *client_data)
 {
     tracing *t = tracing_active;
     tracing_header *h = base;
-    if (t == NULL || h->owner != t->owner)
+    if (t == NULL || !header_is_mine(t, h))
         return;
     run_weak_callbacks(t, client_data);
     run_type_finalizers(t, h);
@@ -678,7 +807,8 @@ static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_confi
         hl_untracked_free(t, sizeof *t);
         return -ENOMEM;
     }
-    t->owner = TRACING_OWNER_TAG ^ ++tracing_serial;
+    tracing_serial = (tracing_serial + 1) & ~TRACING_TAG_BIT;
+    t->tag = TRACING_TAG_BIT | tracing_serial;
     t->gc_no_at_init = GC_get_gc_no();
     tracing_prev_event = GC_get_on_collection_event();
     tracing_prev_push = GC_get_push_other_roots();
@@ -690,7 +820,8 @@ static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_confi
 }
 
 /* Drop every root and collect; what the stack still seems to reach stays
- * in Boehm's heap (it cannot be shut down), and callbacks no longer run. */
+ * in Boehm's heap (it cannot be shut down), and callbacks no longer run
+ * (nor in a later instance: the objects are not its own). */
 static void tracing_fini(void *ctx)
 {
     tracing *t = ctx;

@@ -25,8 +25,14 @@
  * Both, finalizers (last section): hl_type.finalize and legacy_del run once
  * per dead object, before anything of the dead set is freed and inside the
  * collection's pause; a resurrected object survives with what it reaches
- * and is not finalized again.  tracing: objects without reference slots are
- * atomic blocks.
+ * and is not finalized again.
+ *
+ * tracing only (last): objects without reference slots are atomic blocks
+ * (a pointer in their data keeps nothing alive) and come zeroed; the root
+ * count packed in the 8-byte header survives 70000 retains, and the
+ * finalized flag beside it neither disturbs the count nor is lost by it;
+ * an object an earlier instance left alive is counted by no later census
+ * and its finalizer does not run there.
  */
 #include <stdint.h>
 #include <string.h>
@@ -821,8 +827,6 @@ static void test_finalizers(void)
 
 /* ------------------------------------------------- atomic allocation -- */
 
-/* Under tracing an object without reference slots is an atomic block
- * (never scanned: GCBench's array of doubles); one with slots is not. */
 /* A fresh tracing instance (over a pool it ignores) into *gc.  Returns 0,
  * or -1 with the failure checked and nothing left open. */
 static int tracing_open(hl_allocator *base, hl_gc *gc)
@@ -836,27 +840,347 @@ static int tracing_open(hl_allocator *base, hl_gc *gc)
     return 0;
 }
 
+enum { HOLDERS = 64, HOLDER_DATA = 64, JUNK_N = 4096 };
+
+/* HOLDERS holders of `nrefs` slots, each holding in its data words the
+ * only pointer to a target, watched through weak[i]; the holders stay
+ * rooted, the targets do not. */
+static NOINLINE void holders_build(const hl_gc *gc, uint32_t nrefs, hl_object **holders,
+                                   hl_object **weak)
+{
+    for (size_t i = 0; i < HOLDERS; i++) {
+        hl_object *target = hl_new(gc, &node_type, 1, 8);
+        holders[i] = hl_new(gc, &node_type, nrefs, HOLDER_DATA);
+        if (target == NULL || holders[i] == NULL)
+            return;
+        weak[i] = hl_weak_new(gc, target, NULL, NULL);
+        node_words(holders[i])[1] = (uint64_t)(uintptr_t)target;
+        hl_release(gc, target);
+    }
+}
+
+/* HOLDERS holders and weak references are released; `weak` counts those
+ * whose target was still alive. */
+static NOINLINE size_t holders_drop(const hl_gc *gc, hl_object **holders, hl_object **weak)
+{
+    size_t alive = 0;
+    for (size_t i = 0; i < HOLDERS; i++) {
+        alive += weak[i] != NULL && hl_weak_get(gc, weak[i]) != NULL;
+        if (weak[i] != NULL)
+            hl_release(gc, weak[i]);
+        if (holders[i] != NULL)
+            hl_release(gc, holders[i]);
+        holders[i] = weak[i] = NULL;
+    }
+    return alive;
+}
+
+/* JUNK_N atomic objects filled with ones and dropped, so that the next ones
+ * of their size are likely to reuse their blocks. */
+static NOINLINE void atomic_junk(const hl_gc *gc)
+{
+    for (size_t i = 0; i < JUNK_N; i++) {
+        hl_object *o = hl_new(gc, &node_type, 0, HOLDER_DATA);
+        if (o == NULL)
+            return;
+        memset(node_words(o), 0xff, HOLDER_DATA);
+        hl_release(gc, o);
+    }
+}
+
+/* Atomic objects made over the junk's blocks whose data is not all zero. */
+static NOINLINE size_t atomic_dirty(const hl_gc *gc)
+{
+    size_t dirty = 0;
+    for (size_t i = 0; i < JUNK_N; i++) {
+        hl_object *o = hl_new(gc, &node_type, 0, HOLDER_DATA);
+        if (o == NULL)
+            return JUNK_N;
+        for (size_t w = 0; w < HOLDER_DATA / 8; w++)
+            if (node_words(o)[w] != 0) {
+                dirty++;
+                break;
+            }
+        hl_release(gc, o);
+    }
+    return dirty;
+}
+
+/* Under tracing an object without reference slots is an atomic block
+ * (never scanned: GCBench's array of doubles), zeroed by the collector
+ * since Boehm does not clear atomic blocks; one with slots is scanned
+ * whole, data words included (Boehm's conservatism). */
 static void test_tracing_atomic(void)
 {
     hl_allocator base = {0};
     hl_gc gc = {0};
     if (tracing_open(&base, &gc) != 0)
         return;
-    hl_object *plain = hl_new(&gc, &node_type, 0, 64), *refs = hl_new(&gc, &node_type, 2, 64);
-    size_t size = 0;
-    CHECK(plain != NULL && GC_get_kind_and_size(GC_base(plain), &size) == GC_I_PTRFREE,
-          "tracing: an object without reference slots is not atomic (kind %d)",
-          plain ? GC_get_kind_and_size(GC_base(plain), &size) : -1);
-    CHECK(refs != NULL && GC_get_kind_and_size(GC_base(refs), &size) == GC_I_NORMAL,
-          "tracing: an object with reference slots is not a normal block");
-    CHECK(plain == NULL || (node_words(plain)[0] == 0 && node_words(plain)[7] == 0),
-          "tracing: an atomic object's data is not zeroed");
-    if (plain != NULL)
-        hl_release(&gc, plain);
-    if (refs != NULL)
-        hl_release(&gc, refs);
+    hl_object **holders = slots_new(HOLDERS), **weak = slots_new(HOLDERS);
+    holders_build(&gc, 0, holders, weak);
+    collect_clean(&gc);
+    size_t kept = holders_drop(&gc, holders, weak);
+    CHECK(kept <= 2, "tracing: %zu of %d targets kept alive by a pointer in an atomic "
+          "object's data (atomic blocks are scanned)", kept, HOLDERS);
+    holders_build(&gc, 2, holders, weak);
+    collect_clean(&gc);
+    kept = holders_drop(&gc, holders, weak);
+    CHECK(kept == HOLDERS, "tracing: only %zu of %d targets kept alive by a pointer in a "
+          "scanned object's data", kept, HOLDERS);
+    slots_free(holders, HOLDERS);
+    slots_free(weak, HOLDERS);
+
+    atomic_junk(&gc);
+    collect_clean(&gc);
+    size_t dirty = atomic_dirty(&gc);
+    CHECK(dirty == 0, "tracing: %zu of %d atomic objects made over dropped ones were not "
+          "zeroed", dirty, JUNK_N);
     hl_gc_close(&gc);
     hl_allocator_close(&base);
+}
+
+/* ------------------------------------------------------ the header -- */
+
+enum { STICKY_N = 16, STICKY_RETAINS = 70000 };
+
+/* STICKY_N objects, each retained STICKY_RETAINS times more than new_object's
+ * reference and released as many times again, watched through weak[i]. */
+static NOINLINE void sticky_build(const hl_gc *gc, hl_object **objs, hl_object **weak)
+{
+    for (size_t i = 0; i < STICKY_N; i++) {
+        objs[i] = hl_new(gc, &node_type, 1, 8);
+        if (objs[i] == NULL)
+            return;
+        node_words(objs[i])[0] = i;
+        weak[i] = hl_weak_new(gc, objs[i], NULL, NULL);
+        for (size_t r = 0; r < STICKY_RETAINS; r++)
+            hl_retain(gc, objs[i]);
+        for (size_t r = 0; r < STICKY_RETAINS; r++)
+            hl_release(gc, objs[i]);
+    }
+}
+
+/* Weak references whose target is alive and intact (or, with `cleared`,
+ * cleared). */
+static NOINLINE size_t sticky_count(const hl_gc *gc, hl_object **weak, int cleared)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < STICKY_N; i++) {
+        hl_object *o = weak[i] == NULL ? NULL : hl_weak_get(gc, weak[i]);
+        n += cleared ? weak[i] != NULL && o == NULL : o != NULL && node_words(o)[0] == i;
+    }
+    return n;
+}
+
+static NOINLINE void sticky_drop(const hl_gc *gc, hl_object **objs)
+{
+    for (size_t i = 0; i < STICKY_N; i++)
+        if (objs[i] != NULL)
+            hl_release(gc, objs[i]);
+}
+
+/* The root count packed in the 8-byte header counts every retain: an
+ * object retained far more often than 2^16 times stays rooted exactly
+ * until its last reference goes. */
+static void test_tracing_root_count(void)
+{
+    hl_allocator base = {0};
+    hl_gc gc = {0};
+    if (tracing_open(&base, &gc) != 0)
+        return;
+    hl_object **objs = slots_new(STICKY_N), **weak = slots_new(STICKY_N);
+    sticky_build(&gc, objs, weak);
+    collect_clean(&gc);
+    CHECK(sticky_count(&gc, weak, 0) == STICKY_N,
+          "tracing: %zu of %d objects alive after %d retains and releases (one reference "
+          "left)", sticky_count(&gc, weak, 0), STICKY_N, STICKY_RETAINS);
+    sticky_drop(&gc, objs);
+    collect_clean(&gc);
+    CHECK(sticky_count(&gc, weak, 1) + 2 >= STICKY_N,
+          "tracing: only %zu of %d objects died after their last release (still rooted?)",
+          sticky_count(&gc, weak, 1), STICKY_N);
+    for (size_t i = 0; i < STICKY_N; i++)
+        if (weak[i] != NULL)
+            hl_release(&gc, weak[i]);
+    slots_free(objs, STICKY_N);
+    slots_free(weak, STICKY_N);
+    hl_gc_close(&gc);
+    hl_allocator_close(&base);
+}
+
+enum { PHOENIX_N = 32, PHOENIX_RETAINS = 3 };
+
+/* Objects whose finalizer resurrects them with PHOENIX_RETAINS references
+ * (the finalized flag is set in the same header word as the count), and
+ * watches them with a weak reference with a callback. */
+static struct {
+    hl_object **objs, **weak; /* untracked */
+    size_t n, calls, callbacks;
+} phoenix;
+
+/* The weak reference's callback puts a Boehm finalizer on the object
+ * again, so that its second death reaches the finalized flag. */
+static void phoenix_weak_death(hl_object *w, void *arg)
+{
+    (void)w, (void)arg;
+    phoenix.callbacks++;
+}
+
+static void phoenix_finalize(const hl_gc *gc, hl_object *o)
+{
+    phoenix.calls++;
+    for (int r = 0; r < PHOENIX_RETAINS; r++)
+        hl_retain(gc, o);
+    if (phoenix.n < PHOENIX_N) {
+        /* The slot first: hl_weak_new may run other finalizers. */
+        size_t i = phoenix.n++;
+        phoenix.objs[i] = o;
+        phoenix.weak[i] = hl_weak_new(gc, o, phoenix_weak_death, NULL);
+    }
+}
+
+static const hl_type phoenix_type = {.name = "phoenix", .finalize = phoenix_finalize};
+
+static NOINLINE void phoenix_build(const hl_gc *gc)
+{
+    for (size_t i = 0; i < PHOENIX_N; i++) {
+        hl_object *o = hl_new(gc, &phoenix_type, 1, 8);
+        if (o == NULL)
+            return;
+        hl_release(gc, o);
+    }
+}
+
+/* The resurrected objects, each released `times` times. */
+static NOINLINE void phoenix_release(const hl_gc *gc, int times)
+{
+    for (size_t i = 0; i < phoenix.n; i++)
+        for (int r = 0; r < times; r++)
+            hl_release(gc, phoenix.objs[i]);
+}
+
+/* Resurrected objects still alive, by their weak references. */
+static NOINLINE size_t phoenix_alive(const hl_gc *gc)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < phoenix.n; i++)
+        n += phoenix.weak[i] != NULL && hl_weak_get(gc, phoenix.weak[i]) == phoenix.objs[i];
+    return n;
+}
+
+/* The finalized flag shares a word with the root count: setting it leaves
+ * the count a resurrecting finalizer builds intact (the object lives until
+ * its last reference goes), and counting leaves the flag (no second
+ * finalization when it dies again). */
+static void test_tracing_finalized_flag(void)
+{
+    hl_allocator base = {0};
+    hl_gc gc = {0};
+    if (tracing_open(&base, &gc) != 0)
+        return;
+    memset(&phoenix, 0, sizeof phoenix);
+    phoenix.objs = slots_new(PHOENIX_N);
+    phoenix.weak = slots_new(PHOENIX_N);
+    phoenix_build(&gc);
+    collect_clean(&gc);
+    collect_clean(&gc);
+    CHECK(phoenix.n + 2 >= PHOENIX_N && phoenix.calls == phoenix.n,
+          "tracing: %zu of %d objects resurrected, %zu finalize calls", phoenix.n, PHOENIX_N,
+          phoenix.calls);
+    size_t resurrected = phoenix.n;
+    CHECK(phoenix_alive(&gc) == resurrected,
+          "tracing: %zu of %zu resurrected objects alive with %d references",
+          phoenix_alive(&gc), resurrected, PHOENIX_RETAINS);
+    phoenix_release(&gc, PHOENIX_RETAINS - 1);
+    collect_clean(&gc);
+    collect_clean(&gc);
+    CHECK(phoenix_alive(&gc) == resurrected,
+          "tracing: %zu of %zu resurrected objects alive with one of %d references left",
+          phoenix_alive(&gc), resurrected, PHOENIX_RETAINS);
+    if (phoenix_alive(&gc) == resurrected) { /* else the objects are gone */
+        phoenix_release(&gc, 1);
+        collect_clean(&gc);
+        collect_clean(&gc);
+        CHECK(phoenix_alive(&gc) <= 2 && phoenix.callbacks + 2 >= resurrected,
+              "tracing: %zu of %zu resurrected objects alive after their last release, %zu "
+              "callbacks", phoenix_alive(&gc), resurrected, phoenix.callbacks);
+    }
+    CHECK(phoenix.calls == resurrected, "tracing: %zu finalize calls for %zu objects (one "
+          "finalized twice: the flag was lost)", phoenix.calls, resurrected);
+    for (size_t i = 0; i < phoenix.n; i++)
+        if (phoenix.weak[i] != NULL)
+            hl_release(&gc, phoenix.weak[i]);
+    slots_free(phoenix.weak, PHOENIX_N);
+    slots_free(phoenix.objs, PHOENIX_N);
+    hl_gc_close(&gc);
+    hl_allocator_close(&base);
+}
+
+/* ---------------------------------------------------------- leftovers -- */
+
+/* What one instance leaves alive past its close: a root of Boehm's own
+ * (GC_add_roots; tracing has Boehm skip the program's data otherwise). */
+static hl_object *volatile leftover_kept;
+static size_t leftover_calls;
+
+static void leftover_finalize(const hl_gc *gc, hl_object *o)
+{
+    (void)gc, (void)o;
+    leftover_calls++;
+}
+
+static const hl_type leftover_type = {.name = "leftover", .finalize = leftover_finalize};
+
+/* One object of type t, kept alive by leftover_kept, and by the workload's
+ * reference too when `rooted` (a reference never dropped before close). */
+static NOINLINE void leftover_make(const hl_gc *gc, const hl_type *t, int rooted)
+{
+    hl_object *o = hl_new(gc, t, 1, 8);
+    if (o == NULL)
+        return;
+    node_words(o)[0] = 0x1ef70e7u;
+    leftover_kept = o;
+    if (!rooted)
+        hl_release(gc, o);
+}
+
+/* An object an earlier instance left alive (kept by a root of Boehm's
+ * own), unrooted or still rooted when it closed, belongs to no later
+ * instance: its census does not count it, and its finalizer does not run
+ * there. */
+static void test_tracing_leftovers(void)
+{
+    hl_allocator base = {0};
+    hl_gc gc = {0};
+    const hl_type *types[3] = {&node_type, &leftover_type, &node_type};
+    GC_add_roots((void *)&leftover_kept, (char *)&leftover_kept + sizeof leftover_kept);
+    for (int k = 0; k < 3; k++) {
+        if (tracing_open(&base, &gc) != 0)
+            return;
+        leftover_make(&gc, types[k], k == 2);
+        hl_gc_close(&gc);
+        hl_allocator_close(&base);
+        if (tracing_open(&base, &gc) != 0)
+            return;
+        collect_clean(&gc);
+        hl_gc_stats s = stats_of(&gc);
+        CHECK(leftover_kept != NULL && node_words(leftover_kept)[0] == 0x1ef70e7u,
+              "tracing: the object kept past its instance's close was damaged");
+        CHECK(s.own_live_bytes == 0 && s.objects_freed == 0,
+              "tracing (%s%s): a later instance counts an earlier one's object: %lld live "
+              "bytes, %llu freed of %llu", types[k]->name, k == 2 ? ", rooted" : "",
+              (long long)s.own_live_bytes,
+              (unsigned long long)s.objects_freed, (unsigned long long)s.objects_allocated);
+        leftover_kept = NULL;
+        leftover_calls = 0;
+        collect_clean(&gc);
+        collect_clean(&gc);
+        CHECK(leftover_calls == 0, "tracing: a finalizer of a closed instance's object ran "
+              "in a later instance (%zu calls)", leftover_calls);
+        hl_gc_close(&gc);
+        hl_allocator_close(&base);
+    }
+    GC_remove_roots((void *)&leftover_kept, (char *)&leftover_kept + sizeof leftover_kept);
 }
 
 /* A parent with `width` children made by hl_new_child, in a frame of its
@@ -907,15 +1231,29 @@ static void test_tracing_new_child(void)
     hl_allocator_close(&base);
 }
 
+/* Each test starts on a scrubbed stack: a frame's unwritten slots (an
+ * ASan redzone, padding) keep whatever an earlier test's calls left there,
+ * and a stale word that once pointed at a block Boehm since gave to a new
+ * object would keep that object alive through every check of the test. */
 int main(int argc, char **argv)
 {
     if (each_allocator_init(argc, argv, "test_boehm", 0) != 0)
         return 2;
+    scrub_stack();
     test_tracing();
     for (size_t i = 0; i < each_allocator_count; i++)
         test_marksweep_on(each_allocators[i]);
+    scrub_stack();
     test_finalizers();
+    scrub_stack();
     test_tracing_atomic();
+    scrub_stack();
     test_tracing_new_child();
+    scrub_stack();
+    test_tracing_root_count();
+    scrub_stack();
+    test_tracing_finalized_flag();
+    scrub_stack();
+    test_tracing_leftovers();
     return each_allocator_finish(check_status("test_boehm"));
 }
