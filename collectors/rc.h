@@ -109,23 +109,13 @@ static inline void rc_incref(hl_object *o)
 }
 
 static inline void rc_decref(rc_heap *h, hl_object *o);
+static inline int rc_last_rites(rc_heap *h, hl_object *o);
+static inline int rc_needs_last_rites(const rc_heap *h, const hl_object *o);
 
 /* Bytes of o's allocation, prefix included. */
 static inline size_t rc_block_size(const rc_heap *h, const hl_object *o)
 {
     return h->prefix + hl_object_size(o->nrefs, o->data_size);
-}
-
-static inline void rc_visit_decref(hl_object **field, void *arg)
-{
-    if (*field != NULL)
-        rc_decref(arg, *field);
-}
-
-/* Drop each strong reference o holds. */
-static inline void rc_drop_referents(rc_heap *h, hl_object *o)
-{
-    hl_object_traverse(o, rc_visit_decref, h);
 }
 
 /* o is dying and has weak references: clear them all, then run their
@@ -183,19 +173,91 @@ static inline int rc_call_rites(rc_heap *h, hl_object *o)
     return 1;
 }
 
-/* Tear down o, dead, unregistered and off the dying stack: its references,
- * its memory. */
+/* Whether o's death is plain: no finalizer of either kind, not a weak
+ * reference, no weak reference to it (one load when none exist).  Plain
+ * deaths run no code but the collector's, so their order is nobody's
+ * business but the allocator's. */
+static inline int rc_death_is_plain(const rc_heap *h, const hl_object *o)
+{
+    const hl_type *t = o->type;
+    return !hl_type_finalizes(t) && t != &hl_weakref_type && !hl_weak_has(h->weak, o);
+}
+
+/* o, dead and past its rites: off the collector's books and onto the
+ * dying stack, threaded through its rc word. */
+static inline void rc_push_dying(rc_heap *h, hl_object *o)
+{
+    rc_unregister(h, o);
+    *rc_word(o) = (uint64_t)(uintptr_t)h->dying;
+    h->dying = o;
+}
+
+static void rc_teardown(rc_heap *h);
+
+/* The rare death (rc_death_is_plain says no): last rites at once
+ * (finalizers, weak references cleared, callbacks), then, unless
+ * resurrected, off the books and onto the dying stack.  A weak reference
+ * leaves its target's list at once: if the target dies later in the same
+ * cascade, a dead weak reference must get no callback (and its count word,
+ * which now links the dying stack, must not be touched).  Runs the
+ * teardown loop when none runs.  Kept out of line, so the plain death
+ * that inlines into the loop carries none of it. */
+static __attribute__((noinline)) void rc_object_died_rare(rc_heap *h, hl_object *o)
+{
+    if (rc_needs_last_rites(h, o) && !rc_last_rites(h, o))
+        return; /* resurrected */
+    if (o->type == &hl_weakref_type)
+        hl_weak_detach(h->weak, o);
+    rc_push_dying(h, o);
+    if (!h->tearing_down)
+        rc_teardown(h);
+}
+
+/* o's count just reached zero inside the teardown loop (tearing_down set):
+ * a plain death only pushes; the rest take the rare path, which pushes
+ * too (the running loop takes them).  Inline in the loop. */
+static inline void rc_decref_tearing(rc_heap *h, hl_object *o)
+{
+    assert(h->tearing_down && rc_count(o) > 0);
+    if ((uint32_t)--*rc_word(o) != 0)
+        return;
+    if (__builtin_expect(rc_death_is_plain(h, o), 1))
+        rc_push_dying(h, o);
+    else
+        rc_object_died_rare(h, o);
+}
+
+static inline void rc_visit_decref_tearing(hl_object **field, void *arg)
+{
+    if (*field != NULL)
+        rc_decref_tearing(arg, *field);
+}
+
+/* Tear down o, dead, unregistered and off the dying stack: drop its
+ * references (unless it is a weak reference: detached when it died), free
+ * its memory (sized: prefix + hl_object_size()).  Referents that die
+ * meanwhile only push. */
 static inline void rc_dealloc(rc_heap *h, hl_object *o)
 {
-    if (o->type != &hl_weakref_type) /* a weak reference was detached when it died */
-        rc_drop_referents(h, o);
-    hl_free(h->alloc, (char *)o - h->prefix, rc_block_size(h, o));
+    const hl_type *t = o->type;
+    uint32_t nrefs = o->nrefs;
+    if (t != NULL && t->traverse != NULL) {
+        if (t != &hl_weakref_type)
+            t->traverse(o, rc_visit_decref_tearing, h);
+    } else {
+        for (uint32_t i = 0; i < nrefs; i++)
+            if (o->refs[i] != NULL)
+                rc_decref_tearing(h, o->refs[i]);
+    }
+    hl_free(h->alloc, (char *)o - h->prefix, h->prefix + hl_object_size(nrefs, o->data_size));
     h->freed++;
 }
 
 /* Tear down every object on the dying stack, including those that die
- * meanwhile.  Not re-entered: deaths during it only push. */
-static inline void rc_teardown(rc_heap *h)
+ * meanwhile.  Not re-entered: deaths during it only push.  Cost per
+ * object: its fields' decrefs and the free; no call but the allocator's
+ * for a plain death. */
+static __attribute__((noinline)) void rc_teardown(rc_heap *h)
 {
     h->tearing_down = 1;
     hl_object *o;
@@ -232,24 +294,18 @@ static inline int rc_needs_last_rites(const rc_heap *h, const hl_object *o)
     return hl_type_finalizes(t) || hl_weak_has(h->weak, o);
 }
 
-/* o's count just reached zero: its last rites at once (finalizers, weak
- * references cleared, callbacks), then, unless resurrected, off the books
- * and onto the dying stack.  A weak reference leaves its target's list at
- * once: if the target dies later in the same cascade, a dead weak
- * reference must get no callback (and its count word, which now links the
- * dying stack, must not be touched).  The outermost death runs the
- * teardown loop. */
-static inline void rc_object_died(rc_heap *h, hl_object *o)
+/* o's count just reached zero outside the teardown loop (a workload's
+ * release, a store, a collector's own decref): its death, in rc.h's order,
+ * and the teardown of everything it brings down.  Out of line: a call per
+ * cascade, not per object. */
+static __attribute__((noinline)) void rc_object_died(rc_heap *h, hl_object *o)
 {
-    if (rc_needs_last_rites(h, o) && !rc_last_rites(h, o))
-        return; /* resurrected */
-    if (o->type == &hl_weakref_type)
-        hl_weak_detach(h->weak, o);
-    rc_unregister(h, o);
-    *rc_word(o) = (uint64_t)(uintptr_t)h->dying;
-    h->dying = o;
-    if (!h->tearing_down)
-        rc_teardown(h);
+    if (__builtin_expect(!rc_death_is_plain(h, o) || h->tearing_down, 0)) {
+        rc_object_died_rare(h, o);
+        return;
+    }
+    rc_push_dying(h, o);
+    rc_teardown(h);
 }
 
 static inline void rc_decref(rc_heap *h, hl_object *o)
@@ -268,14 +324,6 @@ static inline void rc_store(rc_heap *h, hl_object *o, uint32_t field, hl_object 
     o->refs[field] = value;
     if (old != NULL)
         rc_decref(h, old);
-}
-
-/* Header of a fresh object at `o` (its `size` bytes zeroed), count 1. */
-static inline void rc_init_object(hl_object *o, size_t size, const hl_type *t, uint32_t nrefs,
-                                  uint32_t data_size)
-{
-    hl_object_init(o, size, t, nrefs, data_size);
-    *rc_word(o) = 1;
 }
 
 #endif
