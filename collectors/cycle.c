@@ -957,9 +957,10 @@ static inline hl_object *cycle_make(cycle *c, const hl_type *t, uint32_t nrefs,
         *rc_word(o) = 1;
         list_append(head_of(o), &c->untracked);
     }
-    if (hl_type_finalizes(t)) {
+    if (__builtin_expect(hl_type_finalizes(t), 0)) {
         c->finalizers_seen |= t->finalize != NULL;
         c->legacy_seen |= t->legacy_del != NULL;
+        c->heap.finalizing_made = 1;
     }
     c->heap.allocated++;
     return o;

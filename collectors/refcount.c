@@ -110,6 +110,7 @@ static inline hl_object *refcount_make(refcount *r, const hl_type *t, uint32_t n
     hl_object *o = (hl_object *)(void *)(block + REFCOUNT_PREFIX);
     hl_object_init(o, size, t, nrefs, data_size);
     *rc_word(o) = 1 | objset_index_word(objset_add(&r->live, o));
+    rc_note_type(&r->heap, t);
     r->heap.allocated++;
     return o;
 }
