@@ -83,7 +83,10 @@
  * (objects that survived into generation 2 since the last full collection,
  * against those that survived it): full collections then cost amortised
  * linear time (when cfg->long_lived_rule).  threshold[0] = 0 disables
- * automatic collection, like gc.disable().
+ * automatic collection, like gc.disable().  new_child (a new object stored
+ * at once into its parent, held by the parent alone) counts and collects
+ * exactly as new_object does, at the same point, and stores as
+ * cycle_store does; it only skips the incref and decref in between.
  *
  * Tracking.  An object is tracked while it is on a generation list; the
  * collector examines only tracked objects.  Objects without reference

@@ -5,7 +5,8 @@
  * The count lives in the low 32 bits of the 8-byte word just before the
  * object (the "rc word", the last word of each collector's prefix); the high
  * 32 bits belong to the collector (refcount keeps its live-set index there,
- * see objset.h).  A new object holds 1 (the workload's reference); store
+ * see objset.h).  A new object holds 1 (the workload's reference, or under
+ * new_child its parent's); store
  * takes a reference to the new value before dropping the old one, so
  * storing a field's own value is safe.
  *
@@ -51,7 +52,12 @@
  *
  * Tearing down one dead object (rc_dealloc): if it is not a weak reference
  * (a weak reference was detached as it died), drop its references; free
- * its memory (sized: prefix + hl_object_size()).
+ * its memory (sized: prefix + hl_object_size()).  The plain death (no
+ * finalizer, no weak reference) is the one the teardown loop inlines; the
+ * rest go through rc_object_died_rare, out of line.  When no death can run
+ * code (rc_order_is_free) a cascade drops slots last to first, for the
+ * allocator's sake; the order of deaths is otherwise as described here
+ * (rc_teardown says why and what it is worth).
  *
  * Weak references queued for a callback are kept alive by a reference of
  * ours while callbacks run, as CPython does, so a callback that drops
