@@ -51,7 +51,6 @@ typedef struct objset {
     uintptr_t *slots; /* slots[0..n): a member's pointer, or a tagged free link */
     size_t n, cap;    /* slots in use (members and free), allocated */
     size_t free_top;  /* index + 1 of the top free slot; 0: none is free */
-    size_t members;   /* objects in the set */
 } objset;
 
 /* The word before o: the index in bits 32..62, the rest the owner's. */
@@ -90,19 +89,12 @@ static __attribute__((noinline)) int objset_grow(objset *s)
     return 0;
 }
 
-/* Make room for one more member.  Returns 0, or -1 when the array cannot
- * grow; then the set is unchanged.  O(1) but for a doubling. */
-static inline int objset_reserve(objset *s)
-{
-    if (__builtin_expect(s->free_top != 0 || s->n < s->cap, 1))
-        return 0;
-    return objset_grow(s);
-}
+#define OBJSET_FULL ((size_t)-1)
 
-/* Add o (room reserved by objset_reserve) and return the index of its
- * slot, for the caller to write into o's word (objset_index_word) along
- * with its own bits: one store instead of a read-modify-write.  Touches no
- * other object. */
+/* Add o and return the index of its slot, for the caller to write into
+ * o's word (objset_index_word) along with its own bits: one store instead
+ * of a read-modify-write.  OBJSET_FULL, the set unchanged, when the array
+ * cannot grow.  Touches no other object.  O(1) but for a doubling. */
 static inline size_t objset_add(objset *s, hl_object *o)
 {
     size_t i;
@@ -110,10 +102,11 @@ static inline size_t objset_add(objset *s, hl_object *o)
         i = s->free_top - 1;
         s->free_top = (size_t)(s->slots[i] >> 1);
     } else {
+        if (__builtin_expect(s->n == s->cap, 0) && objset_grow(s) != 0)
+            return OBJSET_FULL;
         i = s->n++;
     }
     s->slots[i] = (uintptr_t)o;
-    s->members++;
     return i;
 }
 
@@ -132,7 +125,6 @@ static inline void objset_remove(objset *s, hl_object *o)
     assert(i < s->n && s->slots[i] == (uintptr_t)o);
     s->slots[i] = ((uintptr_t)s->free_top << 1) | OBJSET_FREE_TAG;
     s->free_top = i + 1;
-    s->members--;
 }
 
 static inline void objset_free(objset *s)

@@ -101,15 +101,18 @@ static void refcount_fini(void *ctx)
 static inline hl_object *refcount_make(refcount *r, const hl_type *t, uint32_t nrefs,
                                        uint32_t data_size)
 {
-    if (objset_reserve(&r->live) != 0)
-        return NULL;
     size_t size = hl_object_size(nrefs, data_size);
     char *block = hl_alloc(r->heap.alloc, REFCOUNT_PREFIX + size);
     if (block == NULL)
         return NULL;
     hl_object *o = (hl_object *)(void *)(block + REFCOUNT_PREFIX);
+    size_t i = objset_add(&r->live, o);
+    if (__builtin_expect(i == OBJSET_FULL, 0)) {
+        hl_free(r->heap.alloc, block, REFCOUNT_PREFIX + size);
+        return NULL;
+    }
     hl_object_init(o, size, t, nrefs, data_size);
-    *rc_word(o) = 1 | objset_index_word(objset_add(&r->live, o));
+    *rc_word(o) = 1 | objset_index_word(i);
     rc_note_type(&r->heap, t);
     r->heap.allocated++;
     return o;
