@@ -83,7 +83,10 @@
  * (objects that survived into generation 2 since the last full collection,
  * against those that survived it): full collections then cost amortised
  * linear time (when cfg->long_lived_rule).  threshold[0] = 0 disables
- * automatic collection, like gc.disable().
+ * automatic collection, like gc.disable().  new_child (a new object stored
+ * at once into its parent, held by the parent alone) counts and collects
+ * exactly as new_object does, at the same point, and stores as
+ * cycle_store does; it only skips the incref and decref in between.
  *
  * Tracking.  An object is tracked while it is on a generation list; the
  * collector examines only tracked objects.  Objects without reference
@@ -929,13 +932,14 @@ static void cycle_fini(void *ctx)
  * 0 first, and may start a collection (before the allocation, so the
  * collection can return memory first).  It starts tracked unless it is a
  * dict (see Tracking). */
-static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size)
+static inline hl_object *cycle_make(cycle *c, const hl_type *t, uint32_t nrefs,
+                                    uint32_t data_size)
 {
-    cycle *c = ctx;
     int trackable = is_trackable_kind(t, nrefs);
     if (trackable) {
         c->gen[0].count++;
-        if (c->gen[0].threshold > 0 && c->gen[0].count > c->gen[0].threshold && !c->collecting)
+        if (__builtin_expect(c->gen[0].count > c->gen[0].threshold, 0) &&
+            c->gen[0].threshold > 0 && !c->collecting)
             collect_generations(c);
     }
     size_t size = hl_object_size(nrefs, data_size);
@@ -946,21 +950,54 @@ static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, 
         return NULL;
     }
     hl_object *o = (hl_object *)(void *)(block + CYCLE_PREFIX);
-    rc_init_object(o, size, t, nrefs, data_size);
+    hl_object_init(o, size, t, nrefs, data_size);
     if (trackable && (t == NULL || t->kind != HL_KIND_DICT)) {
-        *rc_word(o) |= CYCLE_TRACKED;
+        *rc_word(o) = 1 | CYCLE_TRACKED;
         c->tracked++;
         c->tracked_kind[t != NULL ? t->kind : HL_KIND_OBJECT]++;
         list_append(head_of(o), &c->gen[0].head);
     } else {
+        *rc_word(o) = 1;
         list_append(head_of(o), &c->untracked);
     }
-    if (hl_type_finalizes(t)) {
+    if (__builtin_expect(hl_type_finalizes(t), 0)) {
         c->finalizers_seen |= t->finalize != NULL;
         c->legacy_seen |= t->legacy_del != NULL;
+        c->heap.finalizing_made = 1;
     }
     c->heap.allocated++;
     return o;
+}
+
+static hl_object *cycle_new_object(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size)
+{
+    return cycle_make(ctx, t, nrefs, data_size);
+}
+
+static void maintain_tracking(cycle *c, hl_object *o, hl_object *value);
+
+/* new_child: made as new_object makes it (counted toward generation 0
+ * first, so a collection starts exactly where new_object's would; the
+ * parent, held by the workload, survives it), with count 1, the parent's;
+ * stored as cycle_store stores (an untracked parent may become tracked),
+ * the old value dropped after the write.  The same counts, tracking and
+ * deaths as hl_new, hl_store, hl_release in a row, without the incref and
+ * decref (two calls through the table) in between. */
+static hl_object *cycle_new_child(void *ctx, hl_object *o, uint32_t field, const hl_type *t,
+                                  uint32_t nrefs, uint32_t data_size)
+{
+    cycle *c = ctx;
+    assert(field < o->nrefs && rc_count(o) > 0);
+    hl_object *child = cycle_make(c, t, nrefs, data_size);
+    if (child == NULL)
+        return NULL;
+    if (!is_tracked(o))
+        maintain_tracking(c, o, child);
+    hl_object *old = o->refs[field];
+    o->refs[field] = child;
+    if (old != NULL)
+        rc_decref(&c->heap, old);
+    return child;
 }
 
 /* A store into an untracked container (CPython's MAINTAIN_TRACKING): a
@@ -1017,7 +1054,7 @@ static void cycle_collect(void *ctx, int generation)
 static hl_object *cycle_weak_new(void *ctx, hl_object *target, hl_weak_callback cb, void *arg)
 {
     cycle *c = ctx;
-    hl_object *w = cycle_new_object(c, &hl_weakref_type, 0, sizeof(hl_weak_data));
+    hl_object *w = cycle_make(c, &hl_weakref_type, 0, sizeof(hl_weak_data));
     if (w == NULL)
         return NULL;
     c->weakrefs_alive++;
@@ -1066,6 +1103,7 @@ static const hl_collector_ops cycle_ops = {
     .init = cycle_init,
     .fini = cycle_fini,
     .new_object = cycle_new_object,
+    .new_child = cycle_new_child,
     .store = cycle_store,
     .retain = cycle_retain,
     .release = cycle_release,

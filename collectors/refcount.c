@@ -23,10 +23,15 @@
  *
  * Why an index at all: fini must free the leaked cycles, so the collector
  * must be able to enumerate the objects still alive.  The index places the
- * object in a dense untracked array (objset.h): O(1) to add and remove, 4
- * bytes of the prefix word plus 8 (at most 16) untracked bytes per object,
+ * object in a slot of an untracked array with a free-slot stack (objset.h):
+ * O(1) to add and remove, neither touching another object, 4 bytes of the
+ * prefix word plus 8 (at most 16) untracked bytes per object at the peak,
  * against the 16 in-heap bytes of a doubly linked all-objects list.  The
  * dying stack reuses the whole word once an object is dead.
+ *
+ * new_child makes a child with count 1, held by its parent alone: the
+ * incref and decref of hl_new + hl_store + hl_release never happen (issue
+ * 13: trees builds every node so).
  *
  * Costs: incref is one add; decref one subtract and a test; a death is the
  * set removal, the weak-table check (one load when no weak references
@@ -74,12 +79,15 @@ static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_conf
 }
 
 /* Free every object still alive (leaked cycles, objects the workload still
- * holds) without running finalizers or callbacks or touching counts. */
+ * holds) without running finalizers or callbacks or touching counts: each
+ * member slot once, the free slots skipped.  O(peak live objects). */
 static void refcount_fini(void *ctx)
 {
     refcount *r = ctx;
     for (size_t i = 0; i < r->live.n; i++) {
-        hl_object *o = r->live.items[i];
+        if (!objset_is_member(&r->live, i))
+            continue;
+        hl_object *o = (hl_object *)r->live.slots[i];
         hl_free(r->heap.alloc, (char *)o - REFCOUNT_PREFIX, rc_block_size(&r->heap, o));
     }
     objset_free(&r->live);
@@ -87,21 +95,53 @@ static void refcount_fini(void *ctx)
     hl_untracked_free(r, sizeof *r);
 }
 
-static hl_object *refcount_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
-                                      uint32_t data_size)
+/* A new object, count 1, in the live set.  NULL when the allocator or the
+ * set cannot grow.  Cost: the allocation, the header and zeroing, a slot
+ * pop (or append); no other object is touched. */
+static inline hl_object *refcount_make(refcount *r, const hl_type *t, uint32_t nrefs,
+                                       uint32_t data_size)
 {
-    refcount *r = ctx;
-    if (objset_reserve(&r->live) != 0)
-        return NULL;
     size_t size = hl_object_size(nrefs, data_size);
     char *block = hl_alloc(r->heap.alloc, REFCOUNT_PREFIX + size);
     if (block == NULL)
         return NULL;
     hl_object *o = (hl_object *)(void *)(block + REFCOUNT_PREFIX);
-    rc_init_object(o, size, t, nrefs, data_size);
-    objset_add(&r->live, o);
+    size_t i = objset_add(&r->live, o);
+    if (__builtin_expect(i == OBJSET_FULL, 0)) {
+        hl_free(r->heap.alloc, block, REFCOUNT_PREFIX + size);
+        return NULL;
+    }
+    hl_object_init(o, size, t, nrefs, data_size);
+    *rc_word(o) = 1 | objset_index_word(i);
+    rc_note_type(&r->heap, t);
     r->heap.allocated++;
     return o;
+}
+
+static hl_object *refcount_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
+                                      uint32_t data_size)
+{
+    return refcount_make(ctx, t, nrefs, data_size);
+}
+
+/* new_child: the child's one reference is the parent's, so it is made
+ * with count 1 and stored as it is; the old value is dropped after the
+ * write, as store drops it.  The same counts and deaths as hl_new,
+ * hl_store, hl_release in a row, without the incref and decref (two calls
+ * through the table) in between. */
+static hl_object *refcount_new_child(void *ctx, hl_object *o, uint32_t field, const hl_type *t,
+                                     uint32_t nrefs, uint32_t data_size)
+{
+    refcount *r = ctx;
+    assert(field < o->nrefs && rc_count(o) > 0);
+    hl_object *child = refcount_make(r, t, nrefs, data_size);
+    if (child == NULL)
+        return NULL;
+    hl_object *old = o->refs[field];
+    o->refs[field] = child;
+    if (old != NULL)
+        rc_decref(&r->heap, old);
+    return child;
 }
 
 static void refcount_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
@@ -137,7 +177,7 @@ static void refcount_collect(void *ctx, int generation)
 static hl_object *refcount_weak_new(void *ctx, hl_object *target, hl_weak_callback cb, void *arg)
 {
     refcount *r = ctx;
-    hl_object *w = refcount_new_object(r, &hl_weakref_type, 0, sizeof(hl_weak_data));
+    hl_object *w = refcount_make(r, &hl_weakref_type, 0, sizeof(hl_weak_data));
     if (w == NULL)
         return NULL;
     if (hl_weak_attach(r->heap.weak, w, target, cb, arg) != 0) {
@@ -177,6 +217,7 @@ static const hl_collector_ops refcount_ops = {
     .init = refcount_init,
     .fini = refcount_fini,
     .new_object = refcount_new_object,
+    .new_child = refcount_new_child,
     .store = refcount_store,
     .retain = refcount_retain,
     .release = refcount_release,
