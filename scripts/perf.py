@@ -504,41 +504,45 @@ def cycle_parts(plan, med):
     return out
 
 
+def md_table(intro, head, align, rows):
+    """A markdown table: a blank line, intro, a blank line, the header row
+    and its alignment row, then the rows (lists of cells already formatted)."""
+    lines = ["", intro, ""] if intro else []
+    lines += ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
 def markdown(ts, context, parts, bnds, cparts, plan):
-    lines = ["| target | measured | limit | verdict | figures |",
-             "| --- | ---: | ---: | --- | --- |"]
-    for t in ts:
-        lines.append("| %s | %.2fx | %.2fx | %s | %s |" % (
-            t["name"], t["ratio"], t["limit"], "met" if t["met"] else "**not met**",
-            t["figures"]))
+    lines = md_table(None, ["target", "measured", "limit", "verdict", "figures"],
+                     ["---", "---:", "---:", "---", "---"],
+                     [[t["name"], "%.2fx" % t["ratio"], "%.2fx" % t["limit"],
+                       "met" if t["met"] else "**not met**", t["figures"]] for t in ts])
     if parts:
-        lines += ["", "Where the trees/binarytrees tax goes (not targets): plain C with two-pointer "
-                  "nodes, plain C with heaplab's node layout and cookie checks "
-                  "(`build/ref-binarytrees-layout`), and heaplab under `manual`:", "",
-                  "| allocator | two-pointer C | layout C | heaplab | object model | harness |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
-        for p in parts:
-            lines.append("| %s | %.2f ns | %.2f ns | %.2f ns | %.2fx | %.2fx |" % (
-                p["allocator"], p["plain_ns"], p["layout_ns"], p["heaplab_ns"],
-                p["object_model"], p["harness"]))
+        lines += md_table(
+            "Where the trees/binarytrees tax goes (not targets): plain C with two-pointer "
+            "nodes, plain C with heaplab's node layout and cookie checks "
+            "(`build/ref-binarytrees-layout`), and heaplab under `manual`:",
+            ["allocator", "two-pointer C", "layout C", "heaplab", "object model", "harness"],
+            ["---"] + ["---:"] * 5,
+            [[p["allocator"]] + ["%.2f ns" % p[k] for k in ("plain_ns", "layout_ns", "heaplab_ns")] +
+             ["%.2fx" % p[k] for k in ("object_model", "harness")] for p in parts])
     if bnds:
-        lines += ["", "Bounds (not targets): the best ratio any strategy could reach, measured in "
-                  "the same rounds; a limit below its bound is out of reach on this machine:", "",
-                  "| target | limit | bound | within reach | what bounds it |",
-                  "| --- | ---: | ---: | --- | --- |"]
-        for b in bnds:
-            lines.append("| %s | %.2fx | %.2fx | %s | %s |" % (
-                b["name"], b["limit"], b["bound"], "yes" if b["reachable"] else "**no**",
-                b["how"]))
+        lines += md_table(
+            "Bounds (not targets): the best ratio any strategy could reach, measured in the same "
+            "rounds; a limit below its bound is out of reach on this machine:",
+            ["target", "limit", "bound", "within reach", "what bounds it"],
+            ["---", "---:", "---:", "---", "---"],
+            [[b["name"], "%.2fx" % b["limit"], "%.2fx" % b["bound"],
+              "yes" if b["reachable"] else "**no**", b["how"]] for b in bnds])
     if cparts:
-        lines += ["", "Where cycle's time goes on trees/binarytrees, ns per node (not targets; "
-                  "\"no full collections\": `%s`):" % " ".join(
-                      a for a in plan.trees_young_cmd[1:] if a.startswith("--gc")), "",
-                  "| allocator | manual | refcount | cycle, no full collections | cycle |",
-                  "| --- | ---: | ---: | ---: | ---: |"]
-        for c in cparts:
-            lines.append("| %s | %.2f | %.2f | %.2f | %.2f |" % (
-                c["allocator"], c["manual"], c["refcount"], c["cycle-young"], c["cycle"]))
+        lines += md_table(
+            "Where cycle's time goes on trees/binarytrees, ns per node (not targets; "
+            "\"no full collections\": `%s`):" % " ".join(
+                a for a in plan.trees_young_cmd[1:] if a.startswith("--gc")),
+            ["allocator", "manual", "refcount", "cycle, no full collections", "cycle"],
+            ["---"] + ["---:"] * 4,
+            [[c["allocator"]] + ["%.2f" % c[k] for k in ("manual", "refcount", "cycle-young",
+                                                       "cycle")] for c in cparts])
     lines.append("")
     lines.append("Measured by `make perf` (scripts/perf.py, %d round(s), medians; %s) on %s, %s." % (
         context["rounds"], context["sizes"], context["cpu_model"], context["date"]))
