@@ -982,7 +982,11 @@ static void maintain_tracking(cycle *c, hl_object *o, hl_object *value);
  * stored as cycle_store stores (an untracked parent may become tracked),
  * the old value dropped after the write.  The same counts, tracking and
  * deaths as hl_new, hl_store, hl_release in a row, without the incref and
- * decref (two calls through the table) in between. */
+ * decref (two calls through the table) in between.
+ * One difference, contrived: should the old value's death run a
+ * finalizer that clears this very field, the child (whose one reference
+ * the field was) dies inside that cascade, where the fallback's child,
+ * still held by the workload's reference, would die at its release. */
 static hl_object *cycle_new_child(void *ctx, hl_object *o, uint32_t field, const hl_type *t,
                                   uint32_t nrefs, uint32_t data_size)
 {
@@ -993,10 +997,7 @@ static hl_object *cycle_new_child(void *ctx, hl_object *o, uint32_t field, const
         return NULL;
     if (!is_tracked(o))
         maintain_tracking(c, o, child);
-    hl_object *old = o->refs[field];
-    o->refs[field] = child;
-    if (old != NULL)
-        rc_decref(&c->heap, old);
+    rc_store_owned(&c->heap, o, field, child);
     return child;
 }
 

@@ -93,9 +93,11 @@ struct rc_heap {
     int tearing_down;            /* the teardown loop, or a death's finalizers and
                                     callbacks, are running: deaths only push */
     int finalizing_made;         /* an object whose type has a finalizer of either
-                                    kind was made (rc_note_type sets it) */
-    const hl_type *noted_type;   /* the type rc_note_type saw last (starts NULL:
-                                    a NULL type has no finalizer) */
+                                    kind was made: rc_note_type sets it under
+                                    refcount, cycle's allocation beside its own
+                                    finalizers_seen / legacy_seen */
+    const hl_type *noted_type;   /* refcount's: the type rc_note_type saw last
+                                    (starts NULL: a NULL type has no finalizer) */
     uint64_t allocated, freed, weak_cleared, callbacks_run;
     uint64_t finalizers_run, resurrected;
 };
@@ -217,8 +219,10 @@ static __attribute__((noinline)) void rc_object_died_rare(rc_heap *h, hl_object 
     /* Not plain: a finalizing type, or a plain type with weak references
      * (rc_death_is_plain looked), or a weak reference, which needs the
      * look-up here. */
-    const hl_type *t = o->type;
-    int rites = hl_type_finalizes(t) || t != &hl_weakref_type || hl_weak_has(h->weak, o);
+    /* Anything but a weak reference has rites here (a finalizer, or weak
+     * references to it); a weak reference has them only when it is itself
+     * weakly referenced (its type has no finalizer). */
+    int rites = o->type != &hl_weakref_type || hl_weak_has(h->weak, o);
     assert(rites == rc_needs_last_rites(h, o));
     if (rites && !rc_last_rites(h, o))
         return; /* resurrected */
@@ -267,18 +271,12 @@ static inline __attribute__((always_inline)) void rc_dealloc(rc_heap *h, hl_obje
                                                              int last_first)
 {
     const hl_type *t = o->type;
-    uint32_t nrefs = o->nrefs;
-    if (t != NULL && t->traverse != NULL) {
-        if (t != &hl_weakref_type)
-            t->traverse(o, rc_visit_decref_tearing, h);
-    } else if (last_first) {
-        for (uint32_t i = nrefs; i-- > 0;)
+    if (last_first && (t == NULL || t->traverse == NULL)) {
+        for (uint32_t i = o->nrefs; i-- > 0;)
             if (o->refs[i] != NULL)
                 rc_decref_tearing(h, o->refs[i]);
-    } else {
-        for (uint32_t i = 0; i < nrefs; i++)
-            if (o->refs[i] != NULL)
-                rc_decref_tearing(h, o->refs[i]);
+    } else if (t != &hl_weakref_type) {
+        hl_object_traverse(o, rc_visit_decref_tearing, h);
     }
     rc_free_block(h, o);
 }
@@ -307,9 +305,8 @@ static inline int rc_order_is_free(const rc_heap *h)
  * allocator left subtree first, near the order it was allocated in, as
  * manual's recursive free returns it.  The allocator hands the blocks out
  * again in reverse, and the next tree is built in memory laid out as its
- * predecessor was; right-first, the same tree cost 40% more time under
- * mimalloc (issue 13, trees/binarytrees depth 18: 17.7 against 13.0 ns a
- * node, manual 11.9). */
+ * predecessor was; right-first cost refcount about a third more time on
+ * trees/binarytrees under mimalloc (docs/design-notes.md has the run). */
 static __attribute__((noinline)) void rc_teardown(rc_heap *h)
 {
     h->tearing_down = 1;
@@ -397,15 +394,24 @@ static inline void rc_decref(rc_heap *h, hl_object *o)
         rc_object_died(h, o);
 }
 
-/* o->refs[field] = value, counts kept. */
-static inline void rc_store(rc_heap *h, hl_object *o, uint32_t field, hl_object *value)
+/* o->refs[field] = value, where value's reference for the field is
+ * already counted (a new child made with count 1 for it, or a value store
+ * just increfed); the old value's reference is dropped after the write, so
+ * storing a field's own value is safe. */
+static inline void rc_store_owned(rc_heap *h, hl_object *o, uint32_t field, hl_object *value)
 {
     hl_object *old = o->refs[field];
-    if (value != NULL)
-        rc_incref(value);
     o->refs[field] = value;
     if (old != NULL)
         rc_decref(h, old);
+}
+
+/* o->refs[field] = value, counts kept. */
+static inline void rc_store(rc_heap *h, hl_object *o, uint32_t field, hl_object *value)
+{
+    if (value != NULL)
+        rc_incref(value);
+    rc_store_owned(h, o, field, value);
 }
 
 #endif

@@ -128,7 +128,11 @@ static hl_object *refcount_new_object(void *ctx, const hl_type *t, uint32_t nref
  * with count 1 and stored as it is; the old value is dropped after the
  * write, as store drops it.  The same counts and deaths as hl_new,
  * hl_store, hl_release in a row, without the incref and decref (two calls
- * through the table) in between. */
+ * through the table) in between.
+ * One difference, contrived: should the old value's death run a
+ * finalizer that clears this very field, the child (whose one reference
+ * the field was) dies inside that cascade, where the fallback's child,
+ * still held by the workload's reference, would die at its release. */
 static hl_object *refcount_new_child(void *ctx, hl_object *o, uint32_t field, const hl_type *t,
                                      uint32_t nrefs, uint32_t data_size)
 {
@@ -137,10 +141,7 @@ static hl_object *refcount_new_child(void *ctx, hl_object *o, uint32_t field, co
     hl_object *child = refcount_make(r, t, nrefs, data_size);
     if (child == NULL)
         return NULL;
-    hl_object *old = o->refs[field];
-    o->refs[field] = child;
-    if (old != NULL)
-        rc_decref(&r->heap, old);
+    rc_store_owned(&r->heap, o, field, child);
     return child;
 }
 
