@@ -115,19 +115,25 @@ static inline size_t hl_object_size(uint32_t nrefs, uint32_t data_size)
     return sizeof(hl_object) + (size_t)nrefs * sizeof(hl_object *) + ((data_size + 7u) & ~7u);
 }
 
-/* Write a fresh object's header at o (size = hl_object_size(nrefs,
- * data_size) bytes from an allocator, contents unknown) and zero its slots
- * and data.  The one place every collector initialises an object.  Small
+/* hl_object_header writes a fresh object's header at o; hl_object_init
+ * also zeroes its slots and data (size = hl_object_size(nrefs, data_size)
+ * bytes from an allocator, contents unknown).  The one place every collector initialises an object.  Small
  * objects (up to eight words after the header, every trees and churn node)
  * are zeroed by word stores the compiler keeps inline; a call to memset
  * costs more than the stores themselves at these sizes (issue 13: 11
  * instructions a node plus the call).  Cost: O(size). */
-static inline void hl_object_init(hl_object *o, size_t size, const hl_type *t, uint32_t nrefs,
-                                  uint32_t data_size)
+static inline void hl_object_header(hl_object *o, const hl_type *t, uint32_t nrefs,
+                                    uint32_t data_size)
 {
     o->type = t;
     o->nrefs = nrefs;
     o->data_size = data_size;
+}
+
+static inline void hl_object_init(hl_object *o, size_t size, const hl_type *t, uint32_t nrefs,
+                                  uint32_t data_size)
+{
+    hl_object_header(o, t, nrefs, data_size);
     size_t words = (size - sizeof(hl_object)) / sizeof(uint64_t);
     uint64_t *w = (uint64_t *)(void *)o->refs;
     switch (words) { /* each case falls through: zero words-1 .. 0 */
@@ -247,9 +253,10 @@ typedef struct hl_collector_ops {
     hl_object *(*new_object)(void *ctx, const hl_type *t, uint32_t nrefs, uint32_t data_size);
     /* Optional (NULL: hl_new_child does hl_new, hl_store, hl_release): a
      * new object stored at once into o->refs[field] (replacing its value
-     * as store does), held by no workload reference.  For a collector whose
-     * workload references cost what a stored object does not need (tracing's
-     * root table); o must be alive.  Returns the child, borrowed (o holds
+     * as store does), held by no workload reference.  For a collector that
+     * can do that cheaper than the three steps: tracing's root table,
+     * refcount's and cycle's count round trip, manual's table lookups; o
+     * must be alive.  Returns the child, borrowed (o holds
      * it), or NULL with o untouched when memory is exhausted. */
     hl_object *(*new_child)(void *ctx, hl_object *o, uint32_t field, const hl_type *t,
                             uint32_t nrefs, uint32_t data_size);

@@ -65,10 +65,12 @@ typedef struct manual {
     uint64_t allocated, freed, weak_cleared, callbacks_run, finalizers_run;
 } manual;
 
-static void manual_release_memory(manual *m, hl_object *o)
+/* Give o's memory back.  The count first, so that the free is the last
+ * step (a tail call on the plain path). */
+static inline void manual_release_memory(manual *m, hl_object *o)
 {
-    hl_free(m->alloc, o, hl_object_size(o->nrefs, o->data_size));
     m->freed++;
+    hl_free(m->alloc, o, hl_object_size(o->nrefs, o->data_size));
 }
 
 static int manual_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
@@ -184,8 +186,7 @@ static void manual_free_object(void *ctx, hl_object *o)
 {
     manual *m = ctx;
     if (__builtin_expect(manual_plain_death(m, o), 1)) {
-        m->freed++; /* before the free, so that the call is the last step */
-        hl_free(m->alloc, o, hl_object_size(o->nrefs, o->data_size));
+        manual_release_memory(m, o);
         return;
     }
     manual_free_with_rites(m, o);

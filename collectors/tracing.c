@@ -494,9 +494,7 @@ static hl_object *tracing_alloc(tracing *t, const hl_type *type, uint32_t nrefs,
     if (atomic) {
         hl_object_init(o, osize, type, nrefs, data_size);
     } else {
-        o->type = type;
-        o->nrefs = nrefs;
-        o->data_size = data_size;
+        hl_object_header(o, type, nrefs, data_size);
     }
     if (rooted && roots_add(t, h) != 0)
         return NULL; /* unrooted: the next collection takes it back */
@@ -822,12 +820,31 @@ static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_confi
 /* Drop every root and collect; what the stack still seems to reach stays
  * in Boehm's heap (it cannot be shut down), and callbacks no longer run
  * (nor in a later instance: the objects are not its own). */
+/* Cut the links of the instance's free lists, so that a stale word that
+ * still points at one block of a list (the inline pop leaves one in a
+ * register or on the stack) keeps that block alive and not the rest of
+ * its chain: the next collection takes every other block back.  Cost:
+ * O(blocks on the lists), at most a block's worth per size class. */
+static void unchain_free_lists(tracing *t)
+{
+    for (size_t g = 0; g <= TRACING_FREE_LISTS; g++) {
+        void *b = t->free_lists[g];
+        while (b != NULL) {
+            void *next = *(void **)b;
+            *(void **)b = NULL;
+            b = next;
+        }
+        t->free_lists[g] = NULL;
+    }
+}
+
 static void tracing_fini(void *ctx)
 {
     tracing *t = ctx;
     GC_set_push_other_roots(tracing_prev_push);
     GC_set_on_collection_event(tracing_prev_event);
     tracing_active = NULL;
+    unchain_free_lists(t);
     GC_gcollect();
     if (GC_should_invoke_finalizers())
         GC_invoke_finalizers(); /* they see no instance and do nothing */

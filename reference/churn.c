@@ -39,11 +39,11 @@
 #ifdef REF_FLOOR_ALLOC
 #include "reference/floor.h"
 #define BLOCK_ALLOC(size) floor_alloc(size)
-#define BLOCK_FREE(p) floor_free(p)
+#define BLOCK_FREE(p, size) floor_free(p, size)
 #define MALLOC_FROM "floor"
 #else
 #define BLOCK_ALLOC(size) malloc(size)
-#define BLOCK_FREE(p) free(p)
+#define BLOCK_FREE(p, size) free(p)
 #define MALLOC_FROM ref_malloc_owner()
 #endif
 
@@ -100,7 +100,7 @@ static inline void drop(slot *s)
         exit(1);
     }
     checksum = (checksum ^ head) * 0x100000001b3ull;
-    BLOCK_FREE(s->p);
+    BLOCK_FREE(s->p, s->size);
 }
 
 int main(int argc, char **argv)

@@ -13,17 +13,17 @@
  *
  * What it does: 16-byte size classes up to 1 KiB, each a LIFO list of
  * free blocks threaded through their first word; a new block is carved
- * from the top of a 64 MiB region.  An 8-byte word before each block holds
- * its class, so free needs no size (the same header a plain malloc keeps).
- * What it leaves out, on purpose: returning memory to the system, threads,
- * sizes over 1 KiB, any check.  Not an allocator to use: a measuring stick,
- * in-process (no preload), called directly by the program.
+ * from the top of a 64 MiB region.  No header: the caller passes the size
+ * back to free (churn knows every block's size, as heaplab's sized
+ * hl_free does), so a block is its class's size and nothing more.  What
+ * it leaves out, on purpose: returning memory to the system, threads,
+ * sizes over 1 KiB, any check.  Not an allocator to use: a measuring
+ * stick, in-process (no preload), called directly by the program.
  */
 #ifndef HEAPLAB_REF_FLOOR_H
 #define HEAPLAB_REF_FLOOR_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/mman.h>
 
 #define FLOOR_CLASSES 65             /* 0 .. 1024 bytes in steps of 16 */
@@ -32,8 +32,8 @@
 static void *floor_free_list[FLOOR_CLASSES];
 static char *floor_top, *floor_end;
 
-/* A block of at least size (<= 1024) bytes, 8-aligned, or NULL when the
- * system has no region to give.  O(1). */
+/* A block of at least size (<= 1024) bytes, 16-aligned, or NULL when
+ * the system has no region to give.  O(1). */
 static inline void *floor_alloc(size_t size)
 {
     size_t c = (size + 15) >> 4;
@@ -44,7 +44,7 @@ static inline void *floor_alloc(size_t size)
         floor_free_list[c] = *(void **)p;
         return p;
     }
-    size_t need = (c << 4) + 8;
+    size_t need = c << 4;
     if (floor_top == NULL || (size_t)(floor_end - floor_top) < need) {
         void *r = mmap(NULL, FLOOR_REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                        -1, 0);
@@ -53,18 +53,17 @@ static inline void *floor_alloc(size_t size)
         floor_top = r;
         floor_end = floor_top + FLOOR_REGION;
     }
-    *(uint64_t *)(void *)floor_top = c;
-    p = floor_top + 8;
+    p = floor_top;
     floor_top += need;
     return p;
 }
 
-/* Put p (from floor_alloc, or NULL) back on its class's list.  O(1). */
-static inline void floor_free(void *p)
+/* Put p (from floor_alloc(size), or NULL) back on its class's list.  O(1). */
+static inline void floor_free(void *p, size_t size)
 {
     if (p == NULL)
         return;
-    uint64_t c = *((uint64_t *)p - 1);
+    size_t c = (size + 15) >> 4;
     *(void **)p = floor_free_list[c];
     floor_free_list[c] = p;
 }

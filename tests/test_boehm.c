@@ -1018,8 +1018,9 @@ static struct {
     size_t n, calls, callbacks;
 } phoenix;
 
-/* The weak reference's callback puts a Boehm finalizer on the object
- * again, so that its second death reaches the finalized flag. */
+/* The weak reference's callback only counts: the weak reference that
+ * phoenix_finalize makes is what registers a Boehm finalizer on the
+ * object again, so that its second death reaches the finalized flag. */
 static void phoenix_weak_death(hl_object *w, void *arg)
 {
     (void)w, (void)arg;
