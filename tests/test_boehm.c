@@ -34,6 +34,7 @@
  * an object an earlier instance left alive is counted by no later census
  * and its finalizer does not run there.
  */
+#include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -982,6 +983,35 @@ static NOINLINE void sticky_drop(const hl_gc *gc, hl_object **objs)
 /* The root count packed in the 8-byte header counts every retain: an
  * object retained far more often than 2^16 times stays rooted exactly
  * until its last reference goes. */
+/* The census is exact while the instance's free lists hold blocks: K
+ * rooted objects of one size, the rest of their list's refill still on the
+ * list (blocks of heaplab's kind, marked, with a link or NULL where a
+ * header would be), must count as K objects and K blocks' bytes, nothing
+ * freed.  A test of header_is_mine against free-list blocks. */
+enum { CENSUS_K = 100 };
+static void test_tracing_census_exact(void)
+{
+    hl_allocator base = {0};
+    hl_gc gc = {0};
+    if (tracing_open(&base, &gc) != 0)
+        return;
+    hl_object **objs = slots_new(CENSUS_K);
+    for (size_t i = 0; i < CENSUS_K; i++)
+        objs[i] = hl_new(&gc, &node_type, 2, 8);
+    collect_clean(&gc);
+    hl_gc_stats s = stats_of(&gc);
+    int64_t want = (int64_t)CENSUS_K * (int64_t)(8 + hl_object_size(2, 8));
+    CHECK(s.objects_freed == 0 && s.own_live_bytes == want,
+          "tracing census with a partly used free list: %" PRIu64 " freed, %lld live bytes, "
+          "want 0 and %lld (a free-list block counted as an object?)", s.objects_freed,
+          (long long)s.own_live_bytes, (long long)want);
+    for (size_t i = 0; i < CENSUS_K; i++)
+        hl_release(&gc, objs[i]);
+    slots_free(objs, CENSUS_K);
+    hl_gc_close(&gc);
+    hl_allocator_close(&base);
+}
+
 static void test_tracing_root_count(void)
 {
     hl_allocator base = {0};
@@ -1252,6 +1282,7 @@ int main(int argc, char **argv)
     test_tracing_new_child();
     scrub_stack();
     test_tracing_root_count();
+    test_tracing_census_exact();
     scrub_stack();
     test_tracing_finalized_flag();
     scrub_stack();
