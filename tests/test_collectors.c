@@ -48,6 +48,7 @@
 #include "collectors/collector.h"
 #include "common/clock.h"
 #include "tests/check.h"
+#include "tests/gc_env.h"
 #include "tests/each_allocator.h"
 #include "workloads/rng.h"
 
@@ -128,67 +129,6 @@ static double now_s(void)
 }
 
 /* --------------------------------------------------------- instances -- */
-
-/* A collector over a tracked allocator. */
-typedef struct env {
-    const hl_collector_ops *c;
-    const char *alloc_name;
-    hl_allocator base, tracked;
-    hl_gc gc;
-    int manual, own_heap, frees_cycles;
-} env;
-
-static int env_open(env *e, const hl_collector_ops *c, const char *alloc_name,
-                    const hl_gc_config *cfg)
-{
-    memset(e, 0, sizeof *e);
-    e->c = c;
-    e->alloc_name = alloc_name;
-    e->manual = (c->flags & HL_GC_MANUAL) != 0;
-    e->own_heap = (c->flags & HL_GC_OWN_HEAP) != 0;
-    e->frees_cycles = (c->flags & HL_GC_FREES_CYCLES) != 0;
-    const hl_allocator_ops *a = hl_allocator_find(alloc_name);
-    if (a == NULL || hl_allocator_open(&e->base, a) != 0) {
-        CHECK(0, "allocator %s failed to open", alloc_name);
-        return -1;
-    }
-    if (hl_tracker_wrap(&e->tracked, &e->base) != 0) {
-        CHECK(0, "tracker failed to open");
-        hl_allocator_close(&e->base);
-        return -1;
-    }
-    if (hl_gc_open(&e->gc, c, &e->tracked, cfg) != 0) {
-        CHECK(0, "collector %s failed to open over %s", c->name, alloc_name);
-        hl_allocator_close(&e->tracked);
-        hl_allocator_close(&e->base);
-        return -1;
-    }
-    return 0;
-}
-
-static uint64_t env_live(const env *e)
-{
-    return hl_tracker_read(&e->tracked).live_bytes;
-}
-
-static hl_gc_stats env_stats(const env *e)
-{
-    hl_gc_stats s;
-    memset(&s, 0, sizeof s);
-    e->gc.ops->stats(e->gc.ctx, &s);
-    return s;
-}
-
-/* Close the collector (fini frees whatever is left: afterwards nothing of
- * the tracked allocator may be live) and the allocators. */
-static void env_close(env *e)
-{
-    hl_gc_close(&e->gc);
-    CHECK(env_live(e) == 0, "%s/%s: %" PRIu64 " bytes still live after close", e->c->name,
-          e->alloc_name, env_live(e));
-    hl_allocator_close(&e->tracked);
-    hl_allocator_close(&e->base);
-}
 
 /* Drop the test's reference to o: free it under manual, release otherwise. */
 static void env_drop(env *e, hl_object *o)

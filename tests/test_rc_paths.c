@@ -44,58 +44,10 @@
 #include "collectors/collector.h"
 #include "collectors/objset.h"
 #include "tests/check.h"
+#include "tests/gc_env.h"
 #include "workloads/rng.h"
 
 /* ------------------------------------------------------------ basics -- */
-
-typedef struct env {
-    hl_allocator base, tracked;
-    hl_gc gc;
-} env;
-
-static int env_open(env *e, const hl_collector_ops *c, const hl_gc_config *cfg)
-{
-    memset(e, 0, sizeof *e);
-    if (hl_allocator_open(&e->base, hl_pool_allocator()) != 0) {
-        CHECK(0, "pool allocator failed to open");
-        return -1;
-    }
-    if (hl_tracker_wrap(&e->tracked, &e->base) != 0) {
-        CHECK(0, "tracker failed to open");
-        hl_allocator_close(&e->base);
-        return -1;
-    }
-    if (hl_gc_open(&e->gc, c, &e->tracked, cfg) != 0) {
-        CHECK(0, "collector %s failed to open", c->name);
-        hl_allocator_close(&e->tracked);
-        hl_allocator_close(&e->base);
-        return -1;
-    }
-    return 0;
-}
-
-static hl_gc_stats env_stats(const env *e)
-{
-    hl_gc_stats s;
-    memset(&s, 0, sizeof s);
-    e->gc.ops->stats(e->gc.ctx, &s);
-    return s;
-}
-
-/* Close everything; afterwards no block of the tracked allocator may be
- * live, and each was freed once. */
-static void env_close(env *e, const char *what)
-{
-    hl_gc_close(&e->gc);
-    hl_tracker_counts t = hl_tracker_read(&e->tracked);
-    CHECK(t.live_bytes == 0 && t.live_blocks == 0,
-          "%s: %" PRIu64 " bytes in %" PRIu64 " blocks still live after close", what,
-          t.live_bytes, t.live_blocks);
-    CHECK(t.frees == t.allocs, "%s: %" PRIu64 " frees for %" PRIu64 " allocations", what,
-          t.frees, t.allocs);
-    hl_allocator_close(&e->tracked);
-    hl_allocator_close(&e->base);
-}
 
 static const hl_type node_type = {.name = "rc-node"};
 static const hl_type dict_type = {.name = "rc-dict", .kind = HL_KIND_DICT};
@@ -219,14 +171,14 @@ static uint64_t compare_new_child(const hl_collector_ops *fast, const hl_gc_conf
     slow_ops.new_child = NULL;
     CHECK(fast->new_child != NULL, "%s has no new_child", fast->name);
     script *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-    if (a == NULL || b == NULL || env_open(&a->e, fast, cfg) != 0) {
+    if (a == NULL || b == NULL || env_open(&a->e, fast, "pool", cfg) != 0) {
         CHECK(0, "setup failed");
         free(a);
         free(b);
         return 0;
     }
-    if (env_open(&b->e, &slow_ops, cfg) != 0) {
-        env_close(&a->e, fast->name);
+    if (env_open(&b->e, &slow_ops, "pool", cfg) != 0) {
+        env_close(&a->e);
         free(a);
         free(b);
         return 0;
@@ -268,8 +220,8 @@ static uint64_t compare_new_child(const hl_collector_ops *fast, const hl_gc_conf
     CHECK(memcmp(&x, &y, sizeof x) == 0, "%s: the runs disagree after the final collection",
           fast->name);
     uint64_t collections = x.collections[0] + x.collections[1] + x.collections[2];
-    env_close(&a->e, fast->name);
-    env_close(&b->e, fast->name);
+    env_close(&a->e);
+    env_close(&b->e);
     free(a);
     free(b);
     return collections;
@@ -404,7 +356,7 @@ static void test_objset(void)
 static void test_fini(void)
 {
     env e;
-    if (env_open(&e, hl_refcount_collector(), NULL) != 0)
+    if (env_open(&e, hl_refcount_collector(), "pool", NULL) != 0)
         return;
     const hl_gc *gc = &e.gc;
     uint64_t seed = 7;
@@ -436,7 +388,7 @@ static void test_fini(void)
     (void)keep;
     hl_gc_stats st = env_stats(&e);
     CHECK(st.objects_allocated > st.objects_freed, "nothing was left for fini to free");
-    env_close(&e, "refcount fini");
+    env_close(&e);
     printf("fini: refcount freed %" PRIu64 " leftover objects once each\n",
            st.objects_allocated - st.objects_freed);
 }
@@ -486,7 +438,7 @@ static hl_object *named(hl_object *o, char id)
 static void order_case(const hl_collector_ops *c, const hl_type *t, int weak)
 {
     env e;
-    if (env_open(&e, c, NULL) != 0)
+    if (env_open(&e, c, "pool", NULL) != 0)
         return;
     const hl_gc *gc = &e.gc;
     death_n = 0;
@@ -519,7 +471,7 @@ static void order_case(const hl_collector_ops *c, const hl_type *t, int weak)
         hl_release(gc, w[i]);
         hl_release(gc, tag[i]);
     }
-    env_close(&e, c->name);
+    env_close(&e);
 }
 
 /* A plain root over finalizing children: the root's own death runs no
@@ -528,7 +480,7 @@ static void order_case(const hl_collector_ops *c, const hl_type *t, int weak)
 static void order_plain_root(const hl_collector_ops *c)
 {
     env e;
-    if (env_open(&e, c, NULL) != 0)
+    if (env_open(&e, c, "pool", NULL) != 0)
         return;
     const hl_gc *gc = &e.gc;
     death_n = 0;
@@ -544,7 +496,7 @@ static void order_plain_root(const hl_collector_ops *c)
     CHECK(strcmp(death_log, "abefcd") == 0,
           "%s, plain root over finalizing nodes: deaths in the order %s, want abefcd", c->name,
           death_log);
-    env_close(&e, c->name);
+    env_close(&e);
 }
 
 /* A decorator that logs the blocks freed through it, in order (at most
