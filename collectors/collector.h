@@ -117,11 +117,12 @@ static inline size_t hl_object_size(uint32_t nrefs, uint32_t data_size)
 
 /* hl_object_header writes a fresh object's header at o; hl_object_init
  * also zeroes its slots and data (size = hl_object_size(nrefs, data_size)
- * bytes from an allocator, contents unknown).  The one place every collector initialises an object.  Small
- * objects (up to eight words after the header, every trees and churn node)
- * are zeroed by word stores the compiler keeps inline; a call to memset
- * costs more than the stores themselves at these sizes (issue 13: 11
- * instructions a node plus the call).  Cost: O(size). */
+ * bytes from an allocator, contents unknown).  The one place every
+ * collector initialises an object.  Small objects (up to eight words after
+ * the header, every trees and churn node) are zeroed by word stores the
+ * compiler keeps inline; a call to memset costs more than the stores
+ * themselves at these sizes (issue 13: 11 instructions a node plus the
+ * call).  Cost: O(size). */
 static inline void hl_object_header(hl_object *o, const hl_type *t, uint32_t nrefs,
                                     uint32_t data_size)
 {
