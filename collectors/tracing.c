@@ -817,9 +817,6 @@ static int tracing_init(void **ctx, const hl_allocator *alloc, const hl_gc_confi
     return 0;
 }
 
-/* Drop every root and collect; what the stack still seems to reach stays
- * in Boehm's heap (it cannot be shut down), and callbacks no longer run
- * (nor in a later instance: the objects are not its own). */
 /* Cut the links of the instance's free lists, so that a stale word that
  * still points at one block of a list (the inline pop leaves one in a
  * register or on the stack) keeps that block alive and not the rest of
@@ -838,6 +835,9 @@ static void unchain_free_lists(tracing *t)
     }
 }
 
+/* Drop every root and collect; what the stack still seems to reach stays
+ * in Boehm's heap (it cannot be shut down), and callbacks no longer run
+ * (nor in a later instance: the objects are not its own). */
 static void tracing_fini(void *ctx)
 {
     tracing *t = ctx;
