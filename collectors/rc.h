@@ -216,12 +216,10 @@ static void rc_teardown(rc_heap *h);
  * that inlines into the loop carries none of it. */
 static __attribute__((noinline)) void rc_object_died_rare(rc_heap *h, hl_object *o)
 {
-    /* Not plain: a finalizing type, or a plain type with weak references
-     * (rc_death_is_plain looked), or a weak reference, which needs the
-     * look-up here. */
-    /* Anything but a weak reference has rites here (a finalizer, or weak
-     * references to it); a weak reference has them only when it is itself
-     * weakly referenced (its type has no finalizer). */
+    /* Not plain (rc_death_is_plain looked): anything but a weak reference
+     * has rites here (a finalizer, or weak references to it); a weak
+     * reference has them only when it is itself weakly referenced (its
+     * type has no finalizer). */
     int rites = o->type != &hl_weakref_type || hl_weak_has(h->weak, o);
     assert(rites == rc_needs_last_rites(h, o));
     if (rites && !rc_last_rites(h, o))
