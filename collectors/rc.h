@@ -404,12 +404,18 @@ static inline void rc_store_owned(rc_heap *h, hl_object *o, uint32_t field, hl_o
         rc_decref(h, old);
 }
 
-/* o->refs[field] = value, counts kept. */
+/* o->refs[field] = value, counts kept.  Written out rather than through
+ * rc_store_owned: with the old value loaded after the incref, gcc 12's
+ * code for cycle's store cost 26 more instructions an operation on
+ * genlist/list (the regression gate's +2.3%). */
 static inline void rc_store(rc_heap *h, hl_object *o, uint32_t field, hl_object *value)
 {
+    hl_object *old = o->refs[field];
     if (value != NULL)
         rc_incref(value);
-    rc_store_owned(h, o, field, value);
+    o->refs[field] = value;
+    if (old != NULL)
+        rc_decref(h, old);
 }
 
 #endif
