@@ -74,22 +74,6 @@ void hl_heapsweep_label(const hl_plan_cell *cell, char *buf, size_t len)
         snprintf(buf, len, "g0=%" PRId64, cell->gc_threshold0);
 }
 
-/* Append a copy of `cell` to `into`, growing it.  Returns 0, or -1 when
- * memory is exhausted (`into` unchanged). */
-static int plan_push(hl_plan *into, const hl_plan_cell *cell)
-{
-    if (into->n == into->cap) {
-        size_t cap = into->cap ? into->cap * 2 : 16;
-        hl_plan_cell *cells = realloc(into->cells, cap * sizeof *cells);
-        if (cells == NULL)
-            return -1;
-        into->cells = cells;
-        into->cap = cap;
-    }
-    into->cells[into->n++] = *cell;
-    return 0;
-}
-
 /* Append to `into` one copy of `cell` per point; points[] are factors
  * (heap) or thresholds (ladder). */
 static int add_points(hl_plan *into, const hl_plan_cell *cell, const double *factors, size_t n,
@@ -106,7 +90,7 @@ static int add_points(hl_plan *into, const hl_plan_cell *cell, const double *fac
         point.sweep_first = first;
         sweep_suffix(&point, suffix, sizeof suffix);
         snprintf(point.name, sizeof point.name, "%.190s%s", cell->name, suffix);
-        if (plan_push(into, &point) != 0)
+        if (hl_plan_push(into, &point) != 0)
             return -1;
     }
     return 0;
@@ -123,7 +107,7 @@ int hl_heapsweep_expand(const hl_options *o, hl_plan *p)
         else if (cell->skip == NULL && laddered(cell->c))
             rc = add_points(&out, cell, NULL, CYCLE_RUNGS, 1);
         else
-            rc = plan_push(&out, cell); /* skipped, or not swept: as it was */
+            rc = hl_plan_push(&out, cell); /* skipped, or not swept: as it was */
     }
     if (rc != 0) {
         free(out.cells);

@@ -10,7 +10,7 @@
 
 #include "harness/cell.h"
 
-static int plan_add(hl_plan *p, hl_plan_cell cell)
+int hl_plan_push(hl_plan *p, const hl_plan_cell *cell)
 {
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;
@@ -20,7 +20,7 @@ static int plan_add(hl_plan *p, hl_plan_cell cell)
         p->cells = cells;
         p->cap = cap;
     }
-    p->cells[p->n++] = cell;
+    p->cells[p->n++] = *cell;
     return 0;
 }
 
@@ -75,7 +75,7 @@ int hl_plan_build(const hl_options *o, hl_plan *p)
                         }
                         hl_cell_name(w, v, cell.a, cell.c, cell.threads, cell.name, sizeof cell.name);
                         cell.skip = plan_skip_reason(o, &cell, ai);
-                        if (plan_add(p, cell) != 0)
+                        if (hl_plan_push(p, &cell) != 0)
                             return -1;
                     }
                 }

@@ -50,6 +50,10 @@ typedef struct hl_plan {
  * -1 when memory is exhausted.  O(cells). */
 int hl_plan_build(const hl_options *o, hl_plan *p);
 
+/* Append a copy of *cell to p, growing it.  Returns 0, or -1 when memory
+ * is exhausted (p unchanged).  Amortised O(1). */
+int hl_plan_push(hl_plan *p, const hl_plan_cell *cell);
+
 /* The processes cell needs (see plan.c). */
 int64_t hl_plan_cell_runs(const hl_options *o, const hl_plan_cell *cell, int interleave);
 

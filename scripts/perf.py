@@ -288,26 +288,21 @@ def same_work_trees(ref, row):
     figures on one row: raise Failure when any differs, or when the
     reference printed fewer check lines than heaplab has checks (a
     reference that printed nothing would otherwise prove nothing)."""
+    checks = [  # a check line of the reference, and heaplab's figure for it
+        (r"(\d+)\t trees of depth (\d+)\t check: (\d+)", lambda m: "wl_check_d" + m.group(2)),
+        (r"stretch tree of depth \d+\t check: (\d+)", lambda m: "wl_stretch_check"),
+        (r"long lived tree of depth \d+\t check: (\d+)", lambda m: "wl_long_lived_check")]
     matched = 0
     for line in ref["lines"]:
-        m = re.match(r"(\d+)\t trees of depth (\d+)\t check: (\d+)", line)
-        if m:
+        for pattern, key in checks:
+            m = re.match(pattern, line)
+            if not m:
+                continue
             matched += 1
-            if row.get("wl_check_d" + m.group(2)) != int(m.group(3)):
-                raise Failure("depth %s: reference check %s, heaplab's %s" % (
-                    m.group(2), m.group(3), row.get("wl_check_d" + m.group(2))))
-        m = re.match(r"stretch tree of depth \d+\t check: (\d+)", line)
-        if m:
-            matched += 1
-            if row.get("wl_stretch_check") != int(m.group(1)):
-                raise Failure("stretch check: reference %s, heaplab's %s" % (
-                    m.group(1), row.get("wl_stretch_check")))
-        m = re.match(r"long lived tree of depth \d+\t check: (\d+)", line)
-        if m:
-            matched += 1
-            if row.get("wl_long_lived_check") != int(m.group(1)):
-                raise Failure("long-lived check: reference %s, heaplab's %s" % (
-                    m.group(1), row.get("wl_long_lived_check")))
+            value = int(m.group(m.lastindex))
+            if row.get(key(m)) != value:
+                raise Failure("%s: the reference's check %d, heaplab's %s" % (
+                    key(m), value, row.get(key(m))))
     want = 2 + sum(1 for k in row if k.startswith("wl_check_d"))
     if matched != want:
         raise Failure("the reference printed %d check lines, heaplab's row has %d checks" % (
