@@ -1,17 +1,19 @@
 /*
- * objset.h - the set of live objects of refcount, the collector without
- * generation lists that must free what the workload left behind at fini
- * (the cycles it leaks).  Private to collectors/.  (manual keeps none: a
- * C program's leak stays a leak; docs/design-notes.md.)
+ * objset.h - refcount's set of registered objects: the ones from which
+ * fini finds everything the workload left behind (the cycles it leaks).
+ * Private to collectors/.  (manual keeps none: a C program's leak stays a
+ * leak; docs/design-notes.md.  Which objects refcount registers, and why
+ * that is enough: refcount.c.)
  *
- * An array of slots in untracked memory; each object keeps its own slot's
- * index in bits 32..62 of the 8-byte word just before it (the last word of
- * the collector's prefix; refcount keeps its count in the low 32 bits of
- * the same word, and rc.h its finalized flag in bit 63).  A slot holds a
- * member (an object pointer, 8-aligned: bit 0 clear) or is free: then it
- * holds, shifted left by one with bit 0 set, the index plus one of the next
- * free slot (0: none).  The free slots form a stack threaded through the
- * array itself.
+ * An array of slots in untracked memory; each member keeps its own slot's
+ * index plus one in bits 32..62 of the 8-byte word just before it (the
+ * last word of the collector's prefix; refcount keeps its count in the low
+ * 32 bits of the same word, and rc.h its finalized flag in bit 63), so an
+ * object whose index bits are 0 is no member.  A slot holds a member (an
+ * object pointer, 8-aligned: bit 0 clear) or is free: then it holds,
+ * shifted left by one with bit 0 set, the index plus one of the next free
+ * slot (0: none).  The free slots form a stack threaded through the array
+ * itself.
  *
  *   add      pop a free slot, or append when none is free (the array
  *            doubles when full);
@@ -21,17 +23,17 @@
  * of any other object.  (The dense swap-with-last array this replaces
  * wrote the last member's header on every removal: a cold cache line
  * whenever a large tree died top-down, issue 13.)  The price: n is the
- * high-water mark of live objects, not their number, so fini walks the
- * peak; and the array never shrinks (it did not before either).
+ * high-water mark of members, not their number, so fini walks the peak;
+ * and the array never shrinks.
  *
  * Why not a doubly linked list through the prefix: that costs 16 bytes in
  * every object, inside the measured heap; the index costs 4 bytes of a word
- * the prefix needs anyway, plus 8 bytes per object at the peak (16 at worst
+ * the prefix needs anyway, plus 8 bytes per member at the peak (16 at worst
  * just after a doubling) in the untracked array.
  *
  * Tunables (invariants):
  *   OBJSET_MIN   first capacity, in slots; the array doubles when full.
- *   OBJSET_MAX   at most 2^31 - 1 slots: the index must fit 31 bits.
+ *   OBJSET_MAX   at most 2^31 - 2 slots: the index + 1 must fit 31 bits.
  */
 #ifndef HEAPLAB_OBJSET_H
 #define HEAPLAB_OBJSET_H
@@ -42,7 +44,7 @@
 #include "collectors/collector.h"
 
 #define OBJSET_MIN ((size_t)4096)
-#define OBJSET_MAX ((size_t)INT32_MAX)
+#define OBJSET_MAX ((size_t)INT32_MAX - 1)
 #define OBJSET_INDEX_SHIFT 32
 #define OBJSET_INDEX_MASK (UINT64_C(0x7fffffff) << OBJSET_INDEX_SHIFT)
 #define OBJSET_FREE_TAG ((uintptr_t)1)
@@ -59,9 +61,17 @@ static inline uint64_t *objset_word(hl_object *o)
     return (uint64_t *)(void *)o - 1;
 }
 
+/* Whether the word before o names a slot (0 in the index bits: o is not a
+ * member; the word stores index + 1, so a zeroed word is no member's). */
+static inline int objset_word_is_member(uint64_t word)
+{
+    return (word & OBJSET_INDEX_MASK) != 0;
+}
+
+/* The slot of o, a member. */
 static inline size_t objset_index_of(hl_object *o)
 {
-    return (size_t)((*objset_word(o) & OBJSET_INDEX_MASK) >> OBJSET_INDEX_SHIFT);
+    return (size_t)((*objset_word(o) & OBJSET_INDEX_MASK) >> OBJSET_INDEX_SHIFT) - 1;
 }
 
 /* Whether slot i (< n) holds a member. */
@@ -110,10 +120,10 @@ static inline size_t objset_add(objset *s, hl_object *o)
     return i;
 }
 
-/* The index bits of o's word for slot i. */
+/* The index bits of o's word for slot i (i + 1: never 0). */
 static inline uint64_t objset_index_word(size_t i)
 {
-    return (uint64_t)i << OBJSET_INDEX_SHIFT;
+    return (uint64_t)(i + 1) << OBJSET_INDEX_SHIFT;
 }
 
 /* Remove o, a member: its slot becomes the top free slot.  Its word's index

@@ -21,20 +21,45 @@
  *     +-----------------+-------------------------------+
  *     ^ from the allocator, size 8 + hl_object_size(nrefs, data_size)
  *
- * Why an index at all: fini must free the leaked cycles, so the collector
- * must be able to enumerate the objects still alive.  The index places the
- * object in a slot of an untracked array with a free-slot stack (objset.h):
- * O(1) to add and remove, neither touching another object, 4 bytes of the
- * prefix word plus 8 (at most 16) untracked bytes per object at the peak,
- * against the 16 in-heap bytes of a doubly linked all-objects list.  The
- * dying stack reuses the whole word once an object is dead.
+ * Which objects are registered, and why that is enough.  fini must free
+ * what the workload left behind, the leaked cycles above all, so it must
+ * be able to find every object still alive.  It does not need every object
+ * in a set for that, only one from which each survivor can be reached:
+ *
+ *   registered   objects made by new_object or weak_new (the workload's
+ *                roots), the value of every store, and every object the
+ *                workload retains;
+ *   not          children made by new_child, until one of the above
+ *                happens to them.
+ *
+ * Every survivor is reached from a registered one.  Follow, from a
+ * survivor, whatever holds it: a workload reference (it was made by
+ * new_object, or retained: registered) or another object's field.  A field
+ * written by store holds a registered object.  A field written by new_child
+ * holds an object made after its holder, so a chain of new_child fields
+ * only goes back in time and cannot close on itself: it ends at an object
+ * held by the workload or by a stored field, and a cycle has at least one
+ * stored field.  fini marks everything reachable from the members, then
+ * frees what it marked (refcount_free_leftovers).
+ *
+ * A member keeps its slot's index plus one in bits 32..62 of its rc word
+ * (0: not registered), and leaves the set when it dies; the set is an
+ * untracked array with a free-slot stack (objset.h): O(1) to add and
+ * remove, neither touching another object, 8 untracked bytes per member at
+ * the peak, against the 16 in-heap bytes of a doubly linked all-objects
+ * list.  A tree built by new_child registers its root alone: the set cost
+ * trees/binarytrees 6-8% of refcount's time when every node was a member
+ * (issue 13; docs/design-notes.md).  The dying stack reuses the whole word
+ * once an object is dead.
  *
  * new_child makes a child with count 1, held by its parent alone: the
  * incref and decref of hl_new + hl_store + hl_release never happen (issue
  * 13: trees builds every node so).
  *
- * Costs: incref is one add; decref one subtract and a test; a death is the
- * set removal, the weak-table check (one load when no weak references
+ * Costs: incref is one add; decref one subtract and a test; a store or a
+ * retain also tests the value's index bits (registering it the first
+ * time); a death is a test of the index bits (a member's set removal), the
+ * weak-table check (one load when no weak references
  * exist), one decref per field and the free; measured (pool, 2-field
  * objects) a new object plus its death cost about 20-26 ns, against 8-9 ns
  * for the allocator's own alloc + free.  Limits: 2^31 - 1 live objects,
@@ -52,13 +77,32 @@
 
 typedef struct refcount {
     rc_heap heap; /* first: rc_unregister casts back */
-    objset live;
+    objset live; /* the registered objects (above) */
 } refcount;
 
 static inline void rc_unregister(rc_heap *h, hl_object *o)
 {
     refcount *r = (refcount *)h;
-    objset_remove(&r->live, o);
+    if (objset_word_is_member(*rc_word(o)))
+        objset_remove(&r->live, o);
+}
+
+/* Put o (alive) in the set unless it is there.  Registration cannot fail
+ * the store or retain that asks for it: should the set be unable to grow
+ * (untracked memory exhausted, or 2^31 - 2 members), o stays out, and fini
+ * may leave what only o reached to the allocator (the tracker sees it).
+ * Out of line: once per object at most. */
+static __attribute__((noinline)) void refcount_register_slow(refcount *r, hl_object *o)
+{
+    size_t i = objset_add(&r->live, o);
+    if (i != OBJSET_FULL)
+        *rc_word(o) |= objset_index_word(i);
+}
+
+static inline void refcount_register(refcount *r, hl_object *o)
+{
+    if (__builtin_expect(!objset_word_is_member(*rc_word(o)), 0))
+        refcount_register_slow(r, o);
 }
 
 static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
@@ -78,41 +122,95 @@ static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_conf
     return 0;
 }
 
+/* fini's list of objects to free: untracked, doubling. */
+typedef struct leftovers {
+    hl_object **item;
+    size_t n, cap;
+} leftovers;
+
+/* Mark o (alive, unmarked) as listed, setting its count to 0: no live
+ * object has count 0 otherwise, since nothing runs during fini.  Listing
+ * is the mark, so each object is listed once.  Should the list be unable
+ * to grow (untracked memory exhausted), o stays unlisted and with the
+ * allocator. */
+static void leftovers_take(leftovers *l, hl_object *o)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 1024;
+        hl_object **item = hl_untracked_alloc(cap * sizeof *item);
+        if (item == NULL)
+            return;
+        if (l->n)
+            memcpy(item, l->item, l->n * sizeof *item);
+        hl_untracked_free(l->item, l->cap * sizeof *item);
+        l->item = item;
+        l->cap = cap;
+    }
+    *rc_word(o) &= ~(uint64_t)UINT32_MAX;
+    l->item[l->n++] = o;
+}
+
+static void leftovers_visit(hl_object **field, void *arg)
+{
+    if (rc_count(*field) != 0)
+        leftovers_take(arg, *field);
+}
+
 /* Free every object still alive (leaked cycles, objects the workload still
- * holds) without running finalizers or callbacks or touching counts: each
- * member slot once, the free slots skipped.  O(peak live objects). */
+ * holds) without running finalizers or callbacks: first list every member
+ * and everything reachable from them (the list is the breadth-first
+ * frontier, and a count of 0 marks a listed object), then free the list.
+ * Freeing only after the walk, because a freed object's word cannot be
+ * read for its mark.  O(peak members + objects left). */
+static void refcount_free_leftovers(refcount *r)
+{
+    leftovers l = {0};
+    for (size_t i = 0; i < r->live.n; i++)
+        if (objset_is_member(&r->live, i))
+            leftovers_take(&l, (hl_object *)r->live.slots[i]);
+    for (size_t k = 0; k < l.n; k++)
+        if (l.item[k]->type != &hl_weakref_type) /* no strong fields: weakref.h */
+            hl_object_traverse(l.item[k], leftovers_visit, &l);
+    for (size_t k = 0; k < l.n; k++) {
+        hl_object *o = l.item[k];
+        hl_free(r->heap.alloc, (char *)o - REFCOUNT_PREFIX, rc_block_size(&r->heap, o));
+    }
+    hl_untracked_free(l.item, l.cap * sizeof *l.item);
+}
+
+/* Free what is still alive (refcount_free_leftovers) and the collector. */
 static void refcount_fini(void *ctx)
 {
     refcount *r = ctx;
-    for (size_t i = 0; i < r->live.n; i++) {
-        if (!objset_is_member(&r->live, i))
-            continue;
-        hl_object *o = (hl_object *)r->live.slots[i];
-        hl_free(r->heap.alloc, (char *)o - REFCOUNT_PREFIX, rc_block_size(&r->heap, o));
-    }
+    refcount_free_leftovers(r);
     objset_free(&r->live);
     hl_weak_table_fini(r->heap.weak);
     hl_untracked_free(r, sizeof *r);
 }
 
-/* A new object, count 1, in the live set.  NULL when the allocator or the
- * set cannot grow.  Cost: the allocation, the header and zeroing, a slot
- * pop (or append); no other object is touched. */
+/* A new object, count 1, registered when `root` (made for the workload, not
+ * for a parent's field by new_child).  NULL when the allocator or the set
+ * cannot grow.  Cost: the allocation, the header and zeroing, and for a
+ * root a slot pop (or append); no other object is touched. */
 static inline hl_object *refcount_make(refcount *r, const hl_type *t, uint32_t nrefs,
-                                       uint32_t data_size)
+                                       uint32_t data_size, int root)
 {
     size_t size = hl_object_size(nrefs, data_size);
     char *block = hl_alloc(r->heap.alloc, REFCOUNT_PREFIX + size);
     if (block == NULL)
         return NULL;
     hl_object *o = (hl_object *)(void *)(block + REFCOUNT_PREFIX);
-    size_t i = objset_add(&r->live, o);
-    if (__builtin_expect(i == OBJSET_FULL, 0)) {
-        hl_free(r->heap.alloc, block, REFCOUNT_PREFIX + size);
-        return NULL;
+    uint64_t word = 1;
+    if (root) {
+        size_t i = objset_add(&r->live, o);
+        if (__builtin_expect(i == OBJSET_FULL, 0)) {
+            hl_free(r->heap.alloc, block, REFCOUNT_PREFIX + size);
+            return NULL;
+        }
+        word |= objset_index_word(i);
     }
     hl_object_init(o, size, t, nrefs, data_size);
-    *rc_word(o) = 1 | objset_index_word(i);
+    *rc_word(o) = word;
     rc_note_type(&r->heap, t);
     r->heap.allocated++;
     return o;
@@ -121,7 +219,7 @@ static inline hl_object *refcount_make(refcount *r, const hl_type *t, uint32_t n
 static hl_object *refcount_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
                                       uint32_t data_size)
 {
-    return refcount_make(ctx, t, nrefs, data_size);
+    return refcount_make(ctx, t, nrefs, data_size, 1);
 }
 
 /* new_child: the child's one reference is the parent's, so it is made
@@ -138,7 +236,7 @@ static hl_object *refcount_new_child(void *ctx, hl_object *o, uint32_t field, co
 {
     refcount *r = ctx;
     assert(field < o->nrefs && rc_count(o) > 0);
-    hl_object *child = refcount_make(r, t, nrefs, data_size);
+    hl_object *child = refcount_make(r, t, nrefs, data_size, 0);
     if (child == NULL)
         return NULL;
     rc_store_owned(&r->heap, o, field, child);
@@ -148,13 +246,15 @@ static hl_object *refcount_new_child(void *ctx, hl_object *o, uint32_t field, co
 static void refcount_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
 {
     refcount *r = ctx;
+    if (value != NULL) /* first: the old value's death may run code that drops value */
+        refcount_register(r, value);
     rc_store(&r->heap, o, field, value);
 }
 
 static void refcount_retain(void *ctx, hl_object *o)
 {
-    (void)ctx;
     rc_incref(o);
+    refcount_register(ctx, o);
 }
 
 static void refcount_release(void *ctx, hl_object *o)
@@ -178,7 +278,7 @@ static void refcount_collect(void *ctx, int generation)
 static hl_object *refcount_weak_new(void *ctx, hl_object *target, hl_weak_callback cb, void *arg)
 {
     refcount *r = ctx;
-    hl_object *w = refcount_make(r, &hl_weakref_type, 0, sizeof(hl_weak_data));
+    hl_object *w = refcount_make(r, &hl_weakref_type, 0, sizeof(hl_weak_data), 1);
     if (w == NULL)
         return NULL;
     if (hl_weak_attach(r->heap.weak, w, target, cb, arg) != 0) {

@@ -26,7 +26,11 @@
  *   fini         refcount closed with leaked cycles and held objects whose
  *                slots lie among freed and reused ones: the tracker must see
  *                every block freed, once (live bytes and live blocks zero,
- *                frees equal to allocations).
+ *                frees equal to allocations).  Among them what refcount
+ *                never registers (refcount.c): a chain of new_child children
+ *                hanging off a leaked cycle, a cycle made of new_child
+ *                children alone and closed by a store, a new_child child
+ *                held by the workload's retain after its parent died.
  *   order        where deaths run code the cascade keeps its order: a tree
  *                of finalizing nodes, and a tree of plain nodes with a weak
  *                reference (and callback) to each node, die in the order
@@ -371,14 +375,32 @@ static void test_fini(void)
         }
         hl_new_child(gc, d, 0, &node_type, 0, 16);
         hl_release(gc, d); /* d and its child die: two slots free */
-        unsigned r = (unsigned)(hl_splitmix64(&seed) % 4);
-        if (r == 0) { /* a leaked cycle */
+        unsigned r = (unsigned)(hl_splitmix64(&seed) % 6);
+        if (r == 0) { /* a leaked cycle, with a chain of children off it */
             hl_store(gc, a, 0, b);
             hl_store(gc, b, 0, a);
+            hl_object *x = hl_new_child(gc, a, 1, &node_type, 1, 8);
+            for (int k = 0; x != NULL && k < 5; k++)
+                x = hl_new_child(gc, x, 0, &node_type, 1, 8);
             hl_release(gc, a);
             hl_release(gc, b);
         } else if (r == 1 && nkeep < 64) { /* held to the end */
             keep[nkeep++] = a;
+            hl_release(gc, b);
+        } else if (r == 2) { /* a leaked cycle of new_child children, closed by a store */
+            hl_object *x = hl_new_child(gc, a, 0, &node_type, 2, 8);
+            hl_object *y = x == NULL ? NULL : hl_new_child(gc, x, 0, &node_type, 2, 8);
+            if (y != NULL)
+                hl_store(gc, y, 1, x);
+            hl_release(gc, a); /* a dies; x and y keep each other */
+            hl_release(gc, b);
+        } else if (r == 3) { /* a new_child child the workload retains, its parent gone */
+            hl_object *x = hl_new_child(gc, a, 0, &node_type, 2, 8);
+            if (x != NULL && nkeep < 64) {
+                hl_retain(gc, x);
+                keep[nkeep++] = x;
+            }
+            hl_release(gc, a);
             hl_release(gc, b);
         } else { /* both die */
             hl_release(gc, a);
