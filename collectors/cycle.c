@@ -13,7 +13,7 @@
  *     +-----------+-----------+-----------------+--------------------+
  *     | gc_next   | gc_prev   | rc word         | hl_object ...      |
  *     +-----------+-----------+-----------------+--------------------+
- *       2-word GC header        bit 63 finalized (rc.h), bit 32
+ *       2-word GC header        bit 62 finalized (rc.h), bit 32
  *                               TRACKED, bits 31..0 the count
  *
  * gc_next/gc_prev link the object into a doubly linked list: one of the

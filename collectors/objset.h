@@ -5,11 +5,11 @@
  * leak; docs/design-notes.md.  Which objects refcount registers, and why
  * that is enough: refcount.c.)
  *
- * An array of slots in untracked memory; each member keeps its own slot's
- * index plus one in bits 32..62 of the 8-byte word just before it (the
- * last word of the collector's prefix; refcount keeps its count in the low
- * 32 bits of the same word, and rc.h its finalized flag in bit 63), so an
- * object whose index bits are 0 is no member.  A slot holds a member (an
+ * An array of slots in untracked memory; each member has bit 63 (the sign
+ * bit: one test) of the 8-byte word just before it set and its slot's
+ * index in bits 32..61 (the word is the last of the collector's prefix;
+ * refcount keeps its count in the low 32 bits, rc.h its finalized flag in
+ * bit 62).  A slot holds a member (an
  * object pointer, 8-aligned: bit 0 clear) or is free: then it holds,
  * shifted left by one with bit 0 set, the index plus one of the next free
  * slot (0: none).  The free slots form a stack threaded through the array
@@ -33,7 +33,7 @@
  *
  * Tunables (invariants):
  *   OBJSET_MIN   first capacity, in slots; the array doubles when full.
- *   OBJSET_MAX   at most 2^31 - 2 slots: the index + 1 must fit 31 bits.
+ *   OBJSET_MAX   at most 2^30 - 1 slots: the index must fit 30 bits.
  */
 #ifndef HEAPLAB_OBJSET_H
 #define HEAPLAB_OBJSET_H
@@ -44,9 +44,10 @@
 #include "collectors/collector.h"
 
 #define OBJSET_MIN ((size_t)4096)
-#define OBJSET_MAX ((size_t)INT32_MAX - 1)
+#define OBJSET_MAX ((size_t)1 << 30)
 #define OBJSET_INDEX_SHIFT 32
-#define OBJSET_INDEX_MASK (UINT64_C(0x7fffffff) << OBJSET_INDEX_SHIFT)
+#define OBJSET_INDEX_MASK (UINT64_C(0x3fffffff) << OBJSET_INDEX_SHIFT)
+#define OBJSET_MEMBER (UINT64_C(1) << 63)
 #define OBJSET_FREE_TAG ((uintptr_t)1)
 
 typedef struct objset {
@@ -55,23 +56,24 @@ typedef struct objset {
     size_t free_top;  /* index + 1 of the top free slot; 0: none is free */
 } objset;
 
-/* The word before o: the index in bits 32..62, the rest the owner's. */
+/* The word before o: the member bit 63 and the index in bits 32..61, the
+ * rest the owner's. */
 static inline uint64_t *objset_word(hl_object *o)
 {
     return (uint64_t *)(void *)o - 1;
 }
 
-/* Whether the word before o names a slot (0 in the index bits: o is not a
- * member; the word stores index + 1, so a zeroed word is no member's). */
+/* Whether `word`, the word before an object, is a member's (a sign test:
+ * a store's check of its value costs a test and a branch). */
 static inline int objset_word_is_member(uint64_t word)
 {
-    return (word & OBJSET_INDEX_MASK) != 0;
+    return (int64_t)word < 0;
 }
 
 /* The slot of o, a member. */
 static inline size_t objset_index_of(hl_object *o)
 {
-    return (size_t)((*objset_word(o) & OBJSET_INDEX_MASK) >> OBJSET_INDEX_SHIFT) - 1;
+    return (size_t)((*objset_word(o) & OBJSET_INDEX_MASK) >> OBJSET_INDEX_SHIFT);
 }
 
 /* Whether slot i (< n) holds a member. */
@@ -120,10 +122,10 @@ static inline size_t objset_add(objset *s, hl_object *o)
     return i;
 }
 
-/* The index bits of o's word for slot i (i + 1: never 0). */
+/* The member bit and index bits of o's word for slot i. */
 static inline uint64_t objset_index_word(size_t i)
 {
-    return (uint64_t)(i + 1) << OBJSET_INDEX_SHIFT;
+    return OBJSET_MEMBER | (uint64_t)i << OBJSET_INDEX_SHIFT;
 }
 
 /* Remove o, a member: its slot becomes the top free slot.  Its word's index

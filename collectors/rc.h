@@ -4,10 +4,10 @@
  *
  * The count lives in the low 32 bits of the 8-byte word just before the
  * object (the "rc word", the last word of each collector's prefix); the high
- * 32 bits belong to the collector (refcount keeps its live-set index there,
- * see objset.h).  A new object holds 1 (the workload's reference, or under
- * new_child its parent's); store
- * takes a reference to the new value before dropping the old one, so
+ * 32 bits belong to the collector (refcount keeps its set membership there,
+ * see objset.h) but for the finalized bit (62).  A new object holds 1 (the
+ * workload's reference, or under new_child its parent's); store takes a
+ * reference to the new value before dropping the old one, so
  * storing a field's own value is safe.
  *
  * Death without recursion.  Freeing an object drops its references, which
@@ -42,13 +42,13 @@
  * loop takes them), so finalizers and callbacks never nest inside a
  * teardown deeper than they nest inside each other.
  *
- * The finalized bit.  Bit 63 of the rc word (RC_FINALIZED) records that
+ * The finalized bit.  Bit 62 of the rc word (RC_FINALIZED) records that
  * the finalizer has run, CPython's _PyGC_FINALIZED: set before the call,
  * never cleared, so no object is finalized twice whether it dies by count
  * or, under cycle, in a collection.  CPython keeps the bit in the GC
  * header's gc_prev; heaplab keeps it here so the death path shared by both
  * collectors can read it.  The collector's half of the word is therefore
- * bits 32..62.
+ * bits 32..61 and 63 (refcount's member bit: the sign, one test).
  *
  * Tearing down one dead object (rc_dealloc): if it is not a weak reference
  * (a weak reference was detached as it died), drop its references; free
@@ -102,7 +102,7 @@ struct rc_heap {
     uint64_t finalizers_run, resurrected;
 };
 
-#define RC_FINALIZED (UINT64_C(1) << 63)
+#define RC_FINALIZED (UINT64_C(1) << 62)
 
 static inline uint64_t *rc_word(hl_object *o)
 {

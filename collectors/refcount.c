@@ -15,8 +15,9 @@
  * Layout of an allocation (prefix: 8 bytes):
  *
  *     +-----------------+-------------------------------+
- *     | finalized (63)  | hl_object ...                 |
- *     | index (62..32)  |                               |
+ *     | member (63)     | hl_object ...                 |
+ *     | finalized (62)  |                               |
+ *     | index (61..32)  |                               |
  *     | count (31..0)   |                               |
  *     +-----------------+-------------------------------+
  *     ^ from the allocator, size 8 + hl_object_size(nrefs, data_size)
@@ -42,8 +43,8 @@
  * stored field.  fini marks everything reachable from the members, then
  * frees what it marked (refcount_free_leftovers).
  *
- * A member keeps its slot's index plus one in bits 32..62 of its rc word
- * (0: not registered), and leaves the set when it dies; the set is an
+ * A member has bit 63 of its rc word set and its slot's index in bits
+ * 32..61, and leaves the set when it dies; the set is an
  * untracked array with a free-slot stack (objset.h): O(1) to add and
  * remove, neither touching another object, 8 untracked bytes per member at
  * the peak, against the 16 in-heap bytes of a doubly linked all-objects
@@ -57,13 +58,13 @@
  * 13: trees builds every node so).
  *
  * Costs: incref is one add; decref one subtract and a test; a store or a
- * retain also tests the value's index bits (registering it the first
- * time); a death is a test of the index bits (a member's set removal), the
- * weak-table check (one load when no weak references
- * exist), one decref per field and the free; measured (pool, 2-field
- * objects) a new object plus its death cost about 20-26 ns, against 8-9 ns
- * for the allocator's own alloc + free.  Limits: 2^31 - 1 live objects,
- * counts below 2^32.
+ * retain also tests the value's member bit (registering it the first
+ * time); a death is a test of the member bit (a member's set removal), the
+ * weak-table check (one load when no weak references exist), one decref
+ * per field and the free; measured (pool, 2-field objects) a new object
+ * plus its death cost about 20-26 ns, against 8-9 ns for the allocator's
+ * own alloc + free.  Limits: 2^30 registered objects alive at once (more
+ * stay unregistered, above), counts below 2^32.
  */
 #include "collectors/collector.h"
 
@@ -87,22 +88,16 @@ static inline void rc_unregister(rc_heap *h, hl_object *o)
         objset_remove(&r->live, o);
 }
 
-/* Put o (alive) in the set unless it is there.  Registration cannot fail
+/* Put o (alive, not a member) in the set.  Registration cannot fail
  * the store or retain that asks for it: should the set be unable to grow
- * (untracked memory exhausted, or 2^31 - 2 members), o stays out, and fini
+ * (untracked memory exhausted, or 2^30 members), o stays out, and fini
  * may leave what only o reached to the allocator (the tracker sees it).
- * Out of line: once per object at most. */
+ * Out of line (callers test membership inline): once per object at most. */
 static __attribute__((noinline)) void refcount_register_slow(refcount *r, hl_object *o)
 {
     size_t i = objset_add(&r->live, o);
     if (i != OBJSET_FULL)
         *rc_word(o) |= objset_index_word(i);
-}
-
-static inline void refcount_register(refcount *r, hl_object *o)
-{
-    if (__builtin_expect(!objset_word_is_member(*rc_word(o)), 0))
-        refcount_register_slow(r, o);
 }
 
 static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
@@ -243,18 +238,34 @@ static hl_object *refcount_new_child(void *ctx, hl_object *o, uint32_t field, co
     return child;
 }
 
+/* store's path for a value not registered yet: register it first (the old
+ * value's death may run code that drops it), then store.  Out of line and
+ * reached by a tail call, so that the common store needs no stack frame
+ * (with the call inline, gcc gave every store one: genlist/list +18%
+ * instructions). */
+static __attribute__((noinline)) void refcount_store_registering(refcount *r, hl_object *o,
+                                                                 uint32_t field,
+                                                                 hl_object *value)
+{
+    refcount_register_slow(r, value);
+    rc_store(&r->heap, o, field, value);
+}
+
 static void refcount_store(void *ctx, hl_object *o, uint32_t field, hl_object *value)
 {
     refcount *r = ctx;
-    if (value != NULL) /* first: the old value's death may run code that drops value */
-        refcount_register(r, value);
+    if (__builtin_expect(value != NULL && !objset_word_is_member(*rc_word(value)), 0)) {
+        refcount_store_registering(r, o, field, value);
+        return;
+    }
     rc_store(&r->heap, o, field, value);
 }
 
 static void refcount_retain(void *ctx, hl_object *o)
 {
     rc_incref(o);
-    refcount_register(ctx, o);
+    if (__builtin_expect(!objset_word_is_member(*rc_word(o)), 0))
+        refcount_register_slow(ctx, o); /* a tail call */
 }
 
 static void refcount_release(void *ctx, hl_object *o)
