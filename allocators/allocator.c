@@ -4,6 +4,7 @@
  */
 #include "allocators/allocator.h"
 
+#include <assert.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -50,6 +51,20 @@ void hl_allocator_close(hl_allocator *a)
         a->ops->fini(a->ctx);
     a->ops = NULL;
     a->ctx = NULL;
+}
+
+int hl_allocator_shared_depth;
+
+void hl_allocator_threads_begin(void)
+{
+    __atomic_fetch_add(&hl_allocator_shared_depth, 1, __ATOMIC_RELAXED);
+}
+
+void hl_allocator_threads_end(void)
+{
+    int before = __atomic_fetch_sub(&hl_allocator_shared_depth, 1, __ATOMIC_RELAXED);
+    assert(before > 0 && "hl_allocator_threads_end without a begin");
+    (void)before;
 }
 
 void *hl_untracked_alloc(size_t size)

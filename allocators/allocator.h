@@ -183,6 +183,26 @@ const hl_decorator *hl_decorator_find(const char *name);
 void *hl_untracked_alloc(size_t size);
 void hl_untracked_free(void *p, size_t size);
 
+/* Whether threads other than the caller may be inside allocator calls now.
+ * Code that starts threads which allocate through heaplab's allocators
+ * (the workloads' crew, workloads/crew.h) calls hl_allocator_threads_begin
+ * before creating them and hl_allocator_threads_end after joining them;
+ * both synchronise with the threads (creation and join do), so every call
+ * made by those threads, and every call made by the starter between the
+ * two, sees hl_allocator_threads_shared() true.  The tracker counts with
+ * plain loads and stores while it is false (a lock-prefixed add on each of
+ * five counters doubled a single-threaded cell's wall time: issue 13) and
+ * with atomic read-modify-writes while it is true.  Any thread may read the
+ * counters meanwhile (the sampler): every access is atomic either way.
+ * Nested begins are counted. */
+void hl_allocator_threads_begin(void);
+void hl_allocator_threads_end(void);
+extern int hl_allocator_shared_depth; /* begins not yet ended; use the function */
+static inline int hl_allocator_threads_shared(void)
+{
+    return __atomic_load_n(&hl_allocator_shared_depth, __ATOMIC_RELAXED) != 0;
+}
+
 /* Bytes of the mapping [addr, addr + len) that the kernel holds resident
  * now (mincore): pages the process touched and that were not swapped out,
  * as RSS counts them.  addr must be page-aligned; len is rounded up to
@@ -230,8 +250,9 @@ typedef struct hl_tracker_counts {
 } hl_tracker_counts;
 
 /* Wrap `inner` (which stays owned by the caller and must outlive the
- * result).  Returns 0 or -ENOMEM.  Thread-safe when inner is: the counters
- * are atomic. */
+ * result).  Returns 0 or -ENOMEM.  Thread-safe when inner is, provided the
+ * threads are announced (hl_allocator_threads_begin): the counters are then
+ * updated atomically, and by plain loads and stores otherwise. */
 int hl_tracker_wrap(hl_allocator *out, const hl_allocator *inner);
 /* The counters of an allocator made by hl_tracker_wrap. */
 hl_tracker_counts hl_tracker_read(const hl_allocator *tracked);

@@ -17,7 +17,12 @@
  *   - larson frees remotely only with more than one thread; falseshare's
  *     scratch and thrash variants do the same work;
  *   - fragadv's tracked live peak is exactly the design's formula;
- *   - a block corrupted behind a workload's back is reported.
+ *   - a block corrupted behind a workload's back is reported;
+ *   - the crew announces its threads to the allocators: shared is seen on
+ *     every worker while the crew lives and not before or after, nor for a
+ *     crew of one; and a tracker driven by a crew of two threads, each
+ *     doing a million allocations and frees, counts every one of them
+ *     (its counters are atomic only while the crew is announced).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -25,6 +30,7 @@
 #include "tests/check.h"
 #include "tests/drive.h"
 #include "tests/each_allocator.h"
+#include "workloads/crew.h"
 #include "workloads/workload.h"
 
 
@@ -293,6 +299,77 @@ static void test_mlarge(void)
     CHECK(o.rc != 0, "mlarge accepted 200 touches in 1 KiB blocks");
 }
 
+/* ------------------------------------------------------------- crew -- */
+
+#define CREW_OPS 1000000
+
+typedef struct crew_probe {
+    const hl_allocator *a; /* NULL: only look at the flag */
+    int seen_shared[4];
+} crew_probe;
+
+/* Each worker records whether it sees the allocators shared, then (with an
+ * allocator) does CREW_OPS allocations and frees of 16..256 bytes. */
+static int crew_probe_job(void *ctx, unsigned worker, hl_error *err)
+{
+    (void)err;
+    crew_probe *p = ctx;
+    p->seen_shared[worker] = hl_allocator_threads_shared();
+    if (p->a == NULL)
+        return 0;
+    for (uint32_t i = 0; i < CREW_OPS; i++) {
+        size_t size = 16 + 16 * (i % 16);
+        hl_free(p->a, hl_alloc(p->a, size), size);
+    }
+    return 0;
+}
+
+static void test_crew_shares(void)
+{
+    hl_error err = {{0}};
+    hl_crew crew;
+    crew_probe probe = {0};
+    CHECK(!hl_allocator_threads_shared(), "crew: allocators shared before any crew");
+    CHECK(hl_crew_start(&crew, "probe", 1, crew_probe_job, &probe, &err) == 0 &&
+              hl_crew_run(&crew, &err) == 0, "crew of one: %s", err.msg);
+    CHECK(!probe.seen_shared[0], "crew of one: it announced threads it never made");
+    hl_crew_stop(&crew);
+    CHECK(hl_crew_start(&crew, "probe", 3, crew_probe_job, &probe, &err) == 0 &&
+              hl_crew_run(&crew, &err) == 0, "crew of three: %s", err.msg);
+    CHECK(probe.seen_shared[0] && probe.seen_shared[1] && probe.seen_shared[2],
+          "crew of three: workers saw shared %d %d %d, want 1 1 1", probe.seen_shared[0],
+          probe.seen_shared[1], probe.seen_shared[2]);
+    hl_crew_stop(&crew);
+    CHECK(!hl_allocator_threads_shared(), "crew: allocators still shared after the crew stopped");
+
+    /* Exact counts from two threads at once over glibc (thread-safe). */
+    hl_allocator base = {0}, tracked = {0};
+    if (hl_allocator_open(&base, hl_allocator_find("glibc")) != 0 ||
+        hl_tracker_wrap(&tracked, &base) != 0) {
+        CHECK(0, "crew: glibc with the tracker did not open");
+        return;
+    }
+    probe.a = &tracked;
+    CHECK(hl_crew_start(&crew, "probe", 2, crew_probe_job, &probe, &err) == 0 &&
+              hl_crew_run(&crew, &err) == 0, "crew of two: %s", err.msg);
+    hl_crew_stop(&crew);
+    hl_tracker_counts c = hl_tracker_read(&tracked);
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < CREW_OPS; i++)
+        bytes += 16 + 16 * (i % 16);
+    CHECK(c.allocs == 2 * CREW_OPS && c.frees == 2 * CREW_OPS && c.live_blocks == 0 &&
+              c.live_bytes == 0 && c.bytes_allocated == 2 * bytes,
+          "crew of two over the tracker: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64
+          " live blocks, %" PRIu64 " live bytes, %" PRIu64 " bytes allocated; want %u, %u, 0, "
+          "0, %" PRIu64, c.allocs, c.frees, c.live_blocks, c.live_bytes, c.bytes_allocated,
+          2 * CREW_OPS, 2 * CREW_OPS, 2 * bytes);
+    hl_allocator_close(&tracked);
+    hl_allocator_close(&base);
+    if (c.allocs == 2 * CREW_OPS && c.live_bytes == 0)
+        printf("crew: announced to the allocators while it lives; a tracker under two threads "
+               "counted %" PRIu64 " allocations exactly\n", c.allocs);
+}
+
 int main(int argc, char **argv)
 {
     if (each_allocator_init(argc, argv, "test_workloads_classic", 0) != 0)
@@ -302,5 +379,7 @@ int main(int argc, char **argv)
     test_falseshare();
     test_fragadv();
     test_mlarge();
+    if (!each_allocator_only) /* a child: its parent ran it */
+        test_crew_shares();
     return each_allocator_finish(check_status("test_workloads_classic"));
 }

@@ -57,6 +57,7 @@ int hl_crew_start(hl_crew *c, const char *name, unsigned nthreads, hl_crew_job j
     pthread_cond_init(&c->wake, NULL);
     pthread_cond_init(&c->idle, NULL);
     c->sync_ready = 1;
+    hl_allocator_threads_begin(); /* before any worker exists; ended after the joins */
     for (unsigned k = 1; k < nthreads; k++) {
         int rc = pthread_create(&c->workers[k].tid, NULL, crew_worker_main, &c->workers[k]);
         if (rc != 0) {
@@ -103,6 +104,7 @@ void hl_crew_stop(hl_crew *c)
         for (unsigned k = 1; k < c->nthreads; k++)
             if (c->workers[k].started)
                 pthread_join(c->workers[k].tid, NULL);
+        hl_allocator_threads_end();
         pthread_cond_destroy(&c->wake);
         pthread_cond_destroy(&c->idle);
         pthread_mutex_destroy(&c->mu);

@@ -6,7 +6,9 @@
  * What it is: `nthreads` workers numbered 0..nthreads-1.  The caller of
  * hl_crew_run is worker 0; workers 1..nthreads-1 are OS threads created by
  * hl_crew_start that stay for the whole run, so a timed step pays for no
- * thread creation.  With nthreads = 1 no thread is created and no lock is
+ * thread creation.  From before the first is created to after the last is
+ * joined, the allocators are told threads share them
+ * (hl_allocator_threads_begin/end): the tracker then counts atomically.  With nthreads = 1 no thread is created and no lock is
  * taken: the job runs on the caller alone, safe under every allocator.
  *
  * Protocol: between dispatches the workers sleep on `wake` until
