@@ -243,12 +243,23 @@ typedef struct arena_desc arena_desc;
 
 /* The header of every pool, at pool_header_of(its start): the colour
  * offset in, so it lies in one cache line that no other header of eight
- * consecutive pools maps to.  Offsets are counted from the header.
+ * consecutive pools maps to.  Offsets are counted from the header and are
+ * signed: the blocks of the colour gap lie below it, at -gap, -gap + size,
+ * ...  Carving goes through two regions, each with its own limit, so that
+ * a carve compares once, as pymalloc's does:
+ *   the gap:   -gap <= nextoffset, maxnextoffset == -size (a block carved
+ *              there ends by the header);
+ *   the rest:  HL_POOL_HEADER_SIZE <= nextoffset, maxnextoffset + size ==
+ *              the bytes from the header to the pool's end (no block
+ *              crosses it).
  * Invariants while the pool serves a class (ref > 0):
- *   HL_POOL_HEADER_SIZE <= nextoffset, nextoffset - HEADER is a multiple of
- *   the class size, maxnextoffset + class size == the bytes from the header
- *   to the pool's end (so no block crosses it), and blocks below nextoffset
- *   are either used (ref of them) or on the freeblock list;
+ *   nextoffset is where hl_pool_block_offset puts the next block or, once
+ *   every block is carved, above maxnextoffset in the second region
+ *   (nextoffset never rests past the gap's limit: the carve that gets there
+ *   moves on to the second region at once, so nextoffset > maxnextoffset
+ *   means full, whatever the region); maxnextoffset < 0 exactly while
+ *   carving in the gap; the blocks below nextoffset are either used (ref of
+ *   them) or on the freeblock list;
  *   full (freeblock == NULL and nextoffset > maxnextoffset) <=> not linked in
  *   usedpools[szidx].
  * On its arena's free-pool list: ref == 0, szidx == POOL_NO_CLASS, and
@@ -260,8 +271,9 @@ typedef struct pool_header {
     arena_desc *arena;             /* owning arena */
     uint32_t ref;                  /* blocks in use */
     uint32_t szidx;                /* class, or POOL_NO_CLASS */
-    uint32_t nextoffset;           /* offset of the next block to carve */
-    uint32_t maxnextoffset;        /* the last offset a block may be carved at */
+    int32_t nextoffset;            /* offset of the next block to carve */
+    int32_t maxnextoffset;         /* the last offset a block of the current
+                                      region may be carved at */
 } pool_header;
 
 _Static_assert(sizeof(pool_header) <= HL_POOL_HEADER_SIZE, "pool header outgrew its room");
@@ -328,10 +340,27 @@ static inline pool_header *pool_of(const void *p)
     return pool_header_of(pool_base_of(p));
 }
 
-/* Bytes from a pool's header to its end: where carving must stop. */
-static inline uint32_t pool_span_after_header(const pool_header *pool)
+/* Bytes from a pool's start to its header: its colour gap. */
+static inline uint32_t pool_gap_of(const pool_header *pool)
 {
-    return (uint32_t)(pool_base_of(pool) + HL_POOL_SIZE - (uintptr_t)pool);
+    return (uint32_t)((uintptr_t)pool & (HL_POOL_SIZE - 1));
+}
+
+/* Bytes from a pool's header to its end. */
+static inline int32_t pool_span_after_header(const pool_header *pool)
+{
+    return (int32_t)(HL_POOL_SIZE - pool_gap_of(pool));
+}
+
+/* Blocks carved so far in `pool` (of class size `size`): those that start
+ * below nextoffset, in the gap and past the header.  Cost: O(1). */
+static size_t pool_carved_blocks(const pool_header *pool, size_t size)
+{
+    int64_t gap = pool_gap_of(pool);
+    int64_t next = pool->nextoffset;
+    if (next < 0) /* still in the gap */
+        return (size_t)(next + gap) / size;
+    return (size_t)gap / size + (size_t)(next - (int64_t)HL_POOL_HEADER_SIZE) / size;
 }
 
 static inline int pool_is_small(size_t n)
@@ -357,33 +386,58 @@ static size_t page_round(size_t n)
 /* ----------------------------------------------------- debug checkers -- */
 
 #ifndef NDEBUG
+/* Whether p is a block `pool` (of class size `size`) has carved: it starts
+ * on a block boundary of the gap before the header and ends by it, or on
+ * one past the header, below nextoffset (from the pool's start, as in
+ * hl_pool_block_offset).  Cost: O(1). */
+static int pool_is_carved_block(const pool_header *pool, const void *p, size_t size)
+{
+    if (pool_of(p) != pool)
+        return 0;
+    uintptr_t off = (uintptr_t)p - pool_base_of(pool);
+    uintptr_t gap = pool_gap_of(pool);
+    if ((intptr_t)off - (intptr_t)gap >= pool->nextoffset)
+        return 0;
+    if (off < gap)
+        return off % size == 0 && off + size <= gap;
+    return off >= gap + HL_POOL_HEADER_SIZE && (off - gap - HL_POOL_HEADER_SIZE) % size == 0;
+}
+
 /* Assert the invariants of a pool serving a class.  Cost: O(free blocks). */
 static void pool_check(const pool_ctx *c, const pool_header *pool)
 {
     (void)c;
-    /* The header is where its colour puts it and fits before the end. */
+    /* The header is where its colour puts it. */
     uintptr_t base = pool_base_of(pool);
     unsigned colour = hl_pool_colour_of(base);
     assert(pool == pool_header_of(base));
-    assert((uintptr_t)pool - base == hl_pool_header_offset(colour));
-    assert(pool_span_after_header(pool) == HL_POOL_SIZE - hl_pool_header_offset(colour));
+    assert(pool_gap_of(pool) == hl_pool_header_offset(colour));
     assert(pool->szidx < HL_POOL_NCLASSES);
     size_t size = hl_pool_class_size(pool->szidx);
     assert(pool->ref > 0);
-    /* Carving stops where the next block would cross the pool's end. */
-    assert(pool->maxnextoffset + size == pool_span_after_header(pool));
-    assert(pool->nextoffset >= HL_POOL_HEADER_SIZE);
-    assert((pool->nextoffset - HL_POOL_HEADER_SIZE) % size == 0);
-    size_t carved = (pool->nextoffset - HL_POOL_HEADER_SIZE) / size;
-    assert(carved <= hl_pool_class_capacity(pool->szidx, colour));
-    assert((pool->nextoffset > pool->maxnextoffset) ==
-           (carved == hl_pool_class_capacity(pool->szidx, colour)));
+    /* Carving stops where the next block would reach into the header (in
+     * the gap) or cross the pool's end (past it), and never rests past
+     * the gap's limit. */
+    int32_t gap = (int32_t)pool_gap_of(pool);
+    if (pool->maxnextoffset < 0) {
+        assert(pool->maxnextoffset == -(int32_t)size);
+        assert(pool->nextoffset >= -gap && pool->nextoffset <= pool->maxnextoffset);
+        assert((pool->nextoffset + gap) % (int32_t)size == 0);
+    } else {
+        assert(pool->maxnextoffset + (int32_t)size == pool_span_after_header(pool));
+        assert(pool->nextoffset >= (int32_t)HL_POOL_HEADER_SIZE);
+        assert((pool->nextoffset - (int32_t)HL_POOL_HEADER_SIZE) % (int32_t)size == 0);
+    }
+    /* The blocks carved are the layout's (pool.h), in its order. */
+    size_t carved = pool_carved_blocks(pool, size);
+    size_t capacity = hl_pool_class_capacity(pool->szidx, colour);
+    assert(carved >= 1 && carved <= capacity);
+    assert(carved == capacity ||
+           pool->nextoffset + gap == (int32_t)hl_pool_block_offset(pool->szidx, colour, carved));
+    assert((pool->nextoffset > pool->maxnextoffset) == (carved == capacity));
     size_t nfree = 0;
     for (const pool_block *b = pool->freeblock; b != NULL; b = b->next) {
-        uintptr_t off = (uintptr_t)b - (uintptr_t)pool;
-        assert(pool_of(b) == pool);
-        assert((uintptr_t)b >= (uintptr_t)pool && off >= HL_POOL_HEADER_SIZE && off < pool->nextoffset);
-        assert((off - HL_POOL_HEADER_SIZE) % size == 0);
+        assert(pool_is_carved_block(pool, b, size));
         assert(((uintptr_t)b & (HL_ALIGNMENT - 1)) == 0);
         nfree++;
         assert(nfree <= carved);
@@ -472,11 +526,9 @@ static void held_check(const pool_ctx *c)
         return;
     const pool_block *b = c->held;
     const pool_header *pool = pool_of(b);
-    uintptr_t off = (uintptr_t)b - (uintptr_t)pool;
     assert(pool->szidx == c->held_idx && pool->ref >= 2);
     assert(pool->freeblock == NULL); /* what pool_free's fast path relies on */
-    assert((uintptr_t)b >= (uintptr_t)pool && off >= HL_POOL_HEADER_SIZE && off < pool->nextoffset);
-    assert((off - HL_POOL_HEADER_SIZE) % hl_pool_class_size(pool->szidx) == 0);
+    assert(pool_is_carved_block(pool, b, hl_pool_class_size(pool->szidx)));
 }
 #define POOL_CHECK(c, pool) pool_check((c), (pool))
 #define ARENA_LIST_CHECK(c) arena_list_check(c)
@@ -751,36 +803,95 @@ static void pool_return_to_arena(pool_ctx *c, pool_header *pool)
     ARENA_LIST_CHECK(c);
 }
 
+/* nextoffset just passed maxnextoffset.  When that ends the colour gap
+ * (nextoffset is at most 0 there: the gap's last block ended by the
+ * header), carving moves on past the header, which has room for more
+ * blocks (pool.h asserts it), and the pool is not full: returns 0.
+ * Otherwise the whole pool is carved: returns 1.  Once per pool each, so
+ * out of the carve's common path; testing nextoffset, just computed,
+ * rather than maxnextoffset spares that path a register. */
+static inline int pool_carve_region_end(pool_header *pool)
+{
+    if (pool->nextoffset <= 0) {
+        pool->nextoffset = (int32_t)HL_POOL_HEADER_SIZE;
+        pool->maxnextoffset = pool_span_after_header(pool) - (int32_t)hl_pool_class_size(pool->szidx);
+        return 0;
+    }
+    return 1;
+}
+
+/* How carving starts in a pool, by colour and class: block 0's offset
+ * from the header, the carve place after it and the limit of that place's
+ * region (the pool header's fields say what they mean).  Block 0 is at the
+ * pool's start when a block fits in the colour gap, else right after the
+ * header; when the gap holds one block only, carving goes on past the
+ * header at once.  A table, since a new pool is all a program that
+ * allocates one block of a class and frees it does (pool_init_for_class):
+ * two loads and a store each, instead of the compares and arithmetic
+ * below.  pool.h's layout is the reference; the debug checks hold the
+ * pools to it. */
+typedef struct pool_start {
+    int32_t first;
+    int32_t nextoffset;
+    int32_t maxnextoffset;
+} pool_start;
+
+#define POOL_START_GAP(k) ((int32_t)((k) * HL_POOL_COLOUR_STRIDE))
+#define POOL_START_SIZE(i) ((int32_t)(((i) + 1) << HL_POOL_CLASS_SHIFT))
+#define POOL_START_HDR ((int32_t)HL_POOL_HEADER_SIZE)
+#define POOL_START_REST_MAX(k, i) ((int32_t)HL_POOL_SIZE - POOL_START_GAP(k) - POOL_START_SIZE(i))
+#define POOL_START(k, i)                                                                   \
+    {POOL_START_GAP(k) >= POOL_START_SIZE(i) ? -POOL_START_GAP(k) : POOL_START_HDR,       \
+     POOL_START_GAP(k) >= 2 * POOL_START_SIZE(i) ? -POOL_START_GAP(k) + POOL_START_SIZE(i) \
+     : POOL_START_GAP(k) >= POOL_START_SIZE(i)   ? POOL_START_HDR                          \
+                                                 : POOL_START_HDR + POOL_START_SIZE(i),    \
+     POOL_START_GAP(k) >= 2 * POOL_START_SIZE(i) ? -POOL_START_SIZE(i) : POOL_START_REST_MAX(k, i)}
+#define POOL_START8(k, i)                                                                  \
+    POOL_START(k, i), POOL_START(k, i + 1), POOL_START(k, i + 2), POOL_START(k, i + 3),    \
+        POOL_START(k, i + 4), POOL_START(k, i + 5), POOL_START(k, i + 6), POOL_START(k, i + 7)
+#define POOL_START_ROW(k) {POOL_START8(k, 0), POOL_START8(k, 8), POOL_START8(k, 16), POOL_START8(k, 24)}
+
+_Static_assert(HL_POOL_COLOURS == 8 && HL_POOL_NCLASSES == 32, "pool_starts spells out 8 x 32 entries");
+
+static const pool_start pool_starts[HL_POOL_COLOURS][HL_POOL_NCLASSES] = {
+    POOL_START_ROW(0), POOL_START_ROW(1), POOL_START_ROW(2), POOL_START_ROW(3),
+    POOL_START_ROW(4), POOL_START_ROW(5), POOL_START_ROW(6), POOL_START_ROW(7),
+};
+
 /* Start serving class idx from a new pool: hand out block 0 and carve no
- * further.  Needs usedpools[idx] empty.  NULL when out of memory. */
+ * further (pool_starts says where).  Needs usedpools[idx] empty.  NULL
+ * when out of memory. */
 POOL_SLOW static void *pool_init_for_class(pool_ctx *c, unsigned idx)
 {
     pool_header *pool = pool_take_from_arena(c);
     if (pool == NULL)
         return NULL;
-    uint32_t size = (uint32_t)hl_pool_class_size(idx);
+    pool_start start = pool_starts[pool_gap_of(pool) >> HL_POOL_COLOUR_SHIFT][idx];
     pool->szidx = idx;
     pool->ref = 1;
     pool->freeblock = NULL;
-    pool->nextoffset = (uint32_t)HL_POOL_HEADER_SIZE + size;
-    pool->maxnextoffset = pool_span_after_header(pool) - size;
+    pool->nextoffset = start.nextoffset;
+    pool->maxnextoffset = start.maxnextoffset;
     pool_link_used(c, pool, idx);
     POOL_CHECK(c, pool);
-    return (char *)pool + HL_POOL_HEADER_SIZE;
+    return (char *)pool + start.first;
 }
 
 /* The pool at the head of usedpools[idx] has an empty free list: carve its
- * next block, and unlink the pool when that was its last one. */
+ * next block, and unlink the pool when that was its last one.  Past the
+ * current region's limit, carving moves from the gap to past the header
+ * (pool_carve_region_end), so the common carve is pymalloc's: an add, a
+ * compare. */
 POOL_SLOW static void *pool_carve(pool_ctx *c, pool_header *pool, unsigned idx)
 {
     assert(pool->freeblock == NULL && pool->nextoffset <= pool->maxnextoffset);
-    void *b = (char *)pool + pool->nextoffset;
-    pool->nextoffset += (uint32_t)hl_pool_class_size(idx);
+    int32_t off = pool->nextoffset;
+    pool->nextoffset = off + (int32_t)hl_pool_class_size(idx);
     pool->ref++;
-    if (pool->nextoffset > pool->maxnextoffset)
+    if (pool->nextoffset > pool->maxnextoffset && pool_carve_region_end(pool))
         pool_unlink_head(c, pool, idx);
     POOL_CHECK(c, pool);
-    return b;
+    return (char *)pool + off;
 }
 
 /* The last block of `pool` was just freed: it leaves its class list (it
@@ -990,9 +1101,7 @@ static void pool_free(void *ctx, void *p, size_t n)
 #ifndef NDEBUG
         assert(pool->szidx < HL_POOL_NCLASSES && pool->ref > 0);
         assert(hl_pool_class_of(n) <= pool->szidx); /* n fits the block */
-        assert((uintptr_t)p >= (uintptr_t)pool + HL_POOL_HEADER_SIZE); /* past the header */
-        assert(((uintptr_t)p - (uintptr_t)pool - HL_POOL_HEADER_SIZE) % hl_pool_class_size(pool->szidx) == 0);
-        assert((uintptr_t)p - (uintptr_t)pool < pool->nextoffset);
+        assert(pool_is_carved_block(pool, p, hl_pool_class_size(pool->szidx))); /* clear of the header */
         assert(c->held_idx == POOL_NONE_HELD || c->held != b); /* a double free of the held block */
         block_poison(b, hl_pool_class_size(pool->szidx));
 #endif
@@ -1145,7 +1254,7 @@ static void pool_snapshot(const pool_ctx *c, hl_pool_snapshot *s)
             if (pool_is_full(pool))
                 s->pools_full++;
             s->used_blocks[idx] += pool->ref;
-            s->carved_blocks[idx] += (pool->nextoffset - HL_POOL_HEADER_SIZE) / size;
+            s->carved_blocks[idx] += pool_carved_blocks(pool, size);
             s->bytes_in_used_blocks += pool->ref * size;
         }
     }
