@@ -4,7 +4,8 @@
  * Goes through the method table of hl_pool_allocator() and looks inside with
  * hl_pool_inspect / hl_pool_arena_of only.  Checks the size-class mapping,
  * the cache-coloured pool layout (headers of consecutive pools at different
- * colours, blocks clear of the header, capacity as carved), lazy carving,
+ * colours, blocks clear of the header, the colour gap before it holding
+ * blocks too, capacity as carved), lazy carving,
  * LIFO reuse, full-pool relinking, the arena order, arenas
  * going back to the kernel (seen from /proc as well as from inside),
  * realloc in place and moving, a seeded random run against the
