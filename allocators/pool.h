@@ -45,8 +45,9 @@
  * the pool's colour past the pool's start, the colour being bits
  * HL_POOL_SHIFT and up of the pool's address modulo HL_POOL_COLOURS, so
  * consecutive pools put their headers in different L1 sets (pool.c says
- * why).  The bytes before the header are never used: at most
- * (HL_POOL_COLOURS - 1) * HL_POOL_COLOUR_STRIDE = 448 per pool.
+ * why).  The bytes before the header (the colour gap, at most
+ * (HL_POOL_COLOURS - 1) * HL_POOL_COLOUR_STRIDE = 448) hold blocks too:
+ * as many whole blocks of the pool's class as fit there.
  * Invariants: the stride is a cache line and a multiple of
  * HL_POOL_CLASS_STEP (blocks stay aligned); the colours are a power of two
  * and together span at most one 4 KiB L1 way (distinct sets, and no two
@@ -101,24 +102,53 @@ static inline unsigned hl_pool_colour_of(uintptr_t pool_base)
     return (unsigned)(pool_base >> HL_POOL_SHIFT) & (HL_POOL_COLOURS - 1);
 }
 
-/* Bytes from the start of a pool of colour `colour` to its header; also
- * the bytes the pool leaves unused before it. */
+/* Bytes from the start of a pool of colour `colour` to its header: the
+ * colour gap, which holds blocks as well (hl_pool_block_offset). */
 static inline size_t hl_pool_header_offset(unsigned colour)
 {
     return (size_t)colour * HL_POOL_COLOUR_STRIDE;
 }
 
-/* Bytes from the start of a pool of colour `colour` to its block 0. */
-static inline size_t hl_pool_first_block_offset(unsigned colour)
+/* Blocks of class idx in the colour gap of a pool of colour `colour`: the
+ * whole blocks that fit between the pool's start and its header.  They
+ * are the pool's first blocks; the gap's last (header offset mod class
+ * size) bytes stay unused. */
+static inline size_t hl_pool_blocks_before_header(unsigned idx, unsigned colour)
 {
-    return hl_pool_header_offset(colour) + HL_POOL_HEADER_SIZE;
+    return hl_pool_header_offset(colour) / hl_pool_class_size(idx);
 }
 
-/* Blocks one pool of class idx and colour `colour` holds: those that fit
- * between its header and its end. */
+/* Bytes from the start of a pool of class idx and colour `colour` to its
+ * block i, in the order blocks are carved (addresses ascending): the gap's
+ * blocks from the pool's start, then, past the header, the rest up to the
+ * pool's end.  Needs i < hl_pool_class_capacity(idx, colour).  Every
+ * offset is a multiple of HL_POOL_CLASS_STEP, and no block overlaps the
+ * header [header offset, + HL_POOL_HEADER_SIZE) or crosses the pool's end. */
+static inline size_t hl_pool_block_offset(unsigned idx, unsigned colour, size_t i)
+{
+    size_t size = hl_pool_class_size(idx);
+    size_t below = hl_pool_blocks_before_header(idx, colour);
+    if (i < below)
+        return i * size;
+    return hl_pool_header_offset(colour) + HL_POOL_HEADER_SIZE + (i - below) * size;
+}
+
+/* Bytes from the start of a pool of class idx and colour `colour` to its
+ * block 0: the pool's start when a block of the class fits in the gap,
+ * else right after the header. */
+static inline size_t hl_pool_first_block_offset(unsigned idx, unsigned colour)
+{
+    return hl_pool_block_offset(idx, colour, 0);
+}
+
+/* Blocks one pool of class idx and colour `colour` holds: those in the gap
+ * before its header and those between its header and its end.  That is
+ * (16384 - 48) / size, or one fewer when the two remainders together
+ * would have held one more block. */
 static inline size_t hl_pool_class_capacity(unsigned idx, unsigned colour)
 {
-    return (HL_POOL_SIZE - hl_pool_first_block_offset(colour)) / hl_pool_class_size(idx);
+    return hl_pool_blocks_before_header(idx, colour) +
+           (HL_POOL_SIZE - hl_pool_header_offset(colour) - HL_POOL_HEADER_SIZE) / hl_pool_class_size(idx);
 }
 
 /* ------------------------------------------------------- introspection -- */

@@ -4,7 +4,8 @@
  * Goes through the method table of hl_pool_allocator() and looks inside with
  * hl_pool_inspect / hl_pool_arena_of only.  Checks the size-class mapping,
  * the cache-coloured pool layout (headers of consecutive pools at different
- * colours, blocks clear of the header, capacity as carved), lazy carving,
+ * colours, blocks clear of the header, the colour gap before it holding
+ * blocks too, capacity as carved), lazy carving,
  * LIFO reuse, full-pool relinking, the arena order, arenas
  * going back to the kernel (seen from /proc as well as from inside),
  * realloc in place and moving, a seeded random run against the
@@ -96,10 +97,19 @@ static uintptr_t pool_base(const void *p)
     return (uintptr_t)p & ~(uintptr_t)(HL_POOL_SIZE - 1);
 }
 
-/* Bytes from the start of p's pool to its block 0. */
-static size_t first_block_offset(const void *p)
+/* Bytes from the start of p's pool (of class idx) to its block i. */
+static size_t block_offset(const void *p, unsigned idx, size_t i)
 {
-    return hl_pool_first_block_offset(hl_pool_colour_of(pool_base(p)));
+    return hl_pool_block_offset(idx, hl_pool_colour_of(pool_base(p)), i);
+}
+
+/* Whether [off, off + size) in a pool of colour `colour` stays clear of
+ * its header and inside the pool. */
+static int clear_of_header(unsigned colour, size_t off, size_t size)
+{
+    size_t header = hl_pool_header_offset(colour);
+    int overlaps = off < header + HL_POOL_HEADER_SIZE && off + size > header;
+    return !overlaps && off + size <= HL_POOL_SIZE;
 }
 
 /* Blocks of class idx the pool holding p has room for. */
@@ -256,19 +266,53 @@ static void test_size_classes(void)
     }
     CHECK(hl_pool_class_of(1) == 0 && hl_pool_class_of(16) == 0 && hl_pool_class_of(17) == 1);
     CHECK(hl_pool_class_of(512) == 31 && hl_pool_class_size(31) == 512);
-    /* (16384 - 64 x colour - 48) / size: the table in pool.c. */
+    /* 64 x colour / size blocks in the gap + (16384 - 64 x colour - 48) / size
+     * after the header: the table in pool.c, worked by hand.  Colour 7,
+     * 16 B: 28 + 993; 64 B: 7 + 248; 80 B: 5 + 198 (one fewer than colour
+     * 0: 448 % 80 + 15888 % 80 = 128 bytes lost); 512 B: none in the gap. */
     CHECK(hl_pool_class_capacity(0, 0) == 1021 && hl_pool_class_capacity(3, 0) == 255);
-    CHECK(hl_pool_class_capacity(0, 7) == 993 && hl_pool_class_capacity(3, 7) == 248);
+    CHECK(hl_pool_class_capacity(0, 7) == 1021 && hl_pool_class_capacity(3, 7) == 255);
+    CHECK(hl_pool_class_capacity(4, 0) == 204 && hl_pool_class_capacity(4, 7) == 203);
     CHECK(hl_pool_class_capacity(31, 0) == 31 && hl_pool_class_capacity(31, 7) == 31);
+    CHECK(hl_pool_blocks_before_header(0, 7) == 28 && hl_pool_blocks_before_header(4, 7) == 5);
+    CHECK(hl_pool_blocks_before_header(3, 0) == 0 && hl_pool_blocks_before_header(31, 7) == 0);
+    /* Block 0 at the pool's start when a block fits in the gap, else right
+     * after the header; the first block past the header right after it. */
+    CHECK(hl_pool_first_block_offset(0, 0) == 48 && hl_pool_first_block_offset(0, 1) == 0);
+    CHECK(hl_pool_first_block_offset(6, 1) == 64 + 48 && hl_pool_first_block_offset(6, 2) == 0);
+    CHECK(hl_pool_first_block_offset(31, 7) == 448 + 48);
+    CHECK(hl_pool_block_offset(0, 7, 27) == 432 && hl_pool_block_offset(0, 7, 28) == 496);
+    CHECK(hl_pool_block_offset(4, 7, 4) == 320 && hl_pool_block_offset(4, 7, 5) == 496);
+    CHECK(hl_pool_block_offset(4, 7, 202) == 496 + 197 * 80);
     /* The header of the pool at base sits ((base >> 14) & 7) x 64 bytes in. */
     for (uintptr_t k = 0; k < 64; k++) {
         uintptr_t base = ((uintptr_t)0x7f31 << 32) + k * HL_POOL_SIZE;
         unsigned colour = hl_pool_colour_of(base);
         CHECK(hl_pool_header_offset(colour) == ((base >> 14) & 7) * 64);
         CHECK(hl_pool_header_offset(colour) <= 448);
-        CHECK(hl_pool_first_block_offset(colour) == hl_pool_header_offset(colour) + HL_POOL_HEADER_SIZE);
-        CHECK(hl_pool_first_block_offset(colour) % HL_ALIGNMENT == 0);
     }
+    /* Every class and colour: blocks ascend without overlapping, stay
+     * aligned, clear of the header and inside the pool, and only the
+     * gap's remainder and the tail (each under one block) stay unused. */
+    size_t bad_layout = 0;
+    for (unsigned idx = 0; idx < HL_POOL_NCLASSES; idx++) {
+        size_t size = hl_pool_class_size(idx);
+        for (unsigned colour = 0; colour < HL_POOL_COLOURS; colour++) {
+            size_t cap = hl_pool_class_capacity(idx, colour);
+            size_t header = hl_pool_header_offset(colour);
+            size_t below = 0, end = 0;
+            for (size_t i = 0; i < cap; i++) {
+                size_t off = hl_pool_block_offset(idx, colour, i);
+                bad_layout += off % HL_ALIGNMENT != 0 || off < end || !clear_of_header(colour, off, size);
+                below += off < header;
+                end = off + size;
+            }
+            bad_layout += header - below * size >= size;         /* the gap's remainder */
+            bad_layout += HL_POOL_SIZE - end >= size;              /* the tail */
+            bad_layout += below != hl_pool_blocks_before_header(idx, colour);
+        }
+    }
+    CHECK(bad_layout == 0);
 
     hl_allocator a;
     open_pool(&a);
@@ -318,10 +362,10 @@ static void test_size_classes(void)
 }
 
 /* The cache-coloured layout.  For every class, fill POOLS_PER_CLASS pools
- * one block at a time, writing every byte of every block: each pool's
- * block 0 sits right after its header at the pool's colour offset, blocks
- * follow in address order and never reach into the header, the unused
- * bytes before it or past the pool's end, and a pool holds exactly
+ * one block at a time, writing every byte of every block: blocks come in
+ * hl_pool_block_offset's order (the colour gap before the header from the
+ * pool's start first, then past the header), never reach into the header
+ * or past the pool's end, and a pool holds exactly
  * hl_pool_class_capacity(class, colour) blocks before the next pool starts.
  * Pools next to each other (taken in turn, fresh from an arena in address
  * order or reused from its free list in reverse) have headers at different
@@ -362,9 +406,8 @@ static void test_colour_layout(void)
                 colours_seen |= 1u << hl_pool_colour_of(b);
             }
             size_t off = (uintptr_t)p - b;
-            size_t header = hl_pool_header_offset(hl_pool_colour_of(b));
-            bad_place += off < header + HL_POOL_HEADER_SIZE || off + size > HL_POOL_SIZE;
-            bad_order += off != hl_pool_first_block_offset(hl_pool_colour_of(b)) + in_pool * size;
+            bad_place += !clear_of_header(hl_pool_colour_of(b), off, size);
+            bad_order += off != block_offset(p, idx, in_pool);
             in_pool++;
             memset(p, 0xFF, size);
         }
@@ -387,6 +430,69 @@ static void test_colour_layout(void)
     hl_allocator_close(&a);
 }
 
+/* The colour gap holds blocks (pool.c, "Memory layers").  Fill class 0
+ * (16 B) pools block by block until a pool of colour k > 0 is full: its
+ * first 4k blocks lie in the gap, from the pool's start up to the header
+ * (k x 64 bytes in), none overlaps the header's 48 bytes, and it holds
+ * 1021 blocks like a colour 0 pool, not 1021 - 4k.  Every block of it is
+ * written whole; its header must survive that (the snapshot's counts stay
+ * exact, and the pool goes back to its arena when its blocks are freed). */
+static void test_colour_gap_used(void)
+{
+    enum { MAX_BLOCKS = 3 * 1021 };
+    static void *blk[MAX_BLOCKS];
+    const size_t size = 16;
+    hl_allocator a;
+    open_pool(&a);
+    size_t count = 0, in_pool = 0, in_gap = 0, overlapping = 0;
+    uintptr_t base = 0, full_base = 0;
+    size_t first_off = SIZE_MAX;
+    while (full_base == 0 && count < MAX_BLOCKS) {
+        void *p = hl_alloc(&a, size);
+        CHECK(p != NULL);
+        if (p == NULL)
+            break;
+        blk[count++] = p;
+        uintptr_t b = pool_base(p);
+        if (b != base) {
+            if (base != 0 && hl_pool_colour_of(base) != 0)
+                full_base = base; /* the pool before p's is full */
+            else
+                base = b, in_pool = in_gap = overlapping = 0, first_off = (uintptr_t)p - b;
+        }
+        if (b != base)
+            continue;
+        size_t off = (uintptr_t)p - b;
+        in_pool++;
+        in_gap += off + size <= hl_pool_header_offset(hl_pool_colour_of(b));
+        if (!clear_of_header(hl_pool_colour_of(b), off, size))
+            overlapping++; /* not written: it would smash the header */
+        else
+            memset(p, 0xEE, size);
+    }
+    CHECK(full_base != 0);
+    const unsigned colour = hl_pool_colour_of(full_base);
+    CHECK(colour > 0 && first_off == 0);
+    CHECK(in_gap == 4 * colour && overlapping == 0 && in_pool == 1021);
+    if (in_gap != 4 * colour || overlapping != 0 || in_pool != 1021 || first_off != 0)
+        printf("  colour %u pool: %zu blocks in the gap (want %u), %zu over the header, %zu in all (want 1021), "
+               "block 0 at %zu (want 0)\n",
+               colour, in_gap, 4 * colour, overlapping, in_pool, first_off);
+    if (overlapping != 0) {
+        /* Freeing a block over the header would write its link there. */
+        hl_allocator_close(&a);
+        return;
+    }
+    hl_pool_snapshot s = snap(&a);
+    CHECK(s.used_blocks[0] == count && s.carved_blocks[0] == count);
+    CHECK(s.pools_full >= 1);
+    for (size_t k = 0; k < count; k++)
+        hl_free(&a, blk[k], size);
+    s = snap(&a);
+    CHECK(s.pools_used == 0 && total_used(&s) == 0);
+    hl_allocator_close(&a);
+}
+
 /* A fresh pool carves one block per allocation, in address order; a freed
  * block is the next one handed out (LIFO) and carving does not advance. */
 static void test_lazy_carving(void)
@@ -402,7 +508,7 @@ static void test_lazy_carving(void)
     hl_pool_snapshot s = snap(&a);
     CHECK(s.carved_blocks[idx] == 1 && s.used_blocks[idx] == 1);
     CHECK(s.pools_used == 1 && s.pools_full == 0 && s.arenas_mapped == 1);
-    CHECK((uintptr_t)p[0] - pool_base(p[0]) == first_block_offset(p[0]));
+    CHECK((uintptr_t)p[0] - pool_base(p[0]) == block_offset(p[0], idx, 0));
     for (unsigned i = 0; i < HL_POOL_NCLASSES; i++)
         if (i != idx)
             CHECK(s.carved_blocks[i] == 0 && s.used_blocks[i] == 0);
@@ -411,7 +517,7 @@ static void test_lazy_carving(void)
         s = snap(&a);
         CHECK(s.carved_blocks[idx] == k + 1);
         CHECK(s.used_blocks[idx] == k + 1);
-        CHECK((uintptr_t)p[k] == (uintptr_t)p[0] + k * size);
+        CHECK((uintptr_t)p[k] == pool_base(p[0]) + block_offset(p[0], idx, k));
     }
     /* LIFO: the last block freed comes back first. */
     hl_free(&a, p[3], n);
@@ -425,7 +531,7 @@ static void test_lazy_carving(void)
     s = snap(&a);
     CHECK(s.carved_blocks[idx] == 10 && s.used_blocks[idx] == 10);
     void *r3 = hl_alloc(&a, n);
-    CHECK((uintptr_t)r3 == (uintptr_t)p[0] + 10 * size);
+    CHECK((uintptr_t)r3 == pool_base(p[0]) + block_offset(p[0], idx, 10));
     s = snap(&a);
     CHECK(s.carved_blocks[idx] == 11);
     CHECK(s.bytes_in_used_blocks == 11 * size);
@@ -438,7 +544,7 @@ static void test_lazy_carving(void)
     void *q = hl_alloc(&a, 30);
     s = snap(&a);
     CHECK(s.carved_blocks[hl_pool_class_of(30)] == 1 && s.carved_blocks[idx] == 0);
-    CHECK((uintptr_t)q - pool_base(q) == first_block_offset(q));
+    CHECK((uintptr_t)q - pool_base(q) == block_offset(q, hl_pool_class_of(30), 0));
     hl_free(&a, q, 30);
     hl_allocator_close(&a);
 }
@@ -1026,8 +1132,12 @@ static void test_random(void)
 
 int main(void)
 {
+    /* A FAIL line printed before a crash (a layout bug that smashes a
+     * header, say) must not die in the buffer. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     test_size_classes();
     test_colour_layout();
+    test_colour_gap_used();
     test_lazy_carving();
     test_full_pool_relink();
     test_held_block();
