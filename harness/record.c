@@ -283,13 +283,26 @@ static int convert_event(converter *cv, uint32_t t, const raw_event *e)
     }
 }
 
-/* Merge the chunks by sequence number and convert every event. */
+/* Merge the chunks by sequence number and convert every event.  The
+ * numbers must come out as 0, 1, 2, ...: the recorder takes each once and
+ * records every one it takes (a file it could not finish is marked lost
+ * and never converted), so a repeated or missing number means the order
+ * itself is wrong, and the recording is rejected, not reordered. */
 static int convert_all(converter *cv, cursor *heap, size_t n)
 {
     for (size_t i = n / 2; i-- > 0;)
         heap_down(heap, n, i);
+    uint64_t due = 0;
     while (n > 0) {
         cursor *top = &heap[0];
+        if (cursor_seq(top) != due) {
+            snprintf(cv->terr.msg, sizeof cv->terr.msg,
+                     "the recorded order is broken: event number %" PRIu64 " where %" PRIu64
+                     " was due (a number %s)", cursor_seq(top), due,
+                     cursor_seq(top) < due ? "taken twice" : "never recorded");
+            return -1;
+        }
+        due++;
         if (convert_event(cv, top->thread, top->ev) != 0)
             return -1;
         top->ev++;
@@ -300,7 +313,10 @@ static int convert_all(converter *cv, cursor *heap, size_t n)
     return 0;
 }
 
-/* Write the trace under a temporary name beside out_path and rename it. */
+/* Write the trace under a temporary name beside out_path, flush it to the
+ * disk and rename it: the trace is whole or absent, even across a crash of
+ * the machine (without the fsync, the rename could reach the disk before
+ * the data and leave an empty or partial file under the final name). */
 static int write_trace(hl_trace_writer *w, const char *out_path, hl_record_stats *st, char *err,
                        size_t err_len)
 {
@@ -311,6 +327,10 @@ static int write_trace(hl_trace_writer *w, const char *out_path, hl_record_stats
         return fail(err, err_len, "cannot write %s: %s", tmp, strerror(errno));
     hl_trace_error terr = {{0}};
     int64_t bytes = hl_trace_writer_write(w, out, &terr);
+    if (bytes >= 0 && fsync(out) != 0) {
+        snprintf(terr.msg, sizeof terr.msg, "cannot flush the trace to disk: %s", strerror(errno));
+        bytes = -1;
+    }
     if (close(out) != 0 && bytes >= 0) {
         snprintf(terr.msg, sizeof terr.msg, "cannot write the trace: %s", strerror(errno));
         bytes = -1;
