@@ -284,25 +284,25 @@ static int convert_event(converter *cv, uint32_t t, const raw_event *e)
 }
 
 /* Merge the chunks by sequence number and convert every event.  The
- * numbers must come out as 0, 1, 2, ...: the recorder takes each once and
- * records every one it takes (a file it could not finish is marked lost
- * and never converted), so a repeated or missing number means the order
- * itself is wrong, and the recording is rejected, not reordered. */
+ * numbers must come out strictly increasing: the recorder gives each number
+ * once, so a number seen twice means two threads took it (the order itself
+ * is wrong), and the recording is rejected, not reordered.  A number may be
+ * missing: a thread that took one as the process ended (an exit or exec
+ * while other threads allocate) never wrote its event. */
 static int convert_all(converter *cv, cursor *heap, size_t n)
 {
     for (size_t i = n / 2; i-- > 0;)
         heap_down(heap, n, i);
-    uint64_t due = 0;
+    uint64_t due = 0; /* the least number not seen yet */
     while (n > 0) {
         cursor *top = &heap[0];
-        if (cursor_seq(top) != due) {
+        if (cursor_seq(top) < due) {
             snprintf(cv->terr.msg, sizeof cv->terr.msg,
-                     "the recorded order is broken: event number %" PRIu64 " where %" PRIu64
-                     " was due (a number %s)", cursor_seq(top), due,
-                     cursor_seq(top) < due ? "taken twice" : "never recorded");
+                     "the recorded order is broken: event number %" PRIu64 " was taken twice",
+                     cursor_seq(top));
             return -1;
         }
-        due++;
+        due = cursor_seq(top) + 1;
         if (convert_event(cv, top->thread, top->ev) != 0)
             return -1;
         top->ev++;

@@ -28,11 +28,14 @@
  * of a recorded python3 run).  `threaded` says which: the pthread_create
  * interposer sets it before the thread exists (creation orders that store
  * before everything the new thread does), so no two threads ever advance
- * the counter by plain stores.  A thread made without pthread_create (a raw
- * clone) sets it at its first event; its first number could then collide
- * with one the creating thread is taking at that instant, and bench's
- * conversion, which requires the numbers to be exactly 0, 1, 2, ...,
- * rejects such a recording rather than reorder it silently.
+ * the counter by plain stores.  A thread with its own thread state that did
+ * not come through this pthread_create (one a library starts from inside
+ * libc, say) sets it at its first event; its first number could then
+ * collide with one another thread is taking at that instant, and bench's
+ * conversion, which rejects a number seen twice, rejects such a recording
+ * rather than reorder it silently.  (A raw clone sharing its creator's
+ * thread-local state is beyond the recorder either way: it would write
+ * into its creator's chunk.)
  *
  * Per-thread buffers: each thread writes into a 64 KiB chunk of the file
  * mapped MAP_SHARED, reserved with one atomic add and grown with
@@ -557,7 +560,9 @@ EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
                           void *arg)
 {
     atomic_store(&threaded, 1);
-    if (!ready() || real_pthread_create == NULL)
+    if (atomic_load_explicit(&resolve_state, memory_order_acquire) != 2)
+        resolve(); /* or wait for the thread that is resolving */
+    if (real_pthread_create == NULL)
         return EAGAIN;
     return real_pthread_create(thread, attr, fn, arg);
 }

@@ -23,7 +23,7 @@
 #  5. bad traces: truncated, corrupted, a newer format version and zero
 #     events each get one line and exit 2, and nothing is written;
 #  (3c) the recorder's order holds under threads from the first event: a C
-#     program's two threads' 1.2M calls are numbered 0..N-1 exactly.
+#     program's two threads' 1.2M calls, no number taken twice.
 # With `sanitized` (a sanitizer build, which cannot preload the recorder into
 # another program) only 3 (on the built-in trace) and 5 run.
 bench=$(realpath "$1")
@@ -136,9 +136,12 @@ fi
 # -- 3c. the order under threads from the first event: a C program
 # (tests/record_threads.c) runs two threads of 300,000 malloc/free pairs at
 # once.  The recorder advances its counter by plain stores only until a
-# second thread exists; bench rejects a recording whose numbers are not
-# exactly 0, 1, 2, ..., so a number taken twice fails here.  Every call is in
-# the trace (calls_seen counts the raw events).
+# second thread exists; bench rejects a recording in which a number appears
+# twice, so two threads taking numbers by plain stores fail here.  Every call
+# is in the trace (calls_seen counts the raw events).  What it cannot catch:
+# the recorder's pthread_create not setting the flag, since each new thread
+# sets it again at its first event and the collision that leaves is one
+# number wide.
 if [[ $mode != sanitized ]]; then
   cc -O1 -pthread -o "$tmp/record_threads" "$here/record_threads.c" ||
     die "order: cannot build tests/record_threads.c"
@@ -146,7 +149,7 @@ if [[ $mode != sanitized ]]; then
     >"$tmp/rt.out" 2>&1 || die "order: bench --record failed: $(tail -3 "$tmp/rt.out")"
   read -r seen rthreads < <(jq -r '.context.recorded_trace | "\(.calls_seen) \(.threads)"' "$tmp"/rt/*.json)
   [[ $seen -ge 1200000 && $rthreads -ge 2 ]] &&
-    echo "ok   order: $seen calls from $rthreads threads at once, numbered 0..$((seen - 1)) exactly" ||
+    echo "ok   order: $seen calls from $rthreads threads at once, no number taken twice" ||
     die "order: $seen calls recorded from $rthreads threads, want >= 1200000 from >= 2"
 fi
 
