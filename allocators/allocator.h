@@ -192,8 +192,8 @@ void hl_untracked_free(void *p, size_t size);
  * two, sees hl_allocator_threads_shared() true.  The tracker counts with
  * plain loads and stores while it is false (a lock-prefixed add on each of
  * five counters doubled a single-threaded cell's wall time: issue 13) and
- * with atomic read-modify-writes while it is true.  Any thread may read the
- * counters meanwhile (the sampler): every access is atomic either way.
+ * with atomic read-modify-writes while it is true.  hl_tracker_read may run
+ * on any thread meanwhile: every access is atomic either way.
  * Nested begins are counted. */
 void hl_allocator_threads_begin(void);
 void hl_allocator_threads_end(void);

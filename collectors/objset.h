@@ -33,7 +33,7 @@
  *
  * Tunables (invariants):
  *   OBJSET_MIN   first capacity, in slots; the array doubles when full.
- *   OBJSET_MAX   at most 2^30 - 1 slots: the index must fit 30 bits.
+ *   OBJSET_MAX   at most 2^30 slots: the highest index, 2^30 - 1, must fit 30 bits.
  */
 #ifndef HEAPLAB_OBJSET_H
 #define HEAPLAB_OBJSET_H

@@ -117,60 +117,48 @@ static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_conf
     return 0;
 }
 
-/* fini's list of objects to free: untracked, doubling. */
-typedef struct leftovers {
-    hl_object **item;
-    size_t n, cap;
-} leftovers;
-
-/* Mark o (alive, unmarked) as listed, setting its count to 0: no live
- * object has count 0 otherwise, since nothing runs during fini.  Listing
- * is the mark, so each object is listed once.  Should the list be unable
- * to grow (untracked memory exhausted), o stays unlisted and with the
- * allocator. */
-static void leftovers_take(leftovers *l, hl_object *o)
+/* Mark o (alive) as found, setting its count to 0: no live object has
+ * count 0 otherwise, since nothing runs during fini. */
+static inline void leftover_mark(hl_object *o)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 1024;
-        hl_object **item = hl_untracked_alloc(cap * sizeof *item);
-        if (item == NULL)
-            return;
-        if (l->n)
-            memcpy(item, l->item, l->n * sizeof *item);
-        hl_untracked_free(l->item, l->cap * sizeof *item);
-        l->item = item;
-        l->cap = cap;
-    }
     *rc_word(o) &= ~(uint64_t)UINT32_MAX;
-    l->item[l->n++] = o;
 }
 
+/* A field of a found object: what it holds is found too, appended to the
+ * set (which fini turned into its work list).  Should the set be unable to
+ * grow, the object stays with the allocator. */
 static void leftovers_visit(hl_object **field, void *arg)
 {
-    if (rc_count(*field) != 0)
-        leftovers_take(arg, *field);
+    hl_object *o = *field;
+    if (o == NULL || rc_count(o) == 0) /* a type's traverse may visit NULL */
+        return;
+    leftover_mark(o);
+    objset_add(arg, o);
 }
 
 /* Free every object still alive (leaked cycles, objects the workload still
- * holds) without running finalizers or callbacks: first list every member
- * and everything reachable from them (the list is the breadth-first
- * frontier, and a count of 0 marks a listed object), then free the list.
- * Freeing only after the walk, because a freed object's word cannot be
- * read for its mark.  O(peak members + objects left). */
+ * holds) without running finalizers or callbacks.  The live set becomes the
+ * work list: its free slots are forgotten, so that objset_add appends;
+ * every member is marked, then the slots are walked in order, each found
+ * object's fields appending what they hold (breadth first); then every
+ * member is freed.  Freeing only after the walk, because a freed object's
+ * word cannot be read for its mark.  O(peak members + objects left). */
 static void refcount_free_leftovers(refcount *r)
 {
-    leftovers l = {0};
-    for (size_t i = 0; i < r->live.n; i++)
-        if (objset_is_member(&r->live, i))
-            leftovers_take(&l, (hl_object *)r->live.slots[i]);
-    for (size_t k = 0; k < l.n; k++)
-        if (l.item[k]->type != &hl_weakref_type) /* no strong fields: weakref.h */
-            hl_object_traverse(l.item[k], leftovers_visit, &l);
-    for (size_t k = 0; k < l.n; k++) {
-        hl_object *o = l.item[k];
+    objset *s = &r->live;
+    s->free_top = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (objset_is_member(s, i))
+            leftover_mark((hl_object *)s->slots[i]);
+    for (size_t i = 0; i < s->n; i++) /* s->n grows as the walk finds more */
+        if (objset_is_member(s, i))
+            hl_object_traverse((hl_object *)s->slots[i], leftovers_visit, s);
+    for (size_t i = 0; i < s->n; i++) {
+        if (!objset_is_member(s, i))
+            continue;
+        hl_object *o = (hl_object *)s->slots[i];
         hl_free(r->heap.alloc, (char *)o - REFCOUNT_PREFIX, rc_block_size(&r->heap, o));
     }
-    hl_untracked_free(l.item, l.cap * sizeof *l.item);
 }
 
 /* Free what is still alive (refcount_free_leftovers) and the collector. */

@@ -30,7 +30,8 @@
  *                never registers (refcount.c): a chain of new_child children
  *                hanging off a leaked cycle, a cycle made of new_child
  *                children alone and closed by a store, a new_child child
- *                held by the workload's retain after its parent died.
+ *                held by the workload's retain after its parent died; and
+ *                a survivor whose type's traverse visits NULL slots.
  *   order        where deaths run code the cascade keeps its order: a tree
  *                of finalizing nodes, and a tree of plain nodes with a weak
  *                reference (and callback) to each node, die in the order
@@ -301,9 +302,11 @@ static void test_objset(void)
     unsigned char *in = calloc(FAKE_MAX, 1);
     objset s;
     memset(&s, 0, sizeof s);
-    /* Last freed, first reused; the owner's bits of the word kept. */
+    /* Last freed, first reused; the owner's bits of the word kept (the low
+     * 32, and bit 62: rc.h's finalized flag, RC_FINALIZED). */
+    const uint64_t finalized = UINT64_C(1) << 62;
     for (int k = 0; k < 5; k++) {
-        f[k].word = 0x1234u + (unsigned)k;
+        f[k].word = 0x1234u + (unsigned)k + (k % 2 == 0 ? finalized : 0);
         objset_put(&s, &f[k]);
         in[k] = 1;
     }
@@ -318,6 +321,12 @@ static void test_objset(void)
           objset_index_of(&f[5].obj), objset_index_of(&f[6].obj));
     CHECK(s.n == 5, "n is %zu after reusing two slots of five, want 5", s.n);
     CHECK((uint32_t)f[2].word == 0x1236u, "the owner's bits of a word changed");
+    for (int k = 0; k < 7; k++)
+        CHECK(k == 1 || k == 3 || objset_word_is_member(f[k].word),
+              "object %d was added but its word says it is no member", k);
+    CHECK((f[0].word & finalized) && (f[2].word & finalized) && (f[4].word & finalized) &&
+              !(f[5].word & finalized) && !(f[6].word & finalized),
+          "the set's index bits touched bit 62 (the finalized flag)");
     objset_agrees(&s, f, in, "scripted");
     objset_put(&s, &f[7]);
     in[7] = 1;
@@ -357,6 +366,16 @@ static void test_objset(void)
 /* refcount's fini must free every object still alive exactly once: leaked
  * 2-cycles and held objects, their slots interleaved with freed and reused
  * ones. */
+/* A type whose traverse visits both slots whether NULL or not, as a
+ * type's own traverse may (hl_type's contract does not forbid it). */
+static void both_slots(hl_object *o, hl_visit_fn visit, void *arg)
+{
+    visit(&o->refs[0], arg);
+    visit(&o->refs[1], arg);
+}
+
+static const hl_type null_visiting_type = {.name = "rc-null-visiting", .traverse = both_slots};
+
 static void test_fini(void)
 {
     env e;
@@ -393,6 +412,12 @@ static void test_fini(void)
             if (y != NULL)
                 hl_store(gc, y, 1, x);
             hl_release(gc, a); /* a dies; x and y keep each other */
+            hl_release(gc, b);
+        } else if (r == 4 && nkeep < 64) { /* held to the end, its traverse visiting NULL */
+            hl_object *x = hl_new_child(gc, a, 0, &null_visiting_type, 2, 8);
+            if (x != NULL)
+                hl_new_child(gc, x, 1, &node_type, 0, 8); /* x's slot 0 stays NULL */
+            keep[nkeep++] = a;
             hl_release(gc, b);
         } else if (r == 3) { /* a new_child child the workload retains, its parent gone */
             hl_object *x = hl_new_child(gc, a, 0, &node_type, 2, 8);
