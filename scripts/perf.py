@@ -44,7 +44,9 @@ a "not met" says whether the limit is within reach at all:
                      process) against heaplab's churn under mimalloc: no
                      allocator's churn can cost less than the floor's;
   trees tax          build/ref-binarytrees-layout against ref-binarytrees:
-                     heaplab's node layout in plain C, no harness at all;
+                     heaplab's node layout in plain C, no harness at all
+                     (with ref-binarytrees-type and -header, the layout's
+                     fields added one at a time: what each field costs);
   cycle / manual     refcount / manual (cycle is reference counting plus
                      collections).  Beside them, not a bound: cycle with
                      CPython's full collections held off
@@ -166,6 +168,9 @@ class Plan:
         self.ref_trees = [os.path.join(BUILD, "ref-binarytrees"), d]
         self.ref_trees_gc = [os.path.join(BUILD, "ref-binarytrees-gc"), d]
         self.ref_trees_layout = [os.path.join(BUILD, "ref-binarytrees-layout"), d]
+        # The layout's fields one at a time: the type pointer, then the sizes.
+        self.ref_trees_fields = {"trees-type": [os.path.join(BUILD, "ref-binarytrees-type"), d],
+                                 "trees-header": [os.path.join(BUILD, "ref-binarytrees-header"), d]}
         self.ref_churn = [os.path.join(BUILD, "ref-churn"), "fixed64", str(CHURN_LIVE), ops]
         self.ref_churn_floor = {v: [os.path.join(BUILD, "ref-churn-floor"), v, str(CHURN_LIVE), ops]
                                 for v in ("mixed", "fixed64")}
@@ -197,6 +202,9 @@ class Plan:
                 out.append(("ref churn " + a, lambda a=a: self.ref(self.ref_churn, a)))
                 out.append(("ref trees-layout " + a,
                             lambda a=a: self.ref(self.ref_trees_layout, a)))
+                for kind, cmd in self.ref_trees_fields.items():
+                    out.append(("ref %s %s" % (kind, a),
+                                lambda a=a, cmd=cmd: self.ref(cmd, a)))
         out.append(("ref trees-gc", lambda: self.ref(self.ref_trees_gc, None)))
         for v, cmd in self.ref_churn_floor.items():
             out.append(("ref churn-floor " + v, lambda cmd=cmd: self.ref(cmd, "floor")))
@@ -444,16 +452,20 @@ def targets(plan, med, last):
 def breakdown(plan, med):
     """Where the trees tax goes, per system allocator (not targets): the
     object model's cost in plain C (the reference with heaplab's node
-    layout and cookie checks against the two-pointer one) and the harness's
-    own (heaplab under manual against the layout reference)."""
+    layout and cookie checks against the two-pointer one), field by field
+    (the type pointer, then nrefs and data_size, then the cookie: what each
+    one costs is the step it adds), and the harness's own (heaplab under
+    manual against the layout reference)."""
     out = []
     for a in SYSTEM:
         plain, layout = med.get(("ref", "trees", a)), med.get(("ref", "trees-layout", a))
+        typed, header = med.get(("ref", "trees-type", a)), med.get(("ref", "trees-header", a))
         heaplab = med.get(("bench", "trees", "binarytrees", a, "manual"))
-        if plain and layout and heaplab:
+        if plain and layout and typed and header and heaplab:
             pre = ("LD_PRELOAD=%s " % plan.paths[a]) if plan.paths[a] else ""
             out.append({"allocator": a, "plain_ns": round(plain, 2),
                         "command": pre + quote(plan.ref_trees_layout),
+                        "type_ns": round(typed, 2), "header_ns": round(header, 2),
                         "layout_ns": round(layout, 2), "heaplab_ns": round(heaplab, 2),
                         "object_model": round(layout / plain, 3),
                         "harness": round(heaplab / layout, 3)})
@@ -491,10 +503,14 @@ def bounds(plan, med, last, samples):
             q(plan.ref_churn_floor[v]))
     for a in SYSTEM:
         pre = ("LD_PRELOAD=%s " % plan.paths[a]) if plan.paths.get(a) else ""
-        layout = last.get(("ref", "trees-layout", a))
         row = last.get(("bench", "trees", "binarytrees", a, "manual"))
-        if layout and row:
-            same_work_trees(layout, row)
+        for kind in ["trees-layout"] + list(plan.ref_trees_fields):
+            ref = last.get(("ref", kind, a))
+            if ref and row:
+                try:
+                    same_work_trees(ref, row)
+                except Failure as e:
+                    raise Failure("ref-binary%s under %s: %s" % (kind, a, e))
         add("tax", "harness tax: trees/binarytrees manual, " + a, ("ref", "trees-layout", a),
             ("ref", "trees", a), "heaplab's node layout in plain C, no harness / two-pointer C "
             "(a bound while the object model is kept)", pre + q(plan.ref_trees_layout))
@@ -534,12 +550,18 @@ def markdown(ts, context, parts, bnds, cparts, plan):
                        "met" if t["met"] else "**not met**", t["figures"]] for t in ts])
     if parts:
         lines += md_table(
-            "Where the trees/binarytrees tax goes (not targets): plain C with two-pointer "
-            "nodes, plain C with heaplab's node layout and cookie checks "
-            "(`build/ref-binarytrees-layout`), and heaplab under `manual`:",
-            ["allocator", "two-pointer C", "layout C", "heaplab", "object model", "harness"],
-            ["---"] + ["---:"] * 5,
-            [[p["allocator"]] + ["%.2f ns" % p[k] for k in ("plain_ns", "layout_ns", "heaplab_ns")] +
+            "Where the trees/binarytrees tax goes (not targets), ns per node: plain C with "
+            "two-pointer nodes (16 bytes), then with heaplab's node fields added one at a time "
+            "(`build/ref-binarytrees-type`: the type pointer, 24 bytes; "
+            "`build/ref-binarytrees-header`: nrefs and data_size, 32 bytes; "
+            "`build/ref-binarytrees-layout`: the cookie, 40 bytes, checked on every walk), and "
+            "heaplab under `manual`; each column's step over the one before is what that field "
+            "costs:",
+            ["allocator", "two-pointer C", "+ type", "+ nrefs, data_size", "+ cookie (layout C)",
+             "heaplab", "object model", "harness"],
+            ["---"] + ["---:"] * 7,
+            [[p["allocator"]] + ["%.2f" % p[k] for k in ("plain_ns", "type_ns", "header_ns",
+                                                          "layout_ns", "heaplab_ns")] +
              ["%.2fx" % p[k] for k in ("object_model", "harness")] for p in parts])
     if bnds:
         lines += md_table(
@@ -626,9 +648,9 @@ def main(argv):
         print("perf: %s" % e, file=sys.stderr)
         return 1
     if args.check_work:
-        print("same work: the binary-trees checks of ref-binarytrees and ref-binarytrees-layout "
-              "(under each system allocator installed here: %s), ref-binarytrees-gc and "
-              "heaplab's rows agree; ref-churn's and ref-churn-floor's checksums equal "
+        print("same work: the binary-trees checks of ref-binarytrees, ref-binarytrees-type, "
+              "-header and -layout (under each system allocator installed here: %s), "
+              "ref-binarytrees-gc and heaplab's rows agree; ref-churn's and ref-churn-floor's checksums equal "
               "heaplab's churn checksums" % ", ".join(a for a in SYSTEM if a in paths))
         return 0
     context = {"cpu_model": cpython_compare.cpu_model("unknown CPU"),
@@ -645,13 +667,14 @@ def main(argv):
         for c in t["commands"]:
             print("%-*s    $ %s" % (width, "", c))
     if parts:
-        print("\nwhere the trees tax goes: object model = layout C / two-pointer C, "
-              "harness = heaplab / layout C")
+        print("\nwhere the trees tax goes (ns per node): the two-pointer C node, then heaplab's "
+              "fields added one at a time (type, nrefs/data_size, cookie = the layout C node); "
+              "object model = layout C / two-pointer C, harness = heaplab / layout C")
         for p in parts:
-            print("  %-9s two-pointer C %6.2f ns  layout C %6.2f ns  heaplab %6.2f ns  "
-                  "object model %.2fx  harness %.2fx" % (
-                      p["allocator"], p["plain_ns"], p["layout_ns"], p["heaplab_ns"],
-                      p["object_model"], p["harness"]))
+            print("  %-9s two-pointer %6.2f  +type %6.2f  +sizes %6.2f  +cookie %6.2f  "
+                  "heaplab %6.2f  object model %.2fx  harness %.2fx" % (
+                      p["allocator"], p["plain_ns"], p["type_ns"], p["header_ns"],
+                      p["layout_ns"], p["heaplab_ns"], p["object_model"], p["harness"]))
     if bnds:
         print("\nbounds: the best ratio any strategy could reach here (not targets)")
         for b in bnds:

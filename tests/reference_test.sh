@@ -6,7 +6,8 @@
 # It runs `scripts/perf.py --check-work` at small sizes (one round, nothing
 # timed is judged, nothing written): every reference program runs beside
 # heaplab's cells and perf.py's own proofs must hold:
-#   - ref-binarytrees and ref-binarytrees-layout under each system allocator,
+#   - ref-binarytrees, ref-binarytrees-type, -header and -layout under each
+#     system allocator,
 #     and ref-binarytrees-gc, print the Benchmarks Game's checks, which must
 #     equal heaplab's trees/binarytrees check figures;
 #   - ref-churn (fixed64, under each system allocator) and ref-churn-floor
