@@ -29,7 +29,10 @@
  * fields one at a time, so that each one's cost can be read off
  * (REF_OBJECT_LAYOUT=1: the type pointer and the references, 24 bytes;
  * =2: also nrefs and data_size, 32 bytes; the third build is =3, all of it).
- * Without the cookie a node's check is its shape alone.  Under the malloc
+ * Without the cookie a node's check is its shape alone.  And once more with
+ * both REF_GC_MALLOC and REF_OBJECT_LAYOUT=3: the layout under GC_MALLOC,
+ * what the object model costs Boehm (the tracing target's bound).  Under
+ * the malloc
  * build, the allocator is whatever serves malloc: the benchmark command
  * LD_PRELOADs each system allocator, as heaplab's own cells do.
  *

@@ -43,7 +43,8 @@ a "not met" says whether the limit is within reach at all:
                      the least allocator: a few instructions a call, in
                      process) against heaplab's churn under mimalloc: no
                      allocator's churn can cost less than the floor's;
-  trees tax          build/ref-binarytrees-layout against ref-binarytrees:
+  trees tax          build/ref-binarytrees-layout against ref-binarytrees
+                     (and ref-binarytrees-gc-layout against -gc for tracing):
                      heaplab's node layout in plain C, no harness at all
                      (with ref-binarytrees-type and -header, the layout's
                      fields added one at a time: what each field costs);
@@ -167,6 +168,7 @@ class Plan:
                                 "--", "/usr/bin/python3", script]
         self.ref_trees = [os.path.join(BUILD, "ref-binarytrees"), d]
         self.ref_trees_gc = [os.path.join(BUILD, "ref-binarytrees-gc"), d]
+        self.ref_trees_gc_layout = [os.path.join(BUILD, "ref-binarytrees-gc-layout"), d]
         self.ref_trees_layout = [os.path.join(BUILD, "ref-binarytrees-layout"), d]
         # The layout's fields one at a time: the type pointer, then the sizes.
         self.ref_trees_fields = {"trees-type": [os.path.join(BUILD, "ref-binarytrees-type"), d],
@@ -206,6 +208,7 @@ class Plan:
                     out.append(("ref %s %s" % (kind, a),
                                 lambda a=a, cmd=cmd: self.ref(cmd, a)))
         out.append(("ref trees-gc", lambda: self.ref(self.ref_trees_gc, None)))
+        out.append(("ref trees-gc-layout", lambda: self.ref(self.ref_trees_gc_layout, None)))
         for v, cmd in self.ref_churn_floor.items():
             out.append(("ref churn-floor " + v, lambda cmd=cmd: self.ref(cmd, "floor")))
         return out
@@ -514,6 +517,16 @@ def bounds(plan, med, last, samples):
         add("tax", "harness tax: trees/binarytrees manual, " + a, ("ref", "trees-layout", a),
             ("ref", "trees", a), "heaplab's node layout in plain C, no harness / two-pointer C "
             "(a bound while the object model is kept)", pre + q(plan.ref_trees_layout))
+    ref, row = last.get(("ref", "trees-gc-layout")), last.get(("bench", "trees", "binarytrees",
+                                                                "glibc", "tracing"))
+    if ref and row:
+        try:
+            same_work_trees(ref, row)
+        except Failure as e:
+            raise Failure("ref-binarytrees-gc-layout: %s" % e)
+    add("tax", "harness tax: trees/binarytrees tracing vs GC_MALLOC", ("ref", "trees-gc-layout"),
+        ("ref", "trees-gc"), "heaplab's node layout under GC_MALLOC, no harness / two-pointer "
+        "GC_MALLOC (a bound while the object model is kept)", q(plan.ref_trees_gc_layout))
     for a in TREES_ALLOCATORS:
         add("cycle", "cycle / manual: trees/binarytrees, " + a,
             ("bench", "trees", "binarytrees", a, "refcount"),
@@ -650,7 +663,7 @@ def main(argv):
     if args.check_work:
         print("same work: the binary-trees checks of ref-binarytrees, ref-binarytrees-type, "
               "-header and -layout (under each system allocator installed here: %s), "
-              "ref-binarytrees-gc and heaplab's rows agree; ref-churn's and ref-churn-floor's checksums equal "
+              "ref-binarytrees-gc and -gc-layout and heaplab's rows agree; ref-churn's and ref-churn-floor's checksums equal "
               "heaplab's churn checksums" % ", ".join(a for a in SYSTEM if a in paths))
         return 0
     context = {"cpu_model": cpython_compare.cpu_model("unknown CPU"),

@@ -8,7 +8,7 @@
 # heaplab's cells and perf.py's own proofs must hold:
 #   - ref-binarytrees, ref-binarytrees-type, -header and -layout under each
 #     system allocator,
-#     and ref-binarytrees-gc, print the Benchmarks Game's checks, which must
+#     and ref-binarytrees-gc and -gc-layout, print the Benchmarks Game's checks, which must
 #     equal heaplab's trees/binarytrees check figures;
 #   - ref-churn (fixed64, under each system allocator) and ref-churn-floor
 #     (mixed and fixed64, on reference/floor.h) fold the same checksum as
