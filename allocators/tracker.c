@@ -16,12 +16,13 @@
  * loop.  Otherwise, which is every single-threaded cell, by a relaxed load
  * and a relaxed store: no lock prefix, the same instructions as a plain
  * add, still atomic accesses should another thread read the counters
- * meanwhile (hl_tracker_read may run on any thread).  The lock-prefixed adds (five per allocation) had made the
- * memory pass of trees/binarytrees at depth 18 cost three times its timed
- * pass (a jemalloc cell's wall time 4.1 s, 2.2 s without them, the figures
- * identical).  The mode is read once per call.  The harness runs the
- * tracker in a separate, untimed pass, so its cost never shows in a
- * throughput figure, only in how long a run takes.
+ * meanwhile (hl_tracker_read may run on any thread).  The lock-prefixed
+ * adds (five per allocation) had made the memory pass of trees/binarytrees
+ * at depth 18 cost three times its timed pass (a jemalloc cell's wall time
+ * 4.1 s, 2.2 s without them, the figures identical).  The mode is read once
+ * per call.  The harness runs the tracker in a separate, untimed pass, so
+ * its cost never shows in a throughput figure, only in how long a run
+ * takes.
  */
 #include "allocators/decorator.h"
 
