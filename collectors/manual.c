@@ -142,12 +142,15 @@ static void manual_clear_weakrefs(manual *m, hl_object *o)
     }
 }
 
-/* Whether freeing o runs nothing but the free: no finalizer, not a weak
- * reference, no weak reference to it (the common case: three tests). */
+/* Whether freeing o surely runs nothing but the free: no finalizer, not a
+ * weak reference, and no weak reference anywhere (the common case: three
+ * tests, no call).  While some object has weak references every free takes
+ * the rites' path, which looks o up itself: the lookup's call stays out of
+ * this path, which then needs no stack frame. */
 static inline int manual_plain_death(const manual *m, const hl_object *o)
 {
     const hl_type *t = o->type;
-    return !hl_type_finalizes(t) && t != &hl_weakref_type && !hl_weak_has(m->weak, o);
+    return !hl_type_finalizes(t) && t != &hl_weakref_type && !hl_weak_any(m->weak);
 }
 
 /* The rest of free_object for an object that is not plain: its finalizer,

@@ -65,6 +65,12 @@ typedef struct hl_weak_table_head {
     size_t count; /* targets with at least one weak reference */
 } hl_weak_table_head;
 
+/* Whether any object has a weak reference: one inline load. */
+static inline int hl_weak_any(const hl_weak_table *table)
+{
+    return ((const hl_weak_table_head *)(const void *)table)->count != 0;
+}
+
 /* Whether target has weak references, looked up (table not empty). */
 int hl_weak_lookup(const hl_weak_table *table, const hl_object *target);
 
@@ -72,8 +78,7 @@ int hl_weak_lookup(const hl_weak_table *table, const hl_object *target);
  * empty. */
 static inline int hl_weak_has(const hl_weak_table *table, const hl_object *target)
 {
-    return ((const hl_weak_table_head *)(const void *)table)->count != 0 &&
-           hl_weak_lookup(table, target);
+    return hl_weak_any(table) && hl_weak_lookup(table, target);
 }
 
 /* target is dying: clear every weak reference to it, newest first, and push
