@@ -296,8 +296,7 @@ static inline __attribute__((always_inline)) void rc_dealloc(rc_heap *h, hl_obje
  * while only the collector runs). */
 static inline int rc_order_is_free(const rc_heap *h)
 {
-    return !h->finalizing_made &&
-           ((const hl_weak_table_head *)(const void *)h->weak)->count == 0;
+    return !h->finalizing_made && !hl_weak_any(h->weak);
 }
 
 /* Tear down every object on the dying stack, including those that die

@@ -320,6 +320,38 @@ def same_work_trees(ref, row):
             matched, want))
 
 
+def prove_same_work(plan, last):
+    """Before any ratio is taken: every reference program did heaplab's
+    work in this run, by the last row of each side (the binary-trees check
+    lines, or churn's checksum).  Raise Failure naming the program when one
+    did not."""
+    tracing = ("bench", "trees", "binarytrees", "glibc", "tracing")
+    pairs = []  # (program, its key, heaplab's row key, how to compare)
+    for a in SYSTEM:
+        manual = ("bench", "trees", "binarytrees", a, "manual")
+        for kind in ["trees", "trees-layout"] + list(plan.ref_trees_fields):
+            pairs.append(("ref-binary%s under %s" % (kind, a), ("ref", kind, a), manual, "trees"))
+        pairs.append(("ref-churn fixed64 under %s" % a, ("ref", "churn", a),
+                      ("bench", "churn", "fixed64", a, "manual"), "checksum"))
+    pairs += [("ref-binarytrees-gc", ("ref", "trees-gc"), tracing, "trees"),
+              ("ref-binarytrees-gc-layout", ("ref", "trees-gc-layout"), tracing, "trees")]
+    for v in ("mixed", "fixed64"):
+        pairs.append(("ref-churn-floor " + v, ("ref", "churn-floor", v),
+                      ("bench", "churn", v, "pool", "manual"), "checksum"))
+    for program, ref_key, row_key, how in pairs:
+        ref, row = last.get(ref_key), last.get(row_key)
+        if not ref or not row:
+            continue
+        try:
+            if how == "trees":
+                same_work_trees(ref, row)
+            elif ref.get("checksum") != row["checksum"]:
+                raise Failure("the reference's checksum %s, heaplab's %s" % (
+                    ref.get("checksum"), row["checksum"]))
+        except Failure as e:
+            raise Failure("%s: %s" % (program, e))
+
+
 def measure(args, paths):
     """Run the rounds and the one-off measurements; return (plan, medians,
     last), last holding each measurement's last row or reference output."""
@@ -384,25 +416,12 @@ def targets(plan, med, last):
         if a not in plan.paths:
             continue
         pre = ("LD_PRELOAD=%s " % plan.paths[a]) if plan.paths[a] else ""
-        row = last.get(("bench", "trees", "binarytrees", a, "manual"))
-        ref = last.get(("ref", "trees", a))
-        if row and ref:
-            same_work_trees(ref, row)
         add("tax", "harness tax: trees/binarytrees manual, " + a,
             bench("trees", "binarytrees", a, "manual"), med.get(("ref", "trees", a)),
             "heaplab", "plain C", [q(plan.trees_cmd), pre + q(plan.ref_trees)])
-        row = last.get(("bench", "churn", "fixed64", a, "manual"))
-        ref = last.get(("ref", "churn", a))
-        if row and ref and row["checksum"] != ref.get("checksum"):
-            raise Failure("churn/fixed64 under %s: heaplab's checksum %s, the reference's %s" % (
-                a, row["checksum"], ref.get("checksum")))
         add("tax", "harness tax: churn/fixed64, " + a, bench("churn", "fixed64", a, "manual"),
             med.get(("ref", "churn", a)), "heaplab", "plain C",
             [q(plan.churn_cmd), pre + q(plan.ref_churn)])
-    row = last.get(("bench", "trees", "binarytrees", "glibc", "tracing"))
-    ref = last.get(("ref", "trees-gc"))
-    if row and ref:
-        same_work_trees(ref, row)
     add("tax", "harness tax: trees/binarytrees tracing vs GC_MALLOC",
         bench("trees", "binarytrees", "glibc", "tracing"), med.get(("ref", "trees-gc")),
         "heaplab", "plain C", [q(plan.tracing_cmd), q(plan.ref_trees_gc)])
@@ -475,7 +494,7 @@ def breakdown(plan, med):
     return out
 
 
-def bounds(plan, med, last, samples):
+def bounds(plan, med, samples):
     """The best ratio any strategy could reach for the targets whose limits
     may lie out of reach, measured in the same rounds (not targets): a list
     of dicts: name, limit, bound (ratio of medians), bound_low (the least
@@ -495,35 +514,15 @@ def bounds(plan, med, last, samples):
                     "command": command})
 
     for v in ("mixed", "fixed64"):
-        floor = last.get(("ref", "churn-floor", v))
-        row = last.get(("bench", "churn", v, "pool", "manual"))
-        if floor and row and floor.get("checksum") != row["checksum"]:
-            raise Failure("churn/%s: the floor program's checksum %s, heaplab's %s" % (
-                v, floor.get("checksum"), row["checksum"]))
         add("pool_vs_mimalloc", "pool / mimalloc: churn/" + v, ("ref", "churn-floor", v),
             ("bench", "churn", v, "mimalloc", "manual"),
             "the least allocator in plain C (ref-churn-floor) / heaplab under mimalloc",
             q(plan.ref_churn_floor[v]))
     for a in SYSTEM:
         pre = ("LD_PRELOAD=%s " % plan.paths[a]) if plan.paths.get(a) else ""
-        row = last.get(("bench", "trees", "binarytrees", a, "manual"))
-        for kind in ["trees-layout"] + list(plan.ref_trees_fields):
-            ref = last.get(("ref", kind, a))
-            if ref and row:
-                try:
-                    same_work_trees(ref, row)
-                except Failure as e:
-                    raise Failure("ref-binary%s under %s: %s" % (kind, a, e))
         add("tax", "harness tax: trees/binarytrees manual, " + a, ("ref", "trees-layout", a),
             ("ref", "trees", a), "heaplab's node layout in plain C, no harness / two-pointer C "
             "(a bound while the object model is kept)", pre + q(plan.ref_trees_layout))
-    ref, row = last.get(("ref", "trees-gc-layout")), last.get(("bench", "trees", "binarytrees",
-                                                                "glibc", "tracing"))
-    if ref and row:
-        try:
-            same_work_trees(ref, row)
-        except Failure as e:
-            raise Failure("ref-binarytrees-gc-layout: %s" % e)
     add("tax", "harness tax: trees/binarytrees tracing vs GC_MALLOC", ("ref", "trees-gc-layout"),
         ("ref", "trees-gc"), "heaplab's node layout under GC_MALLOC, no harness / two-pointer "
         "GC_MALLOC (a bound while the object model is kept)", q(plan.ref_trees_gc_layout))
@@ -653,9 +652,10 @@ def main(argv):
             args.rounds, cpython_compare.cpu_model("unknown CPU"), args.depth,
             args.churn_ops), flush=True)
         plan, med, last, samples = measure(args, paths)
+        prove_same_work(plan, last)
         ts = targets(plan, med, last)
         parts = breakdown(plan, med)
-        bnds = bounds(plan, med, last, samples)
+        bnds = bounds(plan, med, samples)
         cparts = cycle_parts(plan, med)
     except Failure as e:
         print("perf: %s" % e, file=sys.stderr)
