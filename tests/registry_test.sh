@@ -13,7 +13,10 @@
 #     every variant under manual-copy (none skipped or failed) and each row
 #     equals its manual twin: checksum, ops, allocation counts, live peak,
 #     leaked bytes (the same code ran, so a difference is a harness that
-#     treats the collector by name).
+#     treats the collector by name).  A cell that ran threads (replay's
+#     built-in trace has two) peaks where its interleaving put the peak,
+#     which varies from run to run (2571714 and 2571935 bytes for the same
+#     trace): its live peak must agree within 1%, the rest exactly.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 bench=$1
@@ -76,10 +79,19 @@ if set(copy) != set(manual):
 missing = sorted(set(listed) - {k[0] for k in copy})
 if missing:
     bad.append("workloads never run under manual-copy: %s" % missing)
+def threaded(r):
+    return (r.get("threads") or 1) > 1 or (r.get("wl_trace_threads") or 1) > 1
 for k, m in manual.items():
     c = copy.get(k)
     if c is None: continue
-    for f in ("checksum", "ops", "allocs", "frees", "bytes_allocated", "live_peak", "leaked_bytes"):
+    exact = ("checksum", "ops", "allocs", "frees", "bytes_allocated", "leaked_bytes")
+    if not threaded(m):
+        exact += ("live_peak",)
+    elif not (m.get("live_peak") is not None and c.get("live_peak") is not None
+              and abs(m["live_peak"] - c["live_peak"]) <= m["live_peak"] / 100):
+        bad.append("%s: live_peak %s under manual, %s under manual-copy (threaded: 1%% allowed)"
+                   % ("/".join(map(str, k)), m.get("live_peak"), c.get("live_peak")))
+    for f in exact:
         if m.get(f) != c.get(f):
             bad.append("%s: %s %s under manual, %s under manual-copy" % ("/".join(map(str, k)), f, m.get(f), c.get(f)))
 if not bad:

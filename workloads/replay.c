@@ -35,7 +35,10 @@
  * realloc) the replay folds the block's stored size and last byte into the
  * thread's sum, and the checksum is the sum of the threads' sums, so it
  * depends on the trace alone: the same under every allocator and every
- * interleaving, and a block that an allocator corrupted changes it.
+ * interleaving, and a block that an allocator corrupted changes it.  The
+ * row's live_peak does not: with threads it is the peak of the
+ * interleaving that ran, and varies from run to run by a few hundred
+ * bytes (wl_trace_live_peak_bytes is the recorded order's).
  *
  * Variants:
  *   replay  every event through the allocator (the measured run);
