@@ -494,6 +494,26 @@ def breakdown(plan, med):
     return out
 
 
+def spread(parts):
+    """The issue's opening measure (not a target): how far apart the system
+    allocators are on trees/binarytrees, in the two-pointer C program and
+    through heaplab under manual.  The pair is the slowest and the fastest
+    in plain C; every nanosecond of overhead common to both rows narrows the
+    second ratio.  None without two allocators."""
+    if len(parts) < 2:
+        return None
+    fast = min(parts, key=lambda p: p["plain_ns"])
+    slow = max(parts, key=lambda p: p["plain_ns"])
+    return {"slow": slow["allocator"], "fast": fast["allocator"],
+            "plain": round(slow["plain_ns"] / fast["plain_ns"], 3),
+            "heaplab": round(slow["heaplab_ns"] / fast["heaplab_ns"], 3)}
+
+
+def spread_line(sp):
+    return ("%s against %s on trees/binarytrees: %.2fx in plain C, %.2fx through heaplab under "
+            "manual (issue 13 opened at 1.76x and 1.39x, glibc against mimalloc)" % (sp["slow"], sp["fast"], sp["plain"], sp["heaplab"]))
+
+
 def bounds(plan, med, samples):
     """The best ratio any strategy could reach for the targets whose limits
     may lie out of reach, measured in the same rounds (not targets): a list
@@ -575,6 +595,10 @@ def markdown(ts, context, parts, bnds, cparts, plan):
             [[p["allocator"]] + ["%.2f" % p[k] for k in ("plain_ns", "type_ns", "header_ns",
                                                           "layout_ns", "heaplab_ns")] +
              ["%.2fx" % p[k] for k in ("object_model", "harness")] for p in parts])
+        sp = spread(parts)
+        if sp:
+            lines += ["", "How far apart the allocators stay through the harness (not a target): " +
+                      spread_line(sp) + "."]
     if bnds:
         lines += md_table(
             "Bounds (not targets): the best ratio any strategy could reach, measured in the same "
@@ -688,6 +712,9 @@ def main(argv):
                   "heaplab %6.2f  object model %.2fx  harness %.2fx" % (
                       p["allocator"], p["plain_ns"], p["type_ns"], p["header_ns"],
                       p["layout_ns"], p["heaplab_ns"], p["object_model"], p["harness"]))
+        sp = spread(parts)
+        if sp:
+            print("  spread: " + spread_line(sp))
     if bnds:
         print("\nbounds: the best ratio any strategy could reach here (not targets)")
         for b in bnds:
@@ -703,6 +730,7 @@ def main(argv):
     os.makedirs(args.out, exist_ok=True)
     table = markdown(ts, context, parts, bnds, cparts, plan)
     for name, text in (("perf.json", json.dumps({"context": context, "targets": ts, "breakdown": parts,
+                                                  "spread": spread(parts),
                                                   "bounds": bnds, "cycle_parts": cparts,
                                                   "medians_ns": {"/".join(k): v for k, v in
                                                                  med.items()}}, indent=1)),
