@@ -510,8 +510,10 @@ def spread(parts):
 
 
 def spread_line(sp):
+    """One line for the console and the README."""
     return ("%s against %s on trees/binarytrees: %.2fx in plain C, %.2fx through heaplab under "
-            "manual (issue 13 opened at 1.76x and 1.39x, glibc against mimalloc)" % (sp["slow"], sp["fast"], sp["plain"], sp["heaplab"]))
+            "manual (issue 13 opened at 1.76x and 1.39x, glibc against mimalloc)"
+            % (sp["slow"], sp["fast"], sp["plain"], sp["heaplab"]))
 
 
 def bounds(plan, med, samples):
