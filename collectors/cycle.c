@@ -893,7 +893,7 @@ static int cycle_init(void **ctx, const hl_allocator *alloc, const hl_gc_config 
         return -ENOMEM;
     }
     c->heap.alloc = alloc;
-    c->heap.self = (hl_gc){hl_cycle_collector(), c};
+    c->heap.self = (hl_gc){hl_cycle_collector(), c, NULL};
     c->heap.prefix = CYCLE_PREFIX;
     for (int i = 0; i < HL_GC_GENERATIONS; i++) {
         list_init(&c->gen[i].head);

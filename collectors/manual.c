@@ -57,20 +57,40 @@
 #include "collectors/weakref.h"
 
 typedef struct manual {
-    const hl_allocator *alloc;
+    hl_gc_fast fast;         /* the allocator and the counts of objects made
+                                and freed (manual_sync_fast keeps its
+                                free_inline) */
+    uint64_t weakrefs;       /* weak reference objects not yet freed */
+    int finalizing_made;     /* an object of a type with finalizers was made */
     hl_weak_table *weak;
     unsigned callback_depth; /* nesting of weak-callback runs in progress */
     hl_object *deferred;     /* weak references freed during callbacks */
     hl_gc self;              /* this collector, as finalizers receive it */
-    uint64_t allocated, freed, weak_cleared, callbacks_run, finalizers_run;
+    uint64_t weak_cleared, callbacks_run, finalizers_run;
 } manual;
 
 /* Give o's memory back.  The count first, so that the free is the last
  * step (a tail call on the plain path). */
 static inline void manual_release_memory(manual *m, hl_object *o)
 {
-    m->freed++;
-    hl_free(m->alloc, o, hl_object_size(o->nrefs, o->data_size));
+    m->fast.freed++;
+    hl_free(m->fast.alloc, o, hl_object_size(o->nrefs, o->data_size));
+}
+
+/* The workload's inline free (hl_gc_fast) may run while a free here would
+ * do nothing but the free: no weak reference object alive, no object with
+ * finalizers ever made (the flag is sticky: finding out whether one is
+ * still alive would cost every free a look at its type). */
+static void manual_sync_fast(manual *m)
+{
+    m->fast.free_inline = m->weakrefs == 0 && !m->finalizing_made;
+}
+
+/* A weak reference object's memory was given back. */
+static void manual_weakref_gone(manual *m)
+{
+    m->weakrefs--;
+    manual_sync_fast(m);
 }
 
 static int manual_init(void **ctx, const hl_allocator *alloc, const hl_gc_config *cfg)
@@ -79,8 +99,8 @@ static int manual_init(void **ctx, const hl_allocator *alloc, const hl_gc_config
     manual *m = hl_untracked_alloc(sizeof *m);
     if (m == NULL)
         return -ENOMEM;
-    m->alloc = alloc;
-    m->self = (hl_gc){hl_manual_collector(), m};
+    m->fast = (hl_gc_fast){.alloc = alloc, .prefix = 0, .free_inline = 1};
+    m->self = (hl_gc){hl_manual_collector(), m, NULL};
     if (hl_weak_table_init(&m->weak) != 0) {
         hl_untracked_free(m, sizeof *m);
         return -ENOMEM;
@@ -103,11 +123,15 @@ static hl_object *manual_new_object(void *ctx, const hl_type *t, uint32_t nrefs,
 {
     manual *m = ctx;
     size_t size = hl_object_size(nrefs, data_size);
-    hl_object *o = hl_alloc(m->alloc, size);
+    hl_object *o = hl_alloc(m->fast.alloc, size);
     if (o == NULL)
         return NULL;
     hl_object_init(o, size, t, nrefs, data_size);
-    m->allocated++;
+    m->fast.allocated++;
+    if (!m->finalizing_made && __builtin_expect(hl_type_finalizes(t), 0)) {
+        m->finalizing_made = 1;
+        manual_sync_fast(m);
+    }
     return o;
 }
 
@@ -139,6 +163,7 @@ static void manual_clear_weakrefs(manual *m, hl_object *o)
         hl_object *w = m->deferred;
         m->deferred = hl_weak_data_of(w)->arg;
         manual_release_memory(m, w);
+        manual_weakref_gone(m);
     }
 }
 
@@ -178,6 +203,8 @@ static __attribute__((noinline)) void manual_free_with_rites(manual *m, hl_objec
         manual_clear_weakrefs(m, o);
     if (t != NULL && t->legacy_del != NULL)
         t->legacy_del(&m->self, o);
+    if (o->type == &hl_weakref_type)
+        manual_weakref_gone(m);
     manual_release_memory(m, o);
 }
 
@@ -209,10 +236,12 @@ static hl_object *manual_weak_new(void *ctx, hl_object *target, hl_weak_callback
         return NULL;
     if (hl_weak_attach(m->weak, w, target, cb, arg) != 0) {
         manual_release_memory(m, w);
-        m->allocated--;
-        m->freed--;
+        m->fast.allocated--;
+        m->fast.freed--;
         return NULL;
     }
+    m->weakrefs++;
+    manual_sync_fast(m);
     return w;
 }
 
@@ -225,14 +254,23 @@ static hl_object *manual_weak_get(void *ctx, hl_object *weakref)
 static void manual_stats(void *ctx, hl_gc_stats *out)
 {
     manual *m = ctx;
-    out->objects_allocated = m->allocated;
-    out->objects_freed = m->freed;
+    out->objects_allocated = m->fast.allocated;
+    out->objects_freed = m->fast.freed;
     out->weakrefs_cleared = m->weak_cleared;
     out->callbacks_run = m->callbacks_run;
     out->finalizers_run = m->finalizers_run;
     out->pauses = 0;
     out->pause_p50_ns = out->pause_p99_ns = -1;
     out->own_live_bytes = out->own_heap_bytes = -1;
+}
+
+/* The fast paths (collector.h): a child is the allocator's block and the
+ * header, and a plain death is the free, as new_child and free_object do
+ * them; the workload's inline helpers do both without a call here. */
+static hl_gc_fast *manual_fast(void *ctx)
+{
+    manual *m = ctx;
+    return &m->fast;
 }
 
 static const hl_collector_ops manual_ops = {
@@ -252,6 +290,7 @@ static const hl_collector_ops manual_ops = {
     .weak_new = manual_weak_new,
     .weak_get = manual_weak_get,
     .stats = manual_stats,
+    .fast = manual_fast,
 };
 
 const hl_collector_ops *hl_manual_collector(void)

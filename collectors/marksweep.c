@@ -400,7 +400,7 @@ static void ms_collect(marksweep *m)
     m->collecting = 1;
     uint64_t start = hl_now_ns();
     ms_validate(m);
-    const hl_gc gc = {&ms_ops, m};
+    const hl_gc gc = {&ms_ops, m, NULL};
 
     ms_mark(m);
     hl_object *pending = NULL;

@@ -18,9 +18,12 @@ int hl_gc_open(hl_gc *gc, const hl_collector_ops *ops, const hl_allocator *alloc
     hl_gc_config defaults = hl_gc_default_config();
     gc->ops = ops;
     gc->ctx = NULL;
+    gc->fast = NULL;
     int rc = ops->init(&gc->ctx, alloc, cfg ? cfg : &defaults);
     if (rc != 0)
         gc->ops = NULL;
+    else if (ops->fast != NULL)
+        gc->fast = ops->fast(gc->ctx);
     return rc;
 }
 

@@ -79,6 +79,7 @@
 typedef struct refcount {
     rc_heap heap; /* first: rc_unregister casts back */
     objset live; /* the registered objects (above) */
+    hl_gc_fast fast; /* new_child's fast path: children made inline count here */
 } refcount;
 
 static inline void rc_unregister(rc_heap *h, hl_object *o)
@@ -111,8 +112,13 @@ static int refcount_init(void **ctx, const hl_allocator *alloc, const hl_gc_conf
         return -ENOMEM;
     }
     r->heap.alloc = alloc;
-    r->heap.self = (hl_gc){hl_refcount_collector(), r};
+    r->heap.self = (hl_gc){hl_refcount_collector(), r, NULL};
     r->heap.prefix = REFCOUNT_PREFIX;
+    /* A child made inline: count 1 (the parent's), not a member of the
+     * live set, as refcount_make(..., 0) makes it for a type without
+     * finalizers (rc_note_type has nothing to note).  Deaths stay with
+     * the table: free_inline is 0. */
+    r->fast = (hl_gc_fast){.alloc = alloc, .prefix = REFCOUNT_PREFIX, .prefix_word = 1};
     *ctx = r;
     return 0;
 }
@@ -298,7 +304,7 @@ static hl_object *refcount_weak_get(void *ctx, hl_object *weakref)
 static void refcount_stats(void *ctx, hl_gc_stats *out)
 {
     refcount *r = ctx;
-    out->objects_allocated = r->heap.allocated;
+    out->objects_allocated = r->heap.allocated + r->fast.allocated;
     out->objects_freed = r->heap.freed;
     out->weakrefs_cleared = r->heap.weak_cleared;
     out->callbacks_run = r->heap.callbacks_run;
@@ -307,6 +313,13 @@ static void refcount_stats(void *ctx, hl_gc_stats *out)
     out->pauses = 0;
     out->pause_p50_ns = out->pause_p99_ns = -1;
     out->own_live_bytes = out->own_heap_bytes = -1;
+}
+
+/* The fast paths (collector.h): new_child's common case only. */
+static hl_gc_fast *refcount_fast(void *ctx)
+{
+    refcount *r = ctx;
+    return &r->fast;
 }
 
 static const hl_collector_ops refcount_ops = {
@@ -326,6 +339,7 @@ static const hl_collector_ops refcount_ops = {
     .weak_new = refcount_weak_new,
     .weak_get = refcount_weak_get,
     .stats = refcount_stats,
+    .fast = refcount_fast,
 };
 
 const hl_collector_ops *hl_refcount_collector(void)

@@ -658,7 +658,7 @@ static void run_type_finalizers(tracing *t, tracing_header *h)
     if (h->finalized || !hl_type_finalizes(o->type))
         return;
     h->finalized = 1;
-    const hl_gc gc = {&tracing_ops, t};
+    const hl_gc gc = {&tracing_ops, t, NULL};
     if (o->type->finalize != NULL)
         o->type->finalize(&gc, o);
     if (o->type->legacy_del != NULL)

@@ -1183,6 +1183,76 @@ static const hl_type legacy_type = {.name = "test-legacy", .legacy_del = fin_leg
 static const hl_type both_type = {.name = "test-both", .finalize = fin_finalize,
                                   .legacy_del = fin_legacy};
 
+/* The fast paths (collector.h's hl_gc_fast) against the table, for a
+ * collector that offers them: a child made inline is laid out, zeroed,
+ * counted and reclaimed as the table's would be; and under a collector
+ * that frees inline (manual), free_inline holds exactly while its
+ * free_object would do nothing but the free: it drops while a weak
+ * reference object is alive and comes back when the last one is freed,
+ * and drops for good once an object of a type with finalizers is made,
+ * whose finalizer then still runs on its free. */
+static void test_fast_paths(const hl_collector_ops *c)
+{
+    env e;
+    if (env_open(&e, c, "glibc", NULL) != 0)
+        return;
+    hl_gc_fast *f = e.gc.fast;
+    CHECK((f != NULL) == (c->fast != NULL), "%s: hl_gc_open left fast %p for a table whose fast is %s",
+          c->name, (void *)f, c->fast ? "set" : "NULL");
+    if (f == NULL) {
+        env_close(&e);
+        return;
+    }
+    hl_gc_stats s0 = env_stats(&e);
+    hl_object *p = hl_new(&e.gc, &node_type, 2, 8);
+    hl_object *a = p ? hl_new_child(&e.gc, p, 0, &node_type, 1, 24) : NULL;
+    CHECK(a != NULL && p->refs[0] == a && p->refs[1] == NULL, "%s: inline child not stored", c->name);
+    if (a != NULL) {
+        const unsigned char *d = hl_object_data(a);
+        int zero = a->refs[0] == NULL;
+        for (int i = 0; i < 24; i++)
+            zero &= d[i] == 0;
+        CHECK(a->type == &node_type && a->nrefs == 1 && a->data_size == 24 && zero,
+              "%s: inline child's header %s/%u/%u or fields not as made", c->name,
+              a->type ? a->type->name : "NULL", a->nrefs, a->data_size);
+    }
+    hl_gc_stats s1 = env_stats(&e);
+    CHECK(s1.objects_allocated == s0.objects_allocated + 2, "%s: %" PRIu64 " objects counted for 2",
+          c->name, s1.objects_allocated - s0.objects_allocated);
+    if (e.manual) {
+        hl_free_object(&e.gc, a);
+        hl_free_object(&e.gc, p);
+    } else {
+        hl_release(&e.gc, p); /* the child's one reference was the parent's */
+    }
+    hl_gc_stats s2 = env_stats(&e);
+    CHECK(e.own_heap || s2.objects_freed == s1.objects_freed + 2,
+          "%s: %" PRIu64 " objects freed for 2 (the inline child must die with its parent)",
+          c->name, s2.objects_freed - s1.objects_freed);
+    if (e.manual) {
+        CHECK(f->free_inline, "%s: a fresh collector does not free inline", c->name);
+        hl_object *t = hl_new(&e.gc, &node_type, 0, 8);
+        hl_object *w = hl_weak_new(&e.gc, t, NULL, NULL);
+        CHECK(!f->free_inline, "%s: frees inline while a weak reference is alive", c->name);
+        hl_free_object(&e.gc, t);
+        CHECK(hl_weak_get(&e.gc, w) == NULL, "%s: weak reference not cleared by the free", c->name);
+        hl_free_object(&e.gc, w);
+        CHECK(f->free_inline, "%s: not freeing inline again once the last weak reference went",
+              c->name);
+        fin_reset();
+        hl_object *x = hl_new(&e.gc, &fin_type, 0, 16);
+        CHECK(!f->free_inline, "%s: frees inline after an object with a finalizer was made",
+              c->name);
+        hl_free_object(&e.gc, x);
+        CHECK(fin.finalized == 1, "%s: finalizer ran %d times on free", c->name, fin.finalized);
+        hl_object *y = hl_new(&e.gc, &node_type, 0, 8);
+        CHECK(!f->free_inline, "%s: free_inline came back after the finalized object died (it "
+              "is sticky: no type is looked at on the inline path)", c->name);
+        hl_free_object(&e.gc, y);
+    }
+    env_close(&e);
+}
+
 /* Death by count (manual: by free_object): the finalizer runs first, with
  * the object and its weak references intact, then the weak references are
  * cleared and their callbacks run, then the legacy finalizer, each once.
@@ -1519,8 +1589,10 @@ int main(int argc, char **argv)
         int before = check_failures;
         double t0 = now_s();
         test_oracle(c);
-        if (!each_allocator_only) /* a child: its parent ran these */
+        if (!each_allocator_only) { /* a child: its parent ran these */
             test_semantics(c);
+            test_fast_paths(c);
+        }
         printf("%s: %s (%.1f s)\n", c->name, check_failures == before ? "ok" : "FAILED",
                now_s() - t0);
     }
