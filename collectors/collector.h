@@ -362,10 +362,6 @@ static inline void hl_release(const hl_gc *gc, hl_object *o)
         gc->ops->release(gc->ctx, o);
 }
 
-/* A new object of type t stored into o->refs[field], held by o alone: the
- * same as hl_new, hl_store and hl_release in a row, which is what it does
- * unless the collector has a cheaper way (new_child).  Returns the child
- * (borrowed), or NULL with o untouched. */
 /* hl_new_child's fast path (hl_gc_fast): o->refs[field] is NULL and t has
  * no finalizers. */
 static inline hl_object *hl_fast_new_child(hl_gc_fast *f, hl_object *o, uint32_t field,
@@ -385,6 +381,10 @@ static inline hl_object *hl_fast_new_child(hl_gc_fast *f, hl_object *o, uint32_t
     return child;
 }
 
+/* A new object of type t stored into o->refs[field], held by o alone: the
+ * same as hl_new, hl_store and hl_release in a row, which is what it does
+ * unless the collector has a cheaper way (its fast path, then new_child).
+ * Returns the child (borrowed), or NULL with o untouched. */
 static inline hl_object *hl_new_child(const hl_gc *gc, hl_object *o, uint32_t field,
                                       const hl_type *t, uint32_t nrefs, uint32_t data_size)
 {
@@ -402,12 +402,16 @@ static inline hl_object *hl_new_child(const hl_gc *gc, hl_object *o, uint32_t fi
     return child;
 }
 
+/* manual: o is dead, free it (its finalizers and weak references first);
+ * a no-op under the other collectors.  Without a call while the
+ * collector's free_inline says the free is all there is to do. */
 static inline void hl_free_object(const hl_gc *gc, hl_object *o)
 {
     hl_gc_fast *f = gc->fast;
     if (f != NULL && f->free_inline) {
         f->freed++;
-        hl_free(f->alloc, (char *)o - f->prefix, f->prefix + hl_object_size(o->nrefs, o->data_size));
+        hl_free(f->alloc, (char *)o - f->prefix,
+                f->prefix + hl_object_size(o->nrefs, o->data_size));
         return;
     }
     gc->ops->free_object(gc->ctx, o);

@@ -1197,8 +1197,9 @@ static void test_fast_paths(const hl_collector_ops *c)
     if (env_open(&e, c, "glibc", NULL) != 0)
         return;
     hl_gc_fast *f = e.gc.fast;
-    CHECK((f != NULL) == (c->fast != NULL), "%s: hl_gc_open left fast %p for a table whose fast is %s",
-          c->name, (void *)f, c->fast ? "set" : "NULL");
+    CHECK((f != NULL) == (c->fast != NULL),
+          "%s: hl_gc_open left fast %p for a table whose fast is %s", c->name, (void *)f,
+          c->fast ? "set" : "NULL");
     if (f == NULL) {
         env_close(&e);
         return;
@@ -1206,7 +1207,8 @@ static void test_fast_paths(const hl_collector_ops *c)
     hl_gc_stats s0 = env_stats(&e);
     hl_object *p = hl_new(&e.gc, &node_type, 2, 8);
     hl_object *a = p ? hl_new_child(&e.gc, p, 0, &node_type, 1, 24) : NULL;
-    CHECK(a != NULL && p->refs[0] == a && p->refs[1] == NULL, "%s: inline child not stored", c->name);
+    CHECK(a != NULL && p->refs[0] == a && p->refs[1] == NULL, "%s: inline child not stored",
+          c->name);
     if (a != NULL) {
         const unsigned char *d = hl_object_data(a);
         int zero = a->refs[0] == NULL;
