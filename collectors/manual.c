@@ -41,7 +41,11 @@
  * the zeroing of the slots and data; free_object is one test of the type
  * and of the weak table (both finalizer-free and weak-free in the common
  * case) and one free.  store, retain and release are NULL in the table, so
- * hl_store writes inline and hl_retain / hl_release make no call.
+ * hl_store writes inline and hl_retain / hl_release make no call.  And the
+ * workload makes children and frees objects itself, with no call here
+ * (hl_gc_fast, collector.h): the counts live in `fast`, and free_inline
+ * says when a free is nothing but the free (no weak reference object
+ * alive, no type with finalizers ever made).
  *
  * Callbacks may free objects, weak references included.  A weak reference
  * freed while callbacks run could still be on the list of callbacks about
