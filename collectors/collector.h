@@ -234,8 +234,10 @@ typedef struct hl_gc_stats {
  *     look at the object's type.
  * Everything else goes through the table.  A collector offers this only
  * where it is exactly what its own new_child and free_object do in those
- * cases; it owns the struct, counts with the same two fields on its own
- * paths, and keeps `free_inline` current. */
+ * cases; it owns the struct, reports `allocated` and `freed` in its stats
+ * (manual counts its own paths in them too; refcount adds `allocated` to
+ * its own count and never frees inline, so its `freed` stays 0), and keeps
+ * `free_inline` current. */
 typedef struct hl_gc_fast {
     const hl_allocator *alloc; /* the allocator the collector's objects come from */
     uint32_t prefix;           /* bytes before each object: 0, or 8 for one word */
@@ -409,6 +411,7 @@ static inline void hl_free_object(const hl_gc *gc, hl_object *o)
 {
     hl_gc_fast *f = gc->fast;
     if (f != NULL && f->free_inline) {
+        assert(!hl_type_finalizes(o->type)); /* free_inline's promise */
         f->freed++;
         hl_free(f->alloc, (char *)o - f->prefix,
                 f->prefix + hl_object_size(o->nrefs, o->data_size));

@@ -495,7 +495,7 @@ def breakdown(plan, med):
 
 
 def spread(parts):
-    """The issue's opening measure (not a target): how far apart the system
+    """Issue 13's opening measure (not a target): how far apart the system
     allocators are on trees/binarytrees, in the two-pointer C program and
     through heaplab under manual.  The pair is the slowest and the fastest
     in plain C; every nanosecond of overhead common to both rows narrows the
@@ -512,8 +512,7 @@ def spread(parts):
 def spread_line(sp):
     """One line for the console and the README."""
     return ("%s against %s on trees/binarytrees: %.2fx in plain C, %.2fx through heaplab under "
-            "manual (issue 13 opened at 1.76x and 1.39x, glibc against mimalloc)"
-            % (sp["slow"], sp["fast"], sp["plain"], sp["heaplab"]))
+            "manual" % (sp["slow"], sp["fast"], sp["plain"], sp["heaplab"]))
 
 
 def bounds(plan, med, samples):

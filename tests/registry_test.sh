@@ -12,8 +12,10 @@
 #  3. a quick matrix of every workload under manual and manual-copy runs
 #     every variant under manual-copy (none skipped or failed) and each row
 #     equals its manual twin: checksum, ops, allocation counts, live peak,
-#     leaked bytes (the same code ran, so a difference is a harness that
-#     treats the collector by name).  A cell that ran threads (replay's
+#     leaked bytes (a difference is a harness that treats the collector by
+#     name).  manual-copy has no fast paths (hl_gc_fast), so every object
+#     goes through its table where manual's are made and freed inline: this
+#     is also the end-to-end check that the two paths give the same rows.  A cell that ran threads (replay's
 #     built-in trace has two) peaks where its interleaving put the peak,
 #     which varies from run to run (2571714 and 2571935 bytes for the same
 #     trace): its live peak must agree within 1%, the rest exactly.

@@ -1183,14 +1183,32 @@ static const hl_type legacy_type = {.name = "test-legacy", .legacy_del = fin_leg
 static const hl_type both_type = {.name = "test-both", .finalize = fin_finalize,
                                   .legacy_del = fin_legacy};
 
-/* The fast paths (collector.h's hl_gc_fast) against the table, for a
- * collector that offers them: a child made inline is laid out, zeroed,
- * counted and reclaimed as the table's would be; and under a collector
- * that frees inline (manual), free_inline holds exactly while its
- * free_object would do nothing but the free: it drops while a weak
- * reference object is alive and comes back when the last one is freed,
- * and drops for good once an object of a type with finalizers is made,
- * whose finalizer then still runs on its free. */
+/* What a weak reference callback of test_fast_paths does: free another
+ * weak reference object (manual defers its memory until the callbacks are
+ * over) and note whether the inline free was on meanwhile. */
+typedef struct fast_cb {
+    const hl_gc *gc;
+    hl_object *victim;
+    int inline_during;
+} fast_cb;
+
+static void fast_cb_free_victim(hl_object *w, void *arg)
+{
+    (void)w;
+    fast_cb *cb = arg;
+    hl_free_object(cb->gc, cb->victim);
+    cb->inline_during = cb->gc->fast->free_inline;
+}
+
+/* The fast paths (collector.h's hl_gc_fast), for a collector that offers
+ * them: a child made inline is laid out, zeroed, counted and reclaimed as
+ * the table's would be; a child of a type with finalizers, or one stored
+ * over an object already in the field, still gets what the table gives it
+ * (its finalizer; the old value dropped).  Under a collector that frees
+ * inline (manual), free_inline is off exactly while a free must do more
+ * than free: while any weak reference object is alive (one freed inside a
+ * callback included, until its memory goes) and once an object with a
+ * finalizer was made, for as long as one may be alive. */
 static void test_fast_paths(const hl_collector_ops *c)
 {
     env e;
@@ -1209,49 +1227,78 @@ static void test_fast_paths(const hl_collector_ops *c)
     hl_object *a = p ? hl_new_child(&e.gc, p, 0, &node_type, 1, 24) : NULL;
     CHECK(a != NULL && p->refs[0] == a && p->refs[1] == NULL, "%s: inline child not stored",
           c->name);
-    if (a != NULL) {
-        const unsigned char *d = hl_object_data(a);
-        int zero = a->refs[0] == NULL;
-        for (int i = 0; i < 24; i++)
-            zero &= d[i] == 0;
-        CHECK(a->type == &node_type && a->nrefs == 1 && a->data_size == 24 && zero,
-              "%s: inline child's header %s/%u/%u or fields not as made", c->name,
-              a->type ? a->type->name : "NULL", a->nrefs, a->data_size);
+    if (a == NULL) {
+        env_close(&e);
+        return;
     }
+    const unsigned char *d = hl_object_data(a);
+    int zero = a->refs[0] == NULL;
+    for (int i = 0; i < 24; i++)
+        zero &= d[i] == 0;
+    CHECK(a->type == &node_type && a->nrefs == 1 && a->data_size == 24 && zero,
+          "%s: inline child's header %s/%u/%u or fields not as made", c->name,
+          a->type ? a->type->name : "NULL", a->nrefs, a->data_size);
     hl_gc_stats s1 = env_stats(&e);
     CHECK(s1.objects_allocated == s0.objects_allocated + 2, "%s: %" PRIu64 " objects counted for 2",
           c->name, s1.objects_allocated - s0.objects_allocated);
-    if (e.manual) {
-        hl_free_object(&e.gc, a);
-        hl_free_object(&e.gc, p);
-    } else {
-        hl_release(&e.gc, p); /* the child's one reference was the parent's */
-    }
+    /* A second child over the first: the table's case, which drops the old
+     * value under a counting collector (under manual it is the workload's). */
+    hl_object *b = hl_new_child(&e.gc, p, 0, &node_type, 0, 8);
     hl_gc_stats s2 = env_stats(&e);
-    CHECK(e.own_heap || s2.objects_freed == s1.objects_freed + 2,
-          "%s: %" PRIu64 " objects freed for 2 (the inline child must die with its parent)",
-          c->name, s2.objects_freed - s1.objects_freed);
+    CHECK(b != NULL && p->refs[0] == b, "%s: child over a child not stored", c->name);
+    if (e.manual)
+        hl_free_object(&e.gc, a);
+    else
+        CHECK(e.own_heap || s2.objects_freed == s1.objects_freed + 1,
+              "%s: the child stored over was not dropped (%" PRIu64 " freed)", c->name,
+              s2.objects_freed - s1.objects_freed);
+    /* A child with a finalizer: the table's, whose finalizer runs at death. */
+    fin_reset();
+    hl_object *x = hl_new_child(&e.gc, p, 1, &fin_type, 0, 16);
+    CHECK(x != NULL && p->refs[1] == x, "%s: finalizing child not stored", c->name);
     if (e.manual) {
-        CHECK(f->free_inline, "%s: a fresh collector does not free inline", c->name);
-        hl_object *t = hl_new(&e.gc, &node_type, 0, 8);
-        hl_object *w = hl_weak_new(&e.gc, t, NULL, NULL);
-        CHECK(!f->free_inline, "%s: frees inline while a weak reference is alive", c->name);
-        hl_free_object(&e.gc, t);
-        CHECK(hl_weak_get(&e.gc, w) == NULL, "%s: weak reference not cleared by the free", c->name);
-        hl_free_object(&e.gc, w);
-        CHECK(f->free_inline, "%s: not freeing inline again once the last weak reference went",
-              c->name);
-        fin_reset();
-        hl_object *x = hl_new(&e.gc, &fin_type, 0, 16);
         CHECK(!f->free_inline, "%s: frees inline after an object with a finalizer was made",
               c->name);
+        hl_free_object(&e.gc, b);
         hl_free_object(&e.gc, x);
-        CHECK(fin.finalized == 1, "%s: finalizer ran %d times on free", c->name, fin.finalized);
-        hl_object *y = hl_new(&e.gc, &node_type, 0, 8);
-        CHECK(!f->free_inline, "%s: free_inline came back after the finalized object died (it "
-              "is sticky: no type is looked at on the inline path)", c->name);
-        hl_free_object(&e.gc, y);
+        hl_free_object(&e.gc, p);
+    } else {
+        hl_release(&e.gc, p); /* each child's one reference was the parent's */
     }
+    CHECK(fin.finalized == 1, "%s: the finalizing child's finalizer ran %d times", c->name,
+          fin.finalized);
+    hl_gc_stats s3 = env_stats(&e);
+    CHECK(e.own_heap || s3.objects_freed == s0.objects_freed + 4,
+          "%s: %" PRIu64 " objects freed for 4 (inline children must die like the table's)",
+          c->name, s3.objects_freed - s0.objects_freed);
+    env_close(&e);
+    if (!e.manual)
+        return;
+
+    /* manual's free_inline, on a fresh collector. */
+    if (env_open(&e, c, "glibc", NULL) != 0)
+        return;
+    f = e.gc.fast;
+    CHECK(f->free_inline, "%s: a fresh collector does not free inline", c->name);
+    hl_object *t = hl_new(&e.gc, &node_type, 0, 8);
+    fast_cb cb = {.gc = &e.gc};
+    hl_object *w1 = hl_weak_new(&e.gc, t, fast_cb_free_victim, &cb);
+    cb.victim = hl_weak_new(&e.gc, t, NULL, NULL);
+    CHECK(!f->free_inline, "%s: frees inline while a weak reference is alive", c->name);
+    hl_free_object(&e.gc, t); /* w1's callback frees the other weak reference */
+    CHECK(!cb.inline_during, "%s: freed inline inside a weak reference callback", c->name);
+    CHECK(hl_weak_get(&e.gc, w1) == NULL, "%s: weak reference not cleared by the free", c->name);
+    CHECK(!f->free_inline, "%s: frees inline while one weak reference is still alive (the "
+          "one freed in the callback counted twice?)", c->name);
+    hl_free_object(&e.gc, w1);
+    CHECK(f->free_inline, "%s: not freeing inline again once the last weak reference went",
+          c->name);
+    fin_reset();
+    hl_object *y = hl_new(&e.gc, &fin_type, 0, 16), *z = hl_new(&e.gc, &fin_type, 0, 16);
+    hl_free_object(&e.gc, y);
+    hl_free_object(&e.gc, z); /* the second finalizing object still needs the table */
+    CHECK(fin.finalized == 2, "%s: %d finalizers ran for two objects freed one after the other",
+          c->name, fin.finalized);
     env_close(&e);
 }
 

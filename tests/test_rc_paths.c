@@ -167,13 +167,14 @@ static snapshot take_snapshot(const script *s)
 }
 
 /* Run the script under `fast` (the collector's own table) and `slow` (the
- * same without new_child) in lock step, comparing after every step.
+ * same without new_child and without fast paths) in lock step, comparing after every step.
  * Returns the number of steps at which fast collected, so the caller can
  * tell the run exercised collections. */
 static uint64_t compare_new_child(const hl_collector_ops *fast, const hl_gc_config *cfg)
 {
     hl_collector_ops slow_ops = *fast;
     slow_ops.new_child = NULL;
+    slow_ops.fast = NULL; /* hl_new_child must take the three steps, not the inline path */
     CHECK(fast->new_child != NULL, "%s has no new_child", fast->name);
     script *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
     if (a == NULL || b == NULL || env_open(&a->e, fast, "pool", cfg) != 0) {
