@@ -133,14 +133,6 @@ static inline size_t hl_pool_block_offset(unsigned idx, unsigned colour, size_t 
     return hl_pool_header_offset(colour) + HL_POOL_HEADER_SIZE + (i - below) * size;
 }
 
-/* Bytes from the start of a pool of class idx and colour `colour` to its
- * block 0: the pool's start when a block of the class fits in the gap,
- * else right after the header. */
-static inline size_t hl_pool_first_block_offset(unsigned idx, unsigned colour)
-{
-    return hl_pool_block_offset(idx, colour, 0);
-}
-
 /* Blocks one pool of class idx and colour `colour` holds: those in the gap
  * before its header and those between its header and its end.  That is
  * (16384 - 48) / size, or one fewer when the two remainders together

@@ -278,9 +278,9 @@ static void test_size_classes(void)
     CHECK(hl_pool_blocks_before_header(3, 0) == 0 && hl_pool_blocks_before_header(31, 7) == 0);
     /* Block 0 at the pool's start when a block fits in the gap, else right
      * after the header; the first block past the header right after it. */
-    CHECK(hl_pool_first_block_offset(0, 0) == 48 && hl_pool_first_block_offset(0, 1) == 0);
-    CHECK(hl_pool_first_block_offset(6, 1) == 64 + 48 && hl_pool_first_block_offset(6, 2) == 0);
-    CHECK(hl_pool_first_block_offset(31, 7) == 448 + 48);
+    CHECK(hl_pool_block_offset(0, 0, 0) == 48 && hl_pool_block_offset(0, 1, 0) == 0);
+    CHECK(hl_pool_block_offset(6, 1, 0) == 64 + 48 && hl_pool_block_offset(6, 2, 0) == 0);
+    CHECK(hl_pool_block_offset(31, 7, 0) == 448 + 48);
     CHECK(hl_pool_block_offset(0, 7, 27) == 432 && hl_pool_block_offset(0, 7, 28) == 496);
     CHECK(hl_pool_block_offset(4, 7, 4) == 320 && hl_pool_block_offset(4, 7, 5) == 496);
     CHECK(hl_pool_block_offset(4, 7, 202) == 496 + 197 * 80);

@@ -8,8 +8,9 @@
  * hl_crew_start that stay for the whole run, so a timed step pays for no
  * thread creation.  From before the first is created to after the last is
  * joined, the allocators are told threads share them
- * (hl_allocator_threads_begin/end): the tracker then counts atomically.  With nthreads = 1 no thread is created and no lock is
- * taken: the job runs on the caller alone, safe under every allocator.
+ * (hl_allocator_threads_begin/end): the tracker then counts atomically.
+ * With nthreads = 1 no thread is created and no lock is taken: the job
+ * runs on the caller alone, safe under every allocator.
  *
  * Protocol: between dispatches the workers sleep on `wake` until
  * `generation` moves.  The caller writes what the next dispatch is to do
